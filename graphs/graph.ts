@@ -1,0 +1,41 @@
+/** An undirected simple graph: nodes are 0..numNodes-1, each edge listed once. */
+export interface Graph {
+  readonly numNodes: number;
+  readonly edges: ReadonlyArray<readonly [number, number]>;
+}
+
+/** A DGMG decision sequence (SPEC §2). */
+export type Decisions = readonly number[];
+
+/** Thrown for any input that does not hold a well-formed graph; `where` says which item or position. */
+export class GraphFormatError extends Error {
+  constructor(readonly where: string, readonly reason: string) {
+    super(`${where}: ${reason}`);
+    this.name = 'GraphFormatError';
+  }
+}
+
+/** Checks that `g` is simple and undirected with in-range ids; throws GraphFormatError naming `where`. */
+export function assertSimpleGraph(g: Graph, where: string): void {
+  if (!Number.isInteger(g.numNodes) || g.numNodes < 0) throw new GraphFormatError(where, `num_nodes must be a non-negative integer, got ${g.numNodes}`);
+  const seen = new Set<number>();
+  for (const [u, v] of g.edges) {
+    if (!Number.isInteger(u) || !Number.isInteger(v) || u < 0 || v < 0 || u >= g.numNodes || v >= g.numNodes) {
+      throw new GraphFormatError(where, `edge [${u}, ${v}] has a node id outside 0..${g.numNodes - 1}`);
+    }
+    if (u === v) throw new GraphFormatError(where, `edge [${u}, ${v}] is a self loop`);
+    const key = Math.min(u, v) * g.numNodes + Math.max(u, v);
+    if (seen.has(key)) throw new GraphFormatError(where, `edge [${u}, ${v}] is listed twice`);
+    seen.add(key);
+  }
+}
+
+/** Neighbour lists in edge-list order. */
+export function adjacency(g: Graph): number[][] {
+  const adj: number[][] = Array.from({ length: g.numNodes }, () => []);
+  for (const [u, v] of g.edges) {
+    adj[u].push(v);
+    adj[v].push(u);
+  }
+  return adj;
+}
