@@ -1,0 +1,251 @@
+import type { Decisions } from '../graphs/graph';
+
+/**
+ * Batching by step (SPEC §4). A graph's state changes only at events (a new node, or a new edge
+ * followed by propagation), and every decision reads the state between two events: at each such
+ * stage a graph makes at most one add-edge, one choose-destination and one add-node decision. So
+ * B graphs run in lockstep by stage: step s applies every graph's event s at once, and all the
+ * decisions, whose inputs are then known, are scored together at the end.
+ */
+
+export type GraphEvent = { readonly kind: 'node' } | { readonly kind: 'edge'; readonly src: number; readonly dst: number };
+
+/** A graph in flight: its rows in the node table are its nodes in order. */
+export interface LiveGraph {
+  readonly id: number;
+  numNodes: number;
+  /** Undirected edges in the order they were added. */
+  readonly edges: Array<[number, number]>;
+}
+
+export interface PropPlan {
+  /** Rows of the previous node table gathered for propagation (all nodes of the graphs that added an edge). */
+  readonly rows: Int32Array;
+  /** Directed edges local to `rows`, both directions of each undirected edge. */
+  readonly src: Int32Array;
+  readonly dst: Int32Array;
+  /** In-degree of every gathered row. */
+  readonly deg: Float32Array;
+}
+
+export interface StepPlan {
+  readonly prop: PropPlan | null;
+  /** For each node added in this step, its graph's row in the previous step's graph embeddings. */
+  readonly init: Int32Array | null;
+  /** Source of every row of the new node table in concat([previous table, propagated rows, new nodes]). */
+  readonly assemble: Int32Array;
+  /** Row of the new graph-embedding table that each new node row sums into. */
+  readonly graphOfRow: Int32Array;
+  readonly numGraphs: number;
+}
+
+/**
+ * Applies one event to each live graph (null: the graph is finished and leaves the batch) and
+ * returns the index plan of that step. Mutates the graphs; returns those still live, in order.
+ */
+export function planStep(live: readonly LiveGraph[], events: ReadonlyArray<GraphEvent | null>): { plan: StepPlan; next: LiveGraph[] } {
+  const prevRows = live.reduce((a, g) => a + g.numNodes, 0);
+  const propRows: number[] = [];
+  const src: number[] = [];
+  const dst: number[] = [];
+  const deg: number[] = [];
+  const init: number[] = [];
+  const propBase = new Map<LiveGraph, number>();
+  let base = 0;
+  live.forEach((g, slot) => {
+    const ev = events[slot];
+    if (ev?.kind === 'node') init.push(slot);
+    if (ev?.kind === 'edge') {
+      g.edges.push([ev.src, ev.dst]);
+      const local = propRows.length;
+      propBase.set(g, local);
+      const d = new Array<number>(g.numNodes).fill(0);
+      for (const [a, b] of g.edges) {
+        src.push(local + a, local + b);
+        dst.push(local + b, local + a);
+        d[a]++;
+        d[b]++;
+      }
+      for (let j = 0; j < g.numNodes; j++) propRows.push(base + j);
+      deg.push(...d);
+    }
+    base += g.numNodes;
+  });
+
+  const assemble: number[] = [];
+  const graphOfRow: number[] = [];
+  const next: LiveGraph[] = [];
+  const newNodeBase = prevRows + propRows.length;
+  let newNodes = 0;
+  base = 0;
+  live.forEach((g, slot) => {
+    const ev = events[slot];
+    const oldBase = base;
+    base += g.numNodes;
+    if (ev === null) return;
+    const p = propBase.get(g);
+    for (let j = 0; j < g.numNodes; j++) assemble.push(p === undefined ? oldBase + j : prevRows + p + j);
+    if (ev.kind === 'node') {
+      assemble.push(newNodeBase + newNodes++);
+      g.numNodes++;
+    }
+    for (let j = 0; j < g.numNodes; j++) graphOfRow.push(next.length);
+    next.push(g);
+  });
+
+  const plan: StepPlan = {
+    prop: propRows.length
+      ? { rows: Int32Array.from(propRows), src: Int32Array.from(src), dst: Int32Array.from(dst), deg: Float32Array.from(deg) }
+      : null,
+    init: init.length ? Int32Array.from(init) : null,
+    assemble: Int32Array.from(assemble),
+    graphOfRow: Int32Array.from(graphOfRow),
+    numGraphs: next.length,
+  };
+  return { plan, next };
+}
+
+/** Binary decisions, each read at one row of the graph-embedding table (and of the node table). */
+export interface BinaryDecisionRows {
+  readonly hgRow: Int32Array;
+  /** Newest node's row in the node table (add-edge only). */
+  readonly hRow: Int32Array;
+  readonly decision: Float32Array;
+  readonly graph: Int32Array;
+}
+
+export interface DestDecisionRows {
+  /** Candidate u and source v rows of every (u, v) pair, in segments of one decision each. */
+  readonly uRow: Int32Array;
+  readonly vRow: Int32Array;
+  readonly segment: Int32Array;
+  /** Index of the chosen pair for every segment. */
+  readonly chosen: Int32Array;
+  /** Graph of every segment. */
+  readonly graph: Int32Array;
+}
+
+/**
+ * A compiled batch. Graph-embedding table = concat of the per-stage tables hG_0..hG_K (hG_0: the
+ * empty graph of every batch member); node table = concat of H_1..H_K.
+ */
+export interface Schedule {
+  readonly numGraphs: number;
+  readonly steps: readonly StepPlan[];
+  readonly addNode: BinaryDecisionRows;
+  readonly addEdge: BinaryDecisionRows;
+  readonly chooseDest: DestDecisionRows;
+}
+
+interface GraphWalk {
+  events: GraphEvent[];
+  addNode: Array<{ stage: number; d: number }>;
+  addEdge: Array<{ stage: number; v: number; d: number }>;
+  chooseDest: Array<{ stage: number; v: number; dest: number }>;
+}
+
+/** Splits one valid decision sequence into its events and the stage each decision reads. */
+function walk(s: Decisions): GraphWalk {
+  const w: GraphWalk = { events: [], addNode: [], addEdge: [], chooseDest: [] };
+  let i = 0;
+  let nodes = 0;
+  for (;;) {
+    const addNode = s[i++];
+    w.addNode.push({ stage: w.events.length, d: addNode });
+    if (addNode === 1) return w;
+    w.events.push({ kind: 'node' });
+    const v = nodes++;
+    for (;;) {
+      const addEdge = s[i++];
+      w.addEdge.push({ stage: w.events.length, v, d: addEdge });
+      if (addEdge === 1) break;
+      const dest = s[i++];
+      // a single candidate has probability 1 and adds no term (SPEC §3)
+      if (v >= 2) w.chooseDest.push({ stage: w.events.length, v, dest });
+      w.events.push({ kind: 'edge', src: v, dst: dest });
+    }
+  }
+}
+
+/**
+ * Compiles B decision sequences, which must already be valid (decodeDecisions checks them), into
+ * the plan of every step and the table rows of every decision.
+ */
+export function compileSchedule(seqs: readonly Decisions[]): Schedule {
+  const walks = seqs.map(walk);
+  const B = seqs.length;
+  // slotAt[k][g] / baseAt[k][g]: graph g's row in hG_k and its first row in H_k (-1: not live)
+  const slotAt: Int32Array[] = [Int32Array.from({ length: B }, (_, g) => g)];
+  const baseAt: Int32Array[] = [new Int32Array(B)];
+  const hgOffset = [0];
+  const hOffset = [0, 0];
+  const steps: StepPlan[] = [];
+  let live: LiveGraph[] = walks.map((_, g) => ({ id: g, numNodes: 0, edges: [] }));
+  for (let k = 1; live.length; k++) {
+    const events = live.map((g) => walks[g.id].events[k - 1] ?? null);
+    if (events.every((e) => e === null)) break;
+    const { plan, next } = planStep(live, events);
+    steps.push(plan);
+    live = next;
+    const slot = new Int32Array(B).fill(-1);
+    const base = new Int32Array(B).fill(-1);
+    let rows = 0;
+    live.forEach((g, i) => {
+      slot[g.id] = i;
+      base[g.id] = rows;
+      rows += g.numNodes;
+    });
+    slotAt.push(slot);
+    baseAt.push(base);
+    hgOffset.push(hgOffset[k - 1] + (k === 1 ? B : steps[k - 2].numGraphs));
+    hOffset.push(hOffset[k] + rows);
+  }
+
+  const hg = (g: number, k: number): number => hgOffset[k] + slotAt[k][g];
+  const h = (g: number, k: number, v: number): number => hOffset[k] + baseAt[k][g] + v;
+  const addNode = { hgRow: [] as number[], hRow: [] as number[], decision: [] as number[], graph: [] as number[] };
+  const addEdge = { hgRow: [] as number[], hRow: [] as number[], decision: [] as number[], graph: [] as number[] };
+  const dest = { uRow: [] as number[], vRow: [] as number[], segment: [] as number[], chosen: [] as number[], graph: [] as number[] };
+  walks.forEach((w, g) => {
+    for (const a of w.addNode) {
+      addNode.hgRow.push(hg(g, a.stage));
+      addNode.decision.push(a.d);
+      addNode.graph.push(g);
+    }
+    for (const a of w.addEdge) {
+      addEdge.hgRow.push(hg(g, a.stage));
+      addEdge.hRow.push(h(g, a.stage, a.v));
+      addEdge.decision.push(a.d);
+      addEdge.graph.push(g);
+    }
+    for (const c of w.chooseDest) {
+      const seg = dest.graph.length;
+      dest.chosen.push(dest.uRow.length + c.dest);
+      for (let u = 0; u < c.v; u++) {
+        dest.uRow.push(h(g, c.stage, u));
+        dest.vRow.push(h(g, c.stage, c.v));
+        dest.segment.push(seg);
+      }
+      dest.graph.push(g);
+    }
+  });
+  const binary = (d: typeof addNode): BinaryDecisionRows => ({
+    hgRow: Int32Array.from(d.hgRow),
+    hRow: Int32Array.from(d.hRow),
+    decision: Float32Array.from(d.decision),
+    graph: Int32Array.from(d.graph),
+  });
+  return {
+    numGraphs: B,
+    steps,
+    addNode: binary(addNode),
+    addEdge: binary(addEdge),
+    chooseDest: {
+      uRow: Int32Array.from(dest.uRow),
+      vRow: Int32Array.from(dest.vRow),
+      segment: Int32Array.from(dest.segment),
+      chosen: Int32Array.from(dest.chosen),
+      graph: Int32Array.from(dest.graph),
+    },
+  };
+}

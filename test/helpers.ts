@@ -1,0 +1,38 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Graph } from '../graphs/graph';
+import { Rng } from '../graphs/random';
+import { initBackend } from '../model/backend';
+
+/** The backend tests run on: DGMG_TEST_BACKEND, default wasm (the one `auto` picks here). */
+export async function testBackend(): Promise<string> {
+  const choice = process.env.DGMG_TEST_BACKEND === 'cpu' ? 'cpu' : 'wasm';
+  return initBackend(choice);
+}
+
+/** A random simple graph with `n` nodes and edge probability `p`, edges in random order. */
+export function randomGraph(rng: Rng, n: number, p: number): Graph {
+  const edges: Array<[number, number]> = [];
+  for (let v = 1; v < n; v++) for (let u = 0; u < v; u++) if (rng.uniform() < p) edges.push(rng.uniform() < 0.5 ? [u, v] : [v, u]);
+  const order = rng.permutation(edges.length);
+  return { numNodes: n, edges: order.map((i) => edges[i]) };
+}
+
+/** max |a - b| / max(|b|, floor), elementwise. */
+export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-3): number {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), floor));
+  return worst;
+}
+
+/** ||a - b|| / ||b||. */
+export function relNormDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += (a[i] - b[i]) ** 2;
+    s += b[i] ** 2;
+  }
+  return Math.sqrt(d / s);
+}
+
+export { tf };
