@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { graphEmbed, graphProp, initNodes } from './dgmg';
+import { graphEmbed, graphProp, initNodes, type Weights } from './dgmg';
+import { pickRows } from './fused';
 import { gatherRows } from './ops';
-import type { ModelConfig, Params } from './params';
+import type { ModelConfig } from './params';
 import type { StepPlan } from './schedule';
 
 /** The batch's state between two steps: node table H_s and graph embeddings hG_s. */
@@ -21,14 +22,10 @@ export function emptyTables(cfg: ModelConfig, numGraphs: number): Tables {
  * One lockstep step: propagate the graphs that added an edge, initialise the nodes that were
  * added (from the embedding before they were added), carry every other row, then re-embed.
  */
-export function advance(p: Params, cfg: ModelConfig, prev: Tables, plan: StepPlan): Tables {
+export function advance(w: Weights, cfg: ModelConfig, prev: Tables, plan: StepPlan): Tables {
   const parts: tf.Tensor2D[] = [prev.h];
-  if (plan.prop) {
-    const pp = plan.prop;
-    const edges = { src: ints(pp.src), dst: ints(pp.dst), deg: tf.tensor2d(pp.deg, [pp.deg.length, 1]) };
-    parts.push(graphProp(p, cfg, gatherRows(prev.h, ints(pp.rows)), edges));
-  }
-  if (plan.init) parts.push(initNodes(p, cfg.nodeSize, gatherRows(prev.hG, ints(plan.init))));
-  const h = gatherRows(tf.concat(parts, 0) as tf.Tensor2D, ints(plan.assemble));
-  return { h, hG: graphEmbed(p, h, ints(plan.graphOfRow), plan.numGraphs) };
+  if (plan.prop) parts.push(graphProp(w, cfg, gatherRows(prev.h, ints(plan.prop.rows)), plan.prop));
+  if (plan.init) parts.push(initNodes(w, gatherRows(prev.hG, ints(plan.init))));
+  const h = pickRows(parts, plan.assemble);
+  return { h, hG: graphEmbed(w, h, plan.graphOfRow, plan.numGraphs) };
 }

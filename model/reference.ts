@@ -1,15 +1,33 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Decisions } from '../graphs/graph';
-import { addEdgeLogit, addNodeLogit, chooseDestScore, graphEmbed, gruCell, initNodes } from './dgmg';
+import { addEdgeLogit, addNodeLogit, chooseDestScore } from './dgmg';
 import { binaryLogProb, gatherRows, linear, segmentSum } from './ops';
 import type { ModelConfig, Params } from './params';
 
 /**
  * The one-graph-at-a-time computation that the batched schedule must equal (SPEC §4): decisions in
- * sequence order, and every message computed per edge as the equation writes it.
+ * sequence order, every equation written with plain tfjs ops as SPEC §3 states it, messages per edge.
  */
 
-function messagesPerEdge(p: Params, t: number, h: tf.Tensor2D, src: tf.Tensor1D, dst: tf.Tensor1D): tf.Tensor2D {
+/** h_G = sum_v sigmoid(g(h_v)) * f(h_v) over the rows of one graph. */
+export function plainGraphEmbed(p: Params, h: tf.Tensor2D): tf.Tensor2D {
+  return tf.sum(tf.mul(tf.sigmoid(linear(p, 'embed.gate', h)), linear(p, 'embed.proj', h)), 0, true) as tf.Tensor2D;
+}
+
+/** h' = GRU_t(a, h), PyTorch's GRUCell (gates r, z, n in that order). */
+export function plainGruCell(p: Params, t: number, a: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor2D {
+  const gi = tf.add(tf.matMul(a, p[`prop.${t}.gru.wi`] as tf.Tensor2D), p[`prop.${t}.gru.bi`]);
+  const gh = tf.add(tf.matMul(h, p[`prop.${t}.gru.wh`] as tf.Tensor2D), p[`prop.${t}.gru.bh`]);
+  const [ir, iz, inew] = tf.split(gi, 3, 1);
+  const [hr, hz, hnew] = tf.split(gh, 3, 1);
+  const r = tf.sigmoid(tf.add(ir, hr));
+  const z = tf.sigmoid(tf.add(iz, hz));
+  const c = tf.tanh(tf.add(inew, tf.mul(r, hnew)));
+  return tf.add(tf.mul(tf.sub(1, z), c), tf.mul(z, h)) as tf.Tensor2D;
+}
+
+/** a_v = sum over edges u->v of W_t [h_v ; h_u ; x_uv] + b_t, with x_uv = 1. */
+export function messagesPerEdge(p: Params, t: number, h: tf.Tensor2D, src: tf.Tensor1D, dst: tf.Tensor1D): tf.Tensor2D {
   const x = tf.ones([src.shape[0], 1]);
   const m = linear(p, `prop.${t}.msg`, tf.concat([gatherRows(h, dst), gatherRows(h, src), x], 1) as tf.Tensor2D);
   return segmentSum(m, dst, h.shape[0]);
@@ -19,7 +37,7 @@ function propagateOne(p: Params, cfg: ModelConfig, h: tf.Tensor2D, edges: Readon
   const src = tf.tensor1d(edges.flatMap(([a, b]) => [a, b]), 'int32');
   const dst = tf.tensor1d(edges.flatMap(([a, b]) => [b, a]), 'int32');
   let x = h;
-  for (let t = 0; t < cfg.propRounds; t++) x = gruCell(p, t, messagesPerEdge(p, t, x, src, dst), x);
+  for (let t = 0; t < cfg.propRounds; t++) x = plainGruCell(p, t, messagesPerEdge(p, t, x, src, dst), x);
   return x;
 }
 
@@ -29,8 +47,7 @@ export function referenceLogLikelihood(p: Params, cfg: ModelConfig, s: Decisions
   let h: tf.Tensor2D = tf.zeros([0, n]);
   const edges: Array<[number, number]> = [];
   const terms: tf.Tensor[] = [];
-  const embed = (): tf.Tensor2D =>
-    h.shape[0] === 0 ? tf.zeros([1, 2 * n]) : graphEmbed(p, h, tf.zeros([h.shape[0]], 'int32'), 1);
+  const embed = (): tf.Tensor2D => (h.shape[0] === 0 ? tf.zeros([1, 2 * n]) : plainGraphEmbed(p, h));
   const bit = (d: number): tf.Tensor1D => tf.tensor1d([d]);
   let i = 0;
   for (;;) {
@@ -38,7 +55,8 @@ export function referenceLogLikelihood(p: Params, cfg: ModelConfig, s: Decisions
     const addNode = s[i++];
     terms.push(binaryLogProb(addNodeLogit(p, hG), bit(addNode)));
     if (addNode === 1) break;
-    h = tf.concat([h, initNodes(p, n, hG)], 0) as tf.Tensor2D;
+    const e = p['addNode.typeEmbed'] as tf.Tensor2D;
+    h = tf.concat([h, linear(p, 'addNode.init', tf.concat([e, hG], 1) as tf.Tensor2D)], 0) as tf.Tensor2D;
     const v = h.shape[0] - 1;
     for (;;) {
       const addEdge = s[i++];

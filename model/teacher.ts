@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Decisions } from '../graphs/graph';
-import { addEdgeLogit, addNodeLogit, chooseDestScore } from './dgmg';
+import { addEdgeLogit, addNodeLogit, chooseDestScore, prepareWeights } from './dgmg';
+import { stackRows } from './fused';
 import { advance, emptyTables } from './lockstep';
 import { binaryLogProb, gatherRows, segmentLogSoftmaxAt, segmentSum } from './ops';
 import { flattenTensors, paramTensors, type ModelConfig, type ParamLayout, type Params } from './params';
@@ -13,38 +14,34 @@ const ints = (a: Int32Array): tf.Tensor1D => tf.tensor1d(a, 'int32');
  * every decision of every stage with one set of ops per decision kind.
  */
 export function scheduleLogLikelihoods(p: Params, cfg: ModelConfig, sch: Schedule): tf.Tensor1D {
+  const w = prepareWeights(p, cfg);
   let tables = emptyTables(cfg, sch.numGraphs);
   const hGs: tf.Tensor2D[] = [tables.hG];
   const hs: tf.Tensor2D[] = [];
   for (const plan of sch.steps) {
-    tables = advance(p, cfg, tables, plan);
+    tables = advance(w, cfg, tables, plan);
     hGs.push(tables.hG);
     hs.push(tables.h);
   }
-  const hG = tf.concat(hGs, 0) as tf.Tensor2D;
-  const h = (hs.length ? tf.concat(hs, 0) : tf.zeros([0, cfg.nodeSize])) as tf.Tensor2D;
+  const hG = stackRows(hGs);
+  const h = hs.length ? stackRows(hs) : tf.zeros([0, cfg.nodeSize]) as tf.Tensor2D;
 
-  const terms: tf.Tensor1D[] = [];
-  const owners: Int32Array[] = [];
+  // Each decision kind's log-probabilities summed per graph: log p(graph, order).
+  const perGraph = (logp: tf.Tensor1D, graph: Int32Array): tf.Tensor1D =>
+    segmentSum(logp.reshape([-1, 1]), ints(graph), sch.numGraphs).reshape([-1]);
   const an = sch.addNode;
-  terms.push(binaryLogProb(addNodeLogit(p, gatherRows(hG, ints(an.hgRow))), tf.tensor1d(an.decision)));
-  owners.push(an.graph);
+  let total = perGraph(binaryLogProb(addNodeLogit(p, gatherRows(hG, ints(an.hgRow))), tf.tensor1d(an.decision)), an.graph);
   const ae = sch.addEdge;
   if (ae.graph.length) {
     const logits = addEdgeLogit(p, gatherRows(hG, ints(ae.hgRow)), gatherRows(h, ints(ae.hRow)));
-    terms.push(binaryLogProb(logits, tf.tensor1d(ae.decision)));
-    owners.push(ae.graph);
+    total = tf.add(total, perGraph(binaryLogProb(logits, tf.tensor1d(ae.decision)), ae.graph));
   }
   const cd = sch.chooseDest;
   if (cd.graph.length) {
     const scores = chooseDestScore(p, gatherRows(h, ints(cd.uRow)), gatherRows(h, ints(cd.vRow)));
-    terms.push(segmentLogSoftmaxAt(scores, cd.segment, cd.graph.length, cd.chosen));
-    owners.push(cd.graph);
+    total = tf.add(total, perGraph(segmentLogSoftmaxAt(scores, cd.segment, cd.graph.length, cd.chosen), cd.graph));
   }
-  const all = tf.concat(terms, 0).reshape([-1, 1]) as tf.Tensor2D;
-  const owner = new Int32Array(owners.reduce((a, o) => a + o.length, 0));
-  owners.reduce((off, o) => (owner.set(o, off), off + o.length), 0);
-  return segmentSum(all, ints(owner), sch.numGraphs).reshape([-1]);
+  return total;
 }
 
 /** What a shard of a batch contributes to a training step. */
