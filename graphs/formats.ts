@@ -1,0 +1,127 @@
+import { Graph, GraphFormatError, assertSimpleGraph } from './graph';
+
+/** One JSONL record, `{"num_nodes": 12, "edges": [[0, 1], [1, 2]]}` (SPEC §6). */
+export function parseJsonlLine(line: string, where: string): Graph {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (e) {
+    throw new GraphFormatError(where, `invalid JSON: ${(e as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new GraphFormatError(where, 'expected an object {"num_nodes": ..., "edges": [...]}');
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (key !== 'num_nodes' && key !== 'edges') throw new GraphFormatError(where, `unexpected key "${key}" (only "num_nodes" and "edges" are allowed)`);
+  }
+  if (!('num_nodes' in record)) throw new GraphFormatError(where, 'missing key "num_nodes"');
+  if (!('edges' in record)) throw new GraphFormatError(where, 'missing key "edges"');
+  const numNodes = record.num_nodes;
+  if (typeof numNodes !== 'number' || !Number.isInteger(numNodes) || numNodes < 0) {
+    throw new GraphFormatError(where, `"num_nodes" must be a non-negative integer, got ${JSON.stringify(numNodes)}`);
+  }
+  if (!Array.isArray(record.edges)) throw new GraphFormatError(where, `"edges" must be an array, got ${JSON.stringify(record.edges)}`);
+  const edges = record.edges.map((e: unknown, k: number): readonly [number, number] => {
+    if (!Array.isArray(e) || e.length !== 2 || !e.every((x: unknown) => typeof x === 'number' && Number.isInteger(x))) {
+      throw new GraphFormatError(where, `edge ${k} must be a pair of integer node ids, got ${JSON.stringify(e)}`);
+    }
+    return [e[0] as number, e[1] as number];
+  });
+  const g: Graph = { numNodes, edges };
+  assertSimpleGraph(g, where);
+  return g;
+}
+
+/** The JSONL record of `g`, spaced as Python's json.dumps writes it. */
+export function formatJsonlLine(g: Graph): string {
+  return `{"num_nodes": ${g.numNodes}, "edges": [${g.edges.map(([u, v]) => `[${u}, ${v}]`).join(', ')}]}`;
+}
+
+/** Every graph of a JSONL text; blank lines are skipped and errors name `file:line`. */
+export function parseJsonl(text: string, file: string): Graph[] {
+  return parseLines(text, file, parseJsonlLine);
+}
+
+function parseLines(text: string, file: string, parse: (line: string, where: string) => Graph): Graph[] {
+  const graphs: Graph[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() !== '') graphs.push(parse(line, `${file}:${i + 1}`));
+  });
+  return graphs;
+}
+
+const GRAPH6_HEADER = '>>graph6<<';
+const BIAS = 63;
+// graph6 spends 3 size bytes up to this n; beyond it the 6-byte form would need n(n-1)/2 bits of text.
+const MAX_GRAPH6_NODES = 258047;
+
+/**
+ * A graph6 line as nauty and networkx write it: size bytes, then the upper triangle column by
+ * column (x(0,1), x(0,2), x(1,2), x(0,3), ...) six bits a character. Edges come out as [i, j],
+ * i < j, in that column order.
+ */
+export function parseGraph6(line: string, where: string): Graph {
+  const body = line.startsWith(GRAPH6_HEADER) ? line.slice(GRAPH6_HEADER.length) : line;
+  if (body.startsWith(':') || body.startsWith(';')) throw new GraphFormatError(where, 'sparse6 is not supported, only graph6');
+  if (body.startsWith('&')) throw new GraphFormatError(where, 'digraph6 is not supported, only graph6');
+  for (let k = 0; k < body.length; k++) {
+    const c = body.charCodeAt(k);
+    if (c < BIAS || c > BIAS + 63) throw new GraphFormatError(where, `character ${JSON.stringify(body[k])} at offset ${k} is not a graph6 character (? to ~)`);
+  }
+  if (body.length === 0) throw new GraphFormatError(where, 'empty graph6 line');
+  const sixBits = (k: number): number => body.charCodeAt(k) - BIAS;
+  let n: number;
+  let start: number;
+  if (sixBits(0) < 63) {
+    n = sixBits(0);
+    start = 1;
+  } else {
+    if (body.length < 4) throw new GraphFormatError(where, 'graph6 size field is cut short');
+    if (sixBits(1) === 63) throw new GraphFormatError(where, `graphs with more than ${MAX_GRAPH6_NODES} nodes are not supported`);
+    n = (sixBits(1) << 12) | (sixBits(2) << 6) | sixBits(3);
+    start = 4;
+  }
+  const numBits = (n * (n - 1)) / 2;
+  const expected = start + Math.ceil(numBits / 6);
+  if (body.length !== expected) throw new GraphFormatError(where, `graph6 line for ${n} nodes must have ${expected} characters, got ${body.length}`);
+
+  const edges: Array<readonly [number, number]> = [];
+  let bit = 0;
+  for (let j = 1; j < n; j++) {
+    for (let i = 0; i < j; i++, bit++) {
+      if ((sixBits(start + Math.floor(bit / 6)) >> (5 - (bit % 6))) & 1) edges.push([i, j]);
+    }
+  }
+  if (numBits % 6 !== 0 && (sixBits(body.length - 1) & ((1 << (6 - (numBits % 6))) - 1)) !== 0) {
+    throw new GraphFormatError(where, 'padding bits after the last edge bit must be zero');
+  }
+  return { numNodes: n, edges };
+}
+
+/** The graph6 line of `g`, without header or newline. */
+export function formatGraph6(g: Graph): string {
+  assertSimpleGraph(g, 'formatGraph6');
+  const n = g.numNodes;
+  if (n > MAX_GRAPH6_NODES) throw new Error(`formatGraph6: graphs with more than ${MAX_GRAPH6_NODES} nodes are not supported, got ${n}`);
+  const size = n < 63 ? [n] : [63, (n >> 12) & 63, (n >> 6) & 63, n & 63];
+  const bits = new Uint8Array(Math.ceil((n * (n - 1)) / 2 / 6) * 6);
+  const chars = new Uint8Array(size.length + bits.length / 6);
+  chars.set(size.map((c) => c + BIAS));
+  for (const [u, v] of g.edges) {
+    const i = Math.min(u, v);
+    const j = Math.max(u, v);
+    bits[(j * (j - 1)) / 2 + i] = 1;
+  }
+  for (let k = 0; k < bits.length; k += 6) {
+    let c = 0;
+    for (let b = 0; b < 6; b++) c = (c << 1) | bits[k + b];
+    chars[size.length + k / 6] = c + BIAS;
+  }
+  return Buffer.from(chars).toString('latin1');
+}
+
+/** Every graph of a graph6 text, one a line; blank lines are skipped and errors name `file:line`. */
+export function parseGraph6File(text: string, file: string): Graph[] {
+  return parseLines(text, file, parseGraph6);
+}

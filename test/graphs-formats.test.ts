@@ -1,0 +1,157 @@
+import t from 'tap';
+import { Graph, GraphFormatError } from '../graphs/graph';
+import { Rng } from '../graphs/random';
+import { formatGraph6, formatJsonlLine, parseGraph6, parseGraph6File, parseJsonl, parseJsonlLine } from '../graphs/formats';
+
+function randomGraph(n: number, p: number, rng: Rng): Graph {
+  const edges: Array<readonly [number, number]> = [];
+  for (let v = 1; v < n; v++) {
+    for (let u = 0; u < v; u++) if (rng.uniform() < p) edges.push(rng.uniform() < 0.5 ? [u, v] : [v, u]);
+  }
+  return { numNodes: n, edges: rng.permutation(edges.length).map((i) => edges[i]) };
+}
+
+/** The graph6 column order: by larger endpoint, then smaller, each edge as [smaller, larger]. */
+const columnOrder = (g: Graph): Array<[number, number]> =>
+  g.edges.map(([u, v]): [number, number] => [Math.min(u, v), Math.max(u, v)]).sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+
+t.test('JSONL lines parse and format as SPEC §6 shows', async (t) => {
+  const line = '{"num_nodes": 12, "edges": [[0, 1], [1, 2]]}';
+  const g = parseJsonlLine(line, 'x');
+  t.same(g, { numNodes: 12, edges: [[0, 1], [1, 2]] });
+  t.equal(formatJsonlLine(g), line);
+  t.equal(formatJsonlLine({ numNodes: 0, edges: [] }), '{"num_nodes": 0, "edges": []}');
+  t.same(parseJsonlLine(' {"edges":[],"num_nodes":3} ', 'x'), { numNodes: 3, edges: [] }, 'key order and spacing are free');
+});
+
+t.test('JSONL lines round-trip', async (t) => {
+  const rng = new Rng(3);
+  for (let trial = 0; trial < 50; trial++) {
+    const g = randomGraph(rng.int(0, 30), rng.uniform(), rng);
+    t.same(parseJsonlLine(formatJsonlLine(g), 'x'), { numNodes: g.numNodes, edges: g.edges.map(([u, v]) => [u, v]) });
+  }
+});
+
+t.test('bad JSONL lines are refused with where and reason', async (t) => {
+  const cases: Array<[string, RegExp]> = [
+    ['{"num_nodes": 2, "edges": [[0, 1]]', /invalid JSON/],
+    ['', /invalid JSON/],
+    ['[2, [[0, 1]]]', /expected an object/],
+    ['null', /expected an object/],
+    ['{"edges": []}', /missing key "num_nodes"/],
+    ['{"num_nodes": 2}', /missing key "edges"/],
+    ['{"num_nodes": 2, "edges": [], "labels": []}', /unexpected key "labels"/],
+    ['{"num_nodes": -1, "edges": []}', /"num_nodes" must be a non-negative integer, got -1/],
+    ['{"num_nodes": 2.5, "edges": []}', /non-negative integer/],
+    ['{"num_nodes": "2", "edges": []}', /non-negative integer, got "2"/],
+    ['{"num_nodes": 2, "edges": {}}', /"edges" must be an array/],
+    ['{"num_nodes": 2, "edges": [[0]]}', /edge 0 must be a pair of integer node ids, got \[0\]/],
+    ['{"num_nodes": 3, "edges": [[0, 1], [0, 1, 2]]}', /edge 1 must be a pair/],
+    ['{"num_nodes": 2, "edges": [["0", 1]]}', /edge 0 must be a pair/],
+    ['{"num_nodes": 2, "edges": [[0.5, 1]]}', /edge 0 must be a pair/],
+    ['{"num_nodes": 2, "edges": [[0, 2]]}', /outside 0\.\.1/],
+    ['{"num_nodes": 2, "edges": [[-1, 1]]}', /outside 0\.\.1/],
+    ['{"num_nodes": 2, "edges": [[1, 1]]}', /self loop/],
+    ['{"num_nodes": 3, "edges": [[0, 1], [1, 0]]}', /listed twice/],
+  ];
+  for (const [line, reason] of cases) {
+    const err = t.throws(() => parseJsonlLine(line, 'g.jsonl:9'), GraphFormatError, line) as GraphFormatError;
+    t.equal(err.where, 'g.jsonl:9');
+    t.match(err.reason, reason, line);
+  }
+});
+
+t.test('parseJsonl skips blank lines and names the 1-based line of an error', async (t) => {
+  const text = '{"num_nodes": 1, "edges": []}\r\n\n   \n{"num_nodes": 2, "edges": [[0, 1]]}\n';
+  t.same(parseJsonl(text, 'f'), [
+    { numNodes: 1, edges: [] },
+    { numNodes: 2, edges: [[0, 1]] },
+  ]);
+  t.same(parseJsonl('', 'f'), []);
+  const err = t.throws(() => parseJsonl(`${text}\n{"num_nodes": 1, "edges": [[0, 0]]}\n`, 'data/g.jsonl')) as GraphFormatError;
+  t.equal(err.where, 'data/g.jsonl:6');
+});
+
+t.test('graph6 strings as nauty and networkx write them', async (t) => {
+  // Bits x(0,1) x(0,2) x(1,2) x(0,3) x(1,3) x(2,3), six to a character plus 63.
+  const known: Array<[string, Graph]> = [
+    ['?', { numNodes: 0, edges: [] }],
+    ['@', { numNodes: 1, edges: [] }],
+    ['A?', { numNodes: 2, edges: [] }],
+    ['A_', { numNodes: 2, edges: [[0, 1]] }], // 100000
+    ['Bg', { numNodes: 3, edges: [[0, 1], [1, 2]] }], // 101000: path P3
+    ['Bw', { numNodes: 3, edges: [[0, 1], [0, 2], [1, 2]] }], // 111000: K3
+    ['Cl', { numNodes: 4, edges: [[0, 1], [1, 2], [0, 3], [2, 3]] }], // 101101: C4 0-1-2-3-0
+    ['Cr', { numNodes: 4, edges: [[0, 1], [0, 2], [1, 3], [2, 3]] }], // 110011: C4 0-1-3-2-0
+    ['C~', { numNodes: 4, edges: [[0, 1], [0, 2], [1, 2], [0, 3], [1, 3], [2, 3]] }], // K4
+  ];
+  for (const [s, g] of known) {
+    t.equal(formatGraph6(g), s, `format ${s}`);
+    t.same(parseGraph6(s, 'x'), g, `parse ${s}`);
+  }
+  // networkx.petersen_graph(), whose graph6 line is the well-known IheA@GUAo.
+  const petersen: Graph = {
+    numNodes: 10,
+    edges: [[0, 1], [0, 4], [0, 5], [1, 2], [1, 6], [2, 3], [2, 7], [3, 4], [3, 8], [4, 9], [5, 7], [5, 8], [6, 8], [6, 9], [7, 9]],
+  };
+  t.equal(formatGraph6(petersen), 'IheA@GUAo');
+  t.same(parseGraph6('IheA@GUAo', 'x').edges, columnOrder(petersen));
+});
+
+t.test('graph6 size field switches to four bytes at 63 nodes', async (t) => {
+  const e62 = formatGraph6({ numNodes: 62, edges: [] });
+  t.equal(e62[0], '}', '62 + 63 = 125');
+  t.equal(e62.length, 1 + Math.ceil((62 * 61) / 2 / 6));
+  const e63 = formatGraph6({ numNodes: 63, edges: [] });
+  t.equal(e63, `~??~${'?'.repeat(326)}`, 'networkx writes 330 characters for 63 isolated nodes');
+  const last = formatGraph6({ numNodes: 63, edges: [[61, 62]] });
+  t.equal(last.slice(-1), 'G', 'bit 1952 = 6 * 325 + 2 of the edge bits: 001000 + 63');
+  t.equal(formatGraph6({ numNodes: 300, edges: [] }).slice(0, 4), '~?Ck', '300 = 4 * 64 + 44: ? C k');
+  t.equal(parseGraph6(`~??~${'?'.repeat(326)}`, 'x').numNodes, 63);
+});
+
+t.test('graph6 round-trips random graphs and parses edges in column order', async (t) => {
+  const rng = new Rng(5);
+  for (const n of [0, 1, 2, 5, 13, 62, 63, 64, 100]) {
+    for (const p of [0, 0.1, 0.5, 1]) {
+      const g = randomGraph(n, p, rng);
+      const s = formatGraph6(g);
+      const back = parseGraph6(s, 'x');
+      t.equal(back.numNodes, n);
+      t.same(back.edges, columnOrder(g), `n=${n} p=${p}`);
+      t.equal(formatGraph6(back), s);
+    }
+  }
+});
+
+t.test('graph6 input: optional header, and bad lines refused with the reason', async (t) => {
+  t.same(parseGraph6('>>graph6<<Bw', 'x'), parseGraph6('Bw', 'x'));
+  const cases: Array<[string, RegExp]> = [
+    ['', /empty graph6 line/],
+    ['>>graph6<<', /empty graph6 line/],
+    ['B w', /character " " at offset 1 is not a graph6 character/],
+    ['Bw\u00e9', /character "é" at offset 2/],
+    ['B', /for 3 nodes must have 2 characters, got 1/],
+    ['Bww', /must have 2 characters, got 3/],
+    ['Bh', /padding bits after the last edge bit must be zero/], // 101001
+    ['A`', /padding bits/], // 100001
+    ['~?', /size field is cut short/],
+    ['~~??????', /more than 258047 nodes are not supported/],
+    [':Bc', /sparse6 is not supported/],
+    ['&B?', /digraph6 is not supported/],
+  ];
+  for (const [line, reason] of cases) {
+    const err = t.throws(() => parseGraph6(line, 'g.g6:3'), GraphFormatError, JSON.stringify(line)) as GraphFormatError;
+    t.equal(err.where, 'g.g6:3');
+    t.match(err.reason, reason, JSON.stringify(line));
+  }
+  t.throws(() => formatGraph6({ numNodes: 3, edges: [[0, 3]] }), GraphFormatError);
+  t.throws(() => formatGraph6({ numNodes: 3, edges: [[0, 1], [1, 0]] }), /listed twice/);
+});
+
+t.test('parseGraph6File reads one graph a line, headers and blank lines allowed', async (t) => {
+  const graphs = parseGraph6File('>>graph6<<Bg\nCl\r\n\n>>graph6<<C~\n', 'f.g6');
+  t.same(graphs.map((g) => g.edges.length), [2, 4, 6]);
+  const err = t.throws(() => parseGraph6File('Bg\n\nCl\nC\n', 'f.g6')) as GraphFormatError;
+  t.equal(err.where, 'f.g6:4');
+});

@@ -1,0 +1,112 @@
+import t from 'tap';
+import { Graph, GraphFormatError } from '../graphs/graph';
+import { Rng } from '../graphs/random';
+import { SequenceError, decodeDecisions, encodeGraph } from '../graphs/sequence';
+
+function randomGraph(n: number, p: number, rng: Rng): Graph {
+  const edges: Array<readonly [number, number]> = [];
+  for (let v = 1; v < n; v++) {
+    for (let u = 0; u < v; u++) if (rng.uniform() < p) edges.push(rng.uniform() < 0.5 ? [u, v] : [v, u]);
+  }
+  return { numNodes: n, edges: rng.permutation(edges.length).map((i) => edges[i]) };
+}
+
+const edgeSet = (g: Graph): string[] => g.edges.map(([u, v]) => `${Math.min(u, v)}-${Math.max(u, v)}`).sort();
+
+t.test('encodeGraph writes the SPEC §2 layout', async (t) => {
+  t.same(encodeGraph({ numNodes: 0, edges: [] }), [1], 'no nodes: only the stop');
+  t.same(encodeGraph({ numNodes: 1, edges: [] }), [0, 1, 1]);
+  t.same(encodeGraph({ numNodes: 3, edges: [[0, 1], [1, 2]] }), [0, 1, 0, 0, 0, 1, 0, 0, 1, 1, 1], 'path 0-1-2');
+  // Node 3's earlier neighbours follow the edge list (1, 0, 2), not id order.
+  t.same(
+    encodeGraph({ numNodes: 4, edges: [[3, 1], [3, 0], [3, 2], [1, 0]] }),
+    [0, 1, 0, 0, 0, 1, 0, 1, 0, 0, 1, 0, 0, 0, 2, 1, 1],
+  );
+});
+
+t.test('encodeGraph places order[i] at position i', async (t) => {
+  const g: Graph = { numNodes: 3, edges: [[0, 2], [1, 2]] };
+  // Node 2 first: both others then point back to position 0.
+  t.same(encodeGraph(g, [2, 0, 1]), [0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 1]);
+  t.same(encodeGraph(g, [0, 1, 2]), [0, 1, 0, 1, 0, 0, 0, 0, 1, 1, 1]);
+});
+
+t.test('encodeGraph refuses an order that is not a permutation, and non-simple graphs', async (t) => {
+  const g: Graph = { numNodes: 3, edges: [[0, 1]] };
+  t.throws(() => encodeGraph(g, [0, 1]), /2 entries, the graph has 3 nodes/);
+  t.throws(() => encodeGraph(g, [0, 1, 1]), /lists node 1 twice/);
+  t.throws(() => encodeGraph(g, [0, 1, 3]), /entry 2 is 3, not a node id in 0\.\.2/);
+  t.throws(() => encodeGraph(g, [0, 1.5, 2]), /entry 1 is 1\.5/);
+  t.throws(() => encodeGraph({ numNodes: 2, edges: [[0, 1], [1, 0]] }), GraphFormatError);
+  t.throws(() => encodeGraph({ numNodes: 2, edges: [[1, 1]] }), /self loop/);
+});
+
+t.test('length is 2n + 1 + 2m and decode inverts encode under any order', async (t) => {
+  const rng = new Rng(7);
+  for (let trial = 0; trial < 200; trial++) {
+    const g = randomGraph(rng.int(0, 25), rng.uniform(), rng);
+    const order = rng.permutation(g.numNodes);
+    const s = encodeGraph(g, order);
+    t.equal(s.length, 2 * g.numNodes + 1 + 2 * g.edges.length);
+    const back = decodeDecisions(s);
+    t.equal(back.numNodes, g.numNodes);
+    const position = new Map(order.map((v, i) => [v, i]));
+    t.same(edgeSet(back), edgeSet({ numNodes: g.numNodes, edges: g.edges.map(([u, v]) => [position.get(u) ?? -1, position.get(v) ?? -1] as const) }));
+    t.same(encodeGraph(back), s, 'encode(decode(s)) == s');
+  }
+});
+
+t.test('decodeDecisions returns edges as [i, d] in sequence order', async (t) => {
+  t.same(decodeDecisions([0, 1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 1, 1]), { numNodes: 3, edges: [[1, 0], [2, 1], [2, 0]] });
+  t.same(decodeDecisions([1]), { numNodes: 0, edges: [] });
+});
+
+t.test('decodeDecisions rejects malformed sequences with position and reason', async (t) => {
+  const cases: Array<[number[], number, RegExp]> = [
+    [[], 0, /ends where add-node decision is due/],
+    [[0, 1], 2, /missing final stop/],
+    [[0, 1, 0, 0], 4, /destination for node 1 is due/],
+    [[0], 1, /add-edge decision for node 0 is due/],
+    [[2], 0, /add-node decision must be 0 or 1, got 2/],
+    [[0, 1.5], 1, /add-edge decision for node 0 must be an integer, got 1.5/],
+    [[0, 1, NaN], 2, /must be an integer, got NaN/],
+    [[0, 2], 1, /add-edge decision for node 0 must be 0 or 1, got 2/],
+    [[0, 1, 0, 0, 5, 1, 1], 4, /^destination 5 out of range 0\.\.0$/],
+    [[0, 1, 0, 0, -1, 1, 1], 4, /destination -1 out of range 0\.\.0/],
+    [[0, 0, 1, 1, 1], 2, /destination 1 out of range: node 0 has no earlier node/],
+    [[0, 0, 0, 1, 1], 2, /destination 0 is node 0 itself \(self loop\)/],
+    [[0, 1, 0, 0, 1, 1, 1], 4, /self loop/],
+    [[0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 1], 8, /edge 2-0 repeated/],
+    [[0, 1, 0, 1, 0, 0, 1, 0, 0.5, 1, 1], 8, /destination for node 2 must be an integer/],
+    [[1, 0], 1, /1 trailing token\(s\) after the final stop/],
+    [[0, 1, 1, 1, 1], 3, /2 trailing token/],
+  ];
+  for (const [s, position, reason] of cases) {
+    const err = t.throws(() => decodeDecisions(s), SequenceError, JSON.stringify(s)) as SequenceError;
+    t.ok(err instanceof GraphFormatError, 'is a GraphFormatError');
+    t.equal(err.position, position, `position for ${JSON.stringify(s)}`);
+    t.match(err.reason, reason, `reason for ${JSON.stringify(s)}`);
+    t.equal(err.message, `position ${position}: ${err.reason}`);
+  }
+});
+
+t.test('a corrupted sequence either fails to decode or re-encodes to itself', async (t) => {
+  const rng = new Rng(11);
+  let rejected = 0;
+  for (let trial = 0; trial < 2000; trial++) {
+    const s = encodeGraph(randomGraph(rng.int(0, 8), 0.5, rng));
+    const k = rng.int(0, s.length - 1);
+    const kind = rng.int(0, 2);
+    if (kind === 0) s[k] = rng.int(-1, 8);
+    else if (kind === 1) s.splice(k, 1);
+    else s.splice(k, 0, rng.int(-1, 8));
+    try {
+      t.same(encodeGraph(decodeDecisions(s)), s);
+    } catch (e) {
+      if (!(e instanceof SequenceError)) throw e;
+      t.ok(e.position >= 0 && e.position <= s.length);
+      rejected++;
+    }
+  }
+  t.ok(rejected > 500, `most corruptions are caught (${rejected})`);
+});
