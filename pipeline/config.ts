@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { ORDER_KINDS, type OrderKind } from '../graphs/order';
+import { makeFamily } from '../graphs/families';
+
+/** Everything a run is made of (configs/*.json). Every key has a default; unknown keys are refused. */
+export interface RunConfig {
+  readonly data: {
+    /** A generated family (graphs/families.ts), used when `file` is empty. */
+    readonly family: string;
+    readonly familyParams: Readonly<Record<string, number>>;
+    /** A graph file (.jsonl or .g6) instead of a family; relative paths are from the working directory. */
+    readonly file: string;
+    readonly trainSize: number;
+    readonly testSize: number;
+    readonly order: OrderKind;
+  };
+  readonly model: { readonly nodeSize: number; readonly propRounds: number };
+  readonly train: {
+    readonly epochs: number;
+    readonly batchSize: number;
+    readonly lr: number;
+    readonly beta1: number;
+    readonly beta2: number;
+    readonly eps: number;
+    readonly clipNorm: number;
+    readonly seed: number;
+    /** Write a checkpoint every this many steps (and at the end). */
+    readonly checkpointEvery: number;
+  };
+  readonly sample: { readonly vMax: number };
+}
+
+export const DEFAULT_CONFIG: RunConfig = {
+  data: { family: 'cycles', familyParams: {}, file: '', trainSize: 4000, testSize: 500, order: 'natural' },
+  model: { nodeSize: 16, propRounds: 2 },
+  train: { epochs: 25, batchSize: 10, lr: 5e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, clipNorm: 0.25, seed: 0, checkpointEvery: 500 },
+  sample: { vMax: 25 },
+};
+
+export class ConfigError extends Error {
+  constructor(source: string, reason: string) {
+    super(`${source}: ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+const isObject = (x: unknown): x is Record<string, Json> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** Overlays `over` on `base`, key by key, refusing keys and types that `base` does not have. */
+function overlay(base: Json, over: Json, path: string, source: string): Json {
+  if (isObject(base)) {
+    if (!isObject(over)) throw new ConfigError(source, `${path || 'the config'} must be an object`);
+    const out: Record<string, Json> = { ...base };
+    for (const [k, v] of Object.entries(over)) {
+      const at = path ? `${path}.${k}` : k;
+      if (path === 'data.familyParams') {
+        if (typeof v !== 'number') throw new ConfigError(source, `${at} must be a number`);
+        out[k] = v;
+      } else if (!(k in base)) {
+        throw new ConfigError(source, `unknown key ${at} (known: ${Object.keys(base).map((x) => (path ? `${path}.${x}` : x)).join(', ')})`);
+      } else out[k] = overlay(base[k], v, at, source);
+    }
+    return out;
+  }
+  if (typeof over !== typeof base) throw new ConfigError(source, `${path} must be a ${typeof base}, got ${JSON.stringify(over)}`);
+  return over;
+}
+
+function check(ok: boolean, source: string, what: string): void {
+  if (!ok) throw new ConfigError(source, what);
+}
+
+const posInt = (x: number): boolean => Number.isInteger(x) && x > 0;
+
+/** Checks the values that types alone do not rule out. */
+export function validateConfig(c: RunConfig, source: string): RunConfig {
+  check(ORDER_KINDS.includes(c.data.order), source, `data.order must be one of ${ORDER_KINDS.join(', ')}, got ${c.data.order}`);
+  if (!c.data.file) {
+    try {
+      makeFamily(c.data.family, c.data.familyParams);
+    } catch (e) {
+      throw new ConfigError(source, `data: ${(e as Error).message}`);
+    }
+  }
+  check(posInt(c.data.trainSize), source, `data.trainSize must be a positive integer, got ${c.data.trainSize}`);
+  check(Number.isInteger(c.data.testSize) && c.data.testSize >= 0, source, `data.testSize must be an integer >= 0, got ${c.data.testSize}`);
+  check(posInt(c.model.nodeSize), source, `model.nodeSize must be a positive integer, got ${c.model.nodeSize}`);
+  check(posInt(c.model.propRounds), source, `model.propRounds must be a positive integer, got ${c.model.propRounds}`);
+  check(posInt(c.train.epochs), source, `train.epochs must be a positive integer, got ${c.train.epochs}`);
+  check(posInt(c.train.batchSize), source, `train.batchSize must be a positive integer, got ${c.train.batchSize}`);
+  check(c.train.lr > 0, source, `train.lr must be > 0, got ${c.train.lr}`);
+  check(c.train.beta1 >= 0 && c.train.beta1 < 1 && c.train.beta2 >= 0 && c.train.beta2 < 1, source, 'train.beta1 and train.beta2 must be in [0, 1)');
+  check(c.train.eps > 0, source, `train.eps must be > 0, got ${c.train.eps}`);
+  check(c.train.clipNorm >= 0, source, `train.clipNorm must be >= 0 (0: no clipping), got ${c.train.clipNorm}`);
+  check(Number.isInteger(c.train.seed) && c.train.seed >= 0, source, `train.seed must be an integer >= 0, got ${c.train.seed}`);
+  check(posInt(c.train.checkpointEvery), source, `train.checkpointEvery must be a positive integer, got ${c.train.checkpointEvery}`);
+  check(posInt(c.sample.vMax), source, `sample.vMax must be a positive integer, got ${c.sample.vMax}`);
+  return c;
+}
+
+/** The defaults overlaid with `json` (from `source`, for messages), validated. */
+export function configFromJson(json: unknown, source: string): RunConfig {
+  return validateConfig(overlay(DEFAULT_CONFIG as unknown as Json, json as Json, '', source) as unknown as RunConfig, source);
+}
+
+/** Reads and validates a config file; every problem names the file. */
+export function loadConfig(file: string): RunConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(file, `cannot read config: ${(e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(file, `not valid JSON: ${(e as Error).message}`);
+  }
+  return configFromJson(json, file);
+}
+
+/** `c` with some values replaced (command-line flags), validated again. */
+export function withOverrides(c: RunConfig, over: { train?: Partial<RunConfig['train']>; data?: Partial<RunConfig['data']> }, source: string): RunConfig {
+  return validateConfig({ ...c, train: { ...c.train, ...over.train }, data: { ...c.data, ...over.data } }, source);
+}

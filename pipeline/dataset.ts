@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { makeFamily, type Family } from '../graphs/families';
+import { parseGraph6File, parseJsonl } from '../graphs/formats';
+import type { Decisions, Graph } from '../graphs/graph';
+import { GraphFormatError } from '../graphs/graph';
+import { nodeOrder, type OrderKind } from '../graphs/order';
+import { Rng } from '../graphs/random';
+import { encodeGraph } from '../graphs/sequence';
+import type { RunConfig } from './config';
+
+/** Training and held-out graphs, and the family they come from (null for a user's file). */
+export interface Dataset {
+  readonly train: readonly Graph[];
+  readonly test: readonly Graph[];
+  readonly family: Family | null;
+  /** What the graphs are, for messages and summaries. */
+  readonly source: string;
+}
+
+// Independent random streams of one seed.
+const STREAM = { train: 1, test: 2, split: 3, epoch: 4, order: 5 } as const;
+
+/** Reads a .jsonl or .g6 graph file; errors name the file and line. */
+export function readGraphFile(file: string): Graph[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new GraphFormatError(file, `cannot read: ${(e as Error).message}`);
+  }
+  const ext = extname(file).toLowerCase();
+  if (ext === '.jsonl' || ext === '.json') return parseJsonl(text, file);
+  if (ext === '.g6' || ext === '.graph6') return parseGraph6File(text, file);
+  throw new GraphFormatError(file, `unknown graph file type ${JSON.stringify(ext)}: use .jsonl or .g6`);
+}
+
+/** The dataset a config names: a file split into train and test by the seed, or a generated family. */
+export function loadDataset(c: RunConfig, seed: number): Dataset {
+  const d = c.data;
+  if (d.file) {
+    const graphs = readGraphFile(d.file);
+    graphs.forEach((g, i) => {
+      if (g.numNodes > c.sample.vMax) throw new GraphFormatError(`${d.file}: graph ${i + 1}`, `has ${g.numNodes} nodes, more than sample.vMax = ${c.sample.vMax}; raise sample.vMax in the config`);
+    });
+    if (graphs.length < 2) throw new GraphFormatError(d.file, `needs at least 2 graphs to split into train and test, has ${graphs.length}`);
+    const perm = Rng.derive(seed, STREAM.split).permutation(graphs.length);
+    const testSize = Math.min(d.testSize, Math.floor(graphs.length / 5));
+    return {
+      test: perm.slice(0, testSize).map((i) => graphs[i]),
+      train: perm.slice(testSize).map((i) => graphs[i]),
+      family: null,
+      source: d.file,
+    };
+  }
+  const family = makeFamily(d.family, d.familyParams);
+  const draw = (stream: number, count: number): Graph[] => {
+    const rng = Rng.derive(seed, stream);
+    return Array.from({ length: count }, () => family.sample(rng));
+  };
+  return { train: draw(STREAM.train, d.trainSize), test: draw(STREAM.test, d.testSize), family, source: `family ${d.family}` };
+}
+
+/** The decision sequence of `g` under an order of the given kind (random needs `rng`). */
+export function graphSequence(g: Graph, order: OrderKind, rng?: Rng): number[] {
+  return encodeGraph(g, nodeOrder(g, order, rng));
+}
+
+/**
+ * The training batches: batch `step` is a pure function of (seed, step), so a resumed run sees
+ * exactly the batches the uninterrupted run would have. Each epoch visits the training graphs
+ * in a fresh permutation; with order `random`, each visit draws a fresh node order.
+ */
+export class BatchSource {
+  readonly batchesPerEpoch: number;
+  private readonly fixed: Decisions[] | null;
+
+  constructor(
+    private readonly train: readonly Graph[],
+    order: OrderKind,
+    private readonly batchSize: number,
+    private readonly seed: number,
+  ) {
+    this.batchesPerEpoch = Math.ceil(train.length / batchSize);
+    this.fixed = order === 'random' ? null : train.map((g) => graphSequence(g, order));
+  }
+
+  batch(step: number): Decisions[] {
+    const epoch = Math.floor(step / this.batchesPerEpoch);
+    const at = (step % this.batchesPerEpoch) * this.batchSize;
+    const perm = Rng.derive(this.seed, STREAM.epoch * 1_000_003 + epoch).permutation(this.train.length);
+    return perm.slice(at, at + this.batchSize).map((i) => {
+      if (this.fixed) return this.fixed[i];
+      return graphSequence(this.train[i], 'random', Rng.derive(this.seed, STREAM.order * 1_000_003 + epoch * this.train.length + i));
+    });
+  }
+}
