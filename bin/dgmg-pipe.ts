@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { ORDER_KINDS, type OrderKind } from '../graphs/order';
+import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../model/backend';
+import { DEFAULT_MODEL_FILE, runSample, runTrain } from '../pipeline/commands';
+import { inProcessRunner } from '../pipeline/train';
+import { availableParallelism } from 'node:os';
+
+/** Prints a result: JSON on stdout with --json, else `key: value` lines. */
+function report(json: boolean, result: object): void {
+  if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else for (const [k, v] of Object.entries(result)) process.stdout.write(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
+}
+
+/** Errors of the user's input end the process with their message alone, not a stack. */
+function fail(e: unknown): never {
+  process.stderr.write(`dgmg-pipe: ${e instanceof Error ? e.message : String(e)}\n`);
+  if (process.env.DGMG_DEBUG) console.error(e);
+  process.exit(1);
+}
+
+/** First SIGINT/SIGTERM: finish the step in flight and stop; a second one exits at once. */
+function stopSignal(): () => boolean {
+  let stop = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (stop) process.exit(130);
+    stop = true;
+    process.stderr.write(`\ndgmg-pipe: ${sig}: finishing the step in flight and writing a checkpoint (again to abort)\n`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => stop;
+}
+
+const backendOption = { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'tfjs backend: auto = tfjs-node when installed, else wasm' };
+
+void yargs(hideBin(process.argv))
+  .scriptName('dgmg-pipe')
+  .strict()
+  .demandCommand(1, 'name a command: train, sample, eval')
+  .command(
+    'train',
+    'Train a DGMG with batched teacher forcing; writes <out>/checkpoint.json',
+    (y) =>
+      y
+        .option('config', { type: 'string', default: 'configs/cycles.json', describe: 'run config (data, model, train, sample)' })
+        .option('out', { type: 'string', default: 'run', describe: 'folder for the checkpoint' })
+        .option('resume', { type: 'string', describe: 'continue the run in this folder from its checkpoint' })
+        .option('epochs', { type: 'number', describe: 'override train.epochs' })
+        .option('batch-size', { type: 'number', describe: 'override train.batchSize' })
+        .option('lr', { type: 'number', describe: 'override train.lr' })
+        .option('seed', { type: 'number', describe: 'override train.seed' })
+        .option('data', { type: 'string', describe: 'train on this graph file (.jsonl or .g6) instead of the config\'s family' })
+        .option('order', { choices: ORDER_KINDS, describe: 'node order of the decision sequences' })
+        .option('workers', { type: 'number', default: 1, describe: 'worker threads (1 = in this thread)' })
+        .option('max-steps', { type: 'number', describe: 'stop after this many steps in total' })
+        .option('backend', backendOption)
+        .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
+        .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' }),
+    async (a) => {
+      try {
+        await initBackend(a.backend);
+        const workers = Math.max(1, Math.floor(a.workers ?? availableParallelism()));
+        const summary = await runTrain(
+          {
+            configFile: a.resume && a.config === 'configs/cycles.json' ? '' : a.config,
+            outDir: a.resume ?? a.out,
+            resumeDir: a.resume ?? null,
+            overrides: { epochs: a.epochs, batchSize: a['batch-size'], lr: a.lr, seed: a.seed, dataFile: a.data, order: a.order as OrderKind | undefined },
+            workers,
+            makeRunner: (config) => inProcessRunner(config),
+            stopAtStep: a['max-steps'] ?? null,
+            quiet: a.quiet,
+          },
+          stopSignal(),
+        );
+        report(a.json, summary);
+        if (!summary.completed && a['max-steps'] === undefined) {
+          process.stderr.write(`dgmg-pipe: stopped early at step ${summary.steps}; continue with: dgmg-pipe train --resume ${a.resume ?? a.out}\n`);
+          process.exit(130);
+        }
+      } catch (e) {
+        fail(e);
+      }
+    },
+  )
+  .command(
+    'sample',
+    'Sample graphs from a trained model into a JSONL file',
+    (y) =>
+      y
+        .option('model', { type: 'string', describe: `checkpoint (default: the shipped ${DEFAULT_MODEL_FILE})` })
+        .option('n', { type: 'number', default: 1000, describe: 'number of graphs' })
+        .option('out', { type: 'string', default: 'graphs.jsonl', describe: 'output JSONL file' })
+        .option('seed', { type: 'number', default: 0, describe: 'sampling seed; same seed, same graphs' })
+        .option('v-max', { type: 'number', describe: 'most nodes a graph may have (default: the config\'s sample.vMax)' })
+        .option('backend', backendOption)
+        .option('json', { type: 'boolean', default: false })
+        .option('quiet', { type: 'boolean', default: false }),
+    async (a) => {
+      try {
+        if (!Number.isInteger(a.n) || a.n < 1) throw new Error(`--n must be a positive integer, got ${a.n}`);
+        await initBackend(a.backend);
+        report(a.json, await runSample(a.model ?? null, a.n, a.out, a.seed, a['v-max'] ?? null, a.quiet));
+      } catch (e) {
+        fail(e);
+      }
+    },
+  )
+  .help()
+  .parseAsync();
