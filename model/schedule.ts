@@ -1,4 +1,5 @@
 import type { Decisions } from '../graphs/graph';
+import { decodeDecisions } from '../graphs/sequence';
 
 /**
  * Batching by step (SPEC §4). A graph's state changes only at events (a new node, or a new edge
@@ -144,7 +145,7 @@ interface GraphWalk {
   chooseDest: Array<{ stage: number; v: number; dest: number }>;
 }
 
-/** Splits one valid decision sequence into its events and the stage each decision reads. */
+/** Splits one valid decision sequence (decodeDecisions accepts it) into its events and the stage each decision reads. */
 function walk(s: Decisions): GraphWalk {
   const w: GraphWalk = { events: [], addNode: [], addEdge: [], chooseDest: [] };
   let i = 0;
@@ -168,10 +169,11 @@ function walk(s: Decisions): GraphWalk {
 }
 
 /**
- * Compiles B decision sequences, which must already be valid (decodeDecisions checks them), into
- * the plan of every step and the table rows of every decision.
+ * Compiles B decision sequences into the plan of every step and the table rows of every decision.
+ * A malformed sequence is refused with its position and reason (SequenceError).
  */
 export function compileSchedule(seqs: readonly Decisions[]): Schedule {
+  for (const s of seqs) decodeDecisions(s);
   const walks = seqs.map(walk);
   const B = seqs.length;
   // slotAt[k][g] / baseAt[k][g]: graph g's row in hG_k and its first row in H_k (-1: not live)

@@ -1,0 +1,144 @@
+import t from 'tap';
+import { prepareWeights, graphEmbed, graphProp } from '../model/dgmg';
+import { gruGates, pickRows } from '../model/fused';
+import { initParams, paramLayout, paramTensors, type ModelConfig } from '../model/params';
+import { messagesPerEdge, plainGraphEmbed, plainGruCell, referenceLogLikelihood } from '../model/reference';
+import { logLikelihoods, shardGradients } from '../model/teacher';
+import { Rng } from '../graphs/random';
+import { maxRelDiff, testBackend, tf } from './helpers';
+
+const cfg: ModelConfig = { nodeSize: 4, propRounds: 2 };
+const layout = paramLayout(cfg);
+const flat = initParams(layout, 5);
+const rng = new Rng(9);
+const randn = (shape: number[]): tf.Tensor2D => tf.tensor2d(Float32Array.from({ length: shape[0] * shape[1] }, () => rng.normal()), shape as [number, number]);
+
+/** Value and gradients of sum(f(xs) * r) for a fixed random r, so every output entry matters. */
+function valueAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[]): Float32Array[] {
+  return tf.tidy(() => {
+    const out = f(...xs);
+    const rr = new Rng(1);
+    const r = tf.tensor(Float32Array.from({ length: out.size }, () => rr.normal()), out.shape);
+    const { value, grads } = tf.valueAndGrads((...ys: tf.Tensor[]) => tf.sum(tf.mul(f(...ys), r)) as tf.Scalar)(xs);
+    return [value.dataSync() as Float32Array, ...grads.map((g) => g.dataSync() as Float32Array)];
+  }) as unknown as Float32Array[];
+}
+
+t.before(testBackend);
+
+t.test('fused ops equal their plain-op forms, values and gradients', async (t) => {
+  const p = paramTensors(layout, flat);
+  const n = cfg.nodeSize;
+  const h = randn([7, n]);
+  const a = randn([7, 2 * n]);
+  const fused = valueAndGrads((hh, aa) => {
+    const gi = tf.matMul(aa as tf.Tensor2D, p['prop.1.gru.wi'] as tf.Tensor2D);
+    const gh = tf.matMul(hh as tf.Tensor2D, p['prop.1.gru.wh'] as tf.Tensor2D);
+    return gruGates(gi as tf.Tensor2D, gh as tf.Tensor2D, hh as tf.Tensor2D, p['prop.1.gru.bi'], p['prop.1.gru.bh']);
+  }, [h, a]);
+  const plain = valueAndGrads((hh, aa) => plainGruCell(p, 1, aa as tf.Tensor2D, hh as tf.Tensor2D), [h, a]);
+  fused.forEach((v, i) => t.ok(maxRelDiff(v, plain[i], 1e-2) < 1e-5, `GRU ${['value', 'dh', 'da'][i]}`));
+
+  // two graphs: rows 0-3 and 4-6; edges of a path and a triangle, both directions
+  const und: Array<[number, number]> = [[0, 1], [1, 2], [2, 3], [4, 5], [5, 6], [6, 4]];
+  const src = Int32Array.from(und.flatMap(([x, y]) => [x, y]));
+  const dst = Int32Array.from(und.flatMap(([x, y]) => [y, x]));
+  const deg = new Float32Array(7);
+  dst.forEach((d) => deg[d]++);
+  const w = prepareWeights(p, { nodeSize: n, propRounds: 1 });
+  const fusedProp = valueAndGrads((hh) => graphProp(w, { nodeSize: n, propRounds: 1 }, hh as tf.Tensor2D, { src, dst, deg }), [h]);
+  const plainProp = valueAndGrads(
+    (hh) => plainGruCell(p, 0, messagesPerEdge(p, 0, hh as tf.Tensor2D, tf.tensor1d(src, 'int32'), tf.tensor1d(dst, 'int32')), hh as tf.Tensor2D),
+    [h],
+  );
+  fusedProp.forEach((v, i) => t.ok(maxRelDiff(v, plainProp[i], 1e-2) < 1e-5, `GraphProp round (split messages) ${['value', 'dh'][i]}`));
+
+  const graphOfRow = Int32Array.from([0, 0, 0, 0, 1, 1, 1]);
+  const fusedEmbed = valueAndGrads((hh) => graphEmbed(w, hh as tf.Tensor2D, graphOfRow, 3), [h]);
+  const plainEmbed = valueAndGrads(
+    (hh) => tf.concat([plainGraphEmbed(p, (hh as tf.Tensor2D).slice([0, 0], [4, n])), plainGraphEmbed(p, (hh as tf.Tensor2D).slice([4, 0], [3, n])), tf.zeros([1, 2 * n])]),
+    [h],
+  );
+  fusedEmbed.forEach((v, i) => t.ok(maxRelDiff(v, plainEmbed[i], 1e-2) < 1e-5, `GraphEmbed ${['value', 'dh'][i]} (third graph empty: zero)`));
+
+  const other = randn([3, n]);
+  const idx = Int32Array.from([9, 0, 2, 7, 7, 1]);
+  const picked = valueAndGrads((x, y) => pickRows([x as tf.Tensor2D, y as tf.Tensor2D], idx), [h, other]);
+  const gathered = valueAndGrads((x, y) => tf.gather(tf.concat([x, y]), tf.tensor1d(idx, 'int32')), [h, other]);
+  picked.forEach((v, i) => t.same(Array.from(v), Array.from(gathered[i]), `pickRows ${['value', 'd part 0', 'd part 1'][i]}`));
+});
+
+t.test('gradient of the batched loss matches finite differences', async (t) => {
+  const seqs = [
+    [0, 1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 1, 1], // triangle
+    [0, 1, 0, 0, 0, 1, 0, 1, 1], // edge + isolated node
+    [0, 1, 0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 2, 1, 1], // path 0-1-2-3
+  ];
+  const { gradSum } = shardGradients(cfg, layout, flat, seqs);
+  const loss = (f: Float32Array): number => -logLikelihoods(cfg, layout, f, seqs).reduce((s, x) => s + x, 0);
+  const dirRng = new Rng(4);
+  for (let k = 0; k < 6; k++) {
+    const raw = Float32Array.from({ length: flat.length }, () => dirRng.normal());
+    const norm = Math.hypot(...raw);
+    const dir = raw.map((x) => x / norm); // unit direction: the step stays in the linear regime
+    const eps = 3e-3;
+    const plus = Float32Array.from(flat, (v, i) => v + eps * dir[i]);
+    const minus = Float32Array.from(flat, (v, i) => v - eps * dir[i]);
+    const numeric = (loss(plus) - loss(minus)) / (2 * eps);
+    const analytic = gradSum.reduce((s, g, i) => s + g * dir[i], 0);
+    t.ok(Math.abs(numeric - analytic) <= 2e-3 * Math.max(1, Math.abs(analytic)), `direction ${k}: analytic ${analytic.toFixed(4)} vs numeric ${numeric.toFixed(4)}`);
+  }
+});
+
+/** The 2-node graph 0-1, computed with scalars from SPEC §3 for node size 1 and one round. */
+t.test('log-likelihood of a 2-node graph equals the hand computation', async (t) => {
+  const c1: ModelConfig = { nodeSize: 1, propRounds: 1 };
+  const l1 = paramLayout(c1);
+  const f1 = initParams(l1, 3);
+  const P = (name: string, i = 0): number => f1[l1.offsets[l1.specs.findIndex((s) => s.name === name)] + i];
+  const sig = (x: number): number => 1 / (1 + Math.exp(-x));
+  const logSig = (x: number): number => Math.log(sig(x));
+  // [in, out] storage: W[r][c] = P(name, r * out + c)
+  const embed = (hs: number[]): [number, number] => {
+    const hG: [number, number] = [0, 0];
+    for (const h of hs) {
+      const gate = sig(P('embed.gate.w') * h + P('embed.gate.b'));
+      for (let k = 0; k < 2; k++) hG[k] += gate * (P('embed.proj.w', k) * h + P('embed.proj.b', k));
+    }
+    return hG;
+  };
+  const addNodeLogit = (hG: number[]): number => P('addNode.stop.w', 0) * hG[0] + P('addNode.stop.w', 1) * hG[1] + P('addNode.stop.b');
+  const addEdgeLogit = (hG: number[], hv: number): number =>
+    P('addEdge.stop.w', 0) * hG[0] + P('addEdge.stop.w', 1) * hG[1] + P('addEdge.stop.w', 2) * hv + P('addEdge.stop.b');
+  const init = (hG: number[]): number =>
+    P('addNode.init.w', 0) * P('addNode.typeEmbed') + P('addNode.init.w', 1) * hG[0] + P('addNode.init.w', 2) * hG[1] + P('addNode.init.b');
+  const message = (hv: number, hu: number): number[] =>
+    [0, 1].map((c) => P('prop.0.msg.w', c) * hv + P('prop.0.msg.w', 2 + c) * hu + P('prop.0.msg.w', 4 + c) * 1 + P('prop.0.msg.b', c));
+  const gru = (a: number[], h: number): number => {
+    const gi = [0, 1, 2].map((g) => P('prop.0.gru.wi', g) * a[0] + P('prop.0.gru.wi', 3 + g) * a[1] + P('prop.0.gru.bi', g));
+    const gh = [0, 1, 2].map((g) => P('prop.0.gru.wh', g) * h + P('prop.0.gru.bh', g));
+    const r = sig(gi[0] + gh[0]);
+    const z = sig(gi[1] + gh[1]);
+    const c = Math.tanh(gi[2] + r * gh[2]);
+    return (1 - z) * c + z * h;
+  };
+  let ll = logSig(-addNodeLogit([0, 0])); // add node 0
+  const h0 = init([0, 0]);
+  let hG = embed([h0]);
+  ll += logSig(addEdgeLogit(hG, h0)); // node 0: no edges
+  ll += logSig(-addNodeLogit(hG)); // add node 1
+  const h1 = init(hG);
+  hG = embed([h0, h1]);
+  ll += logSig(-addEdgeLogit(hG, h1)); // node 1: add an edge, destination 0 (one candidate: no term)
+  const h0n = gru(message(h0, h1), h0);
+  const h1n = gru(message(h1, h0), h1);
+  hG = embed([h0n, h1n]);
+  ll += logSig(addEdgeLogit(hG, h1n)); // no more edges
+  ll += logSig(addNodeLogit(hG)); // stop
+
+  const seq = [0, 1, 0, 0, 0, 1, 1];
+  const batched = logLikelihoods(c1, l1, f1, [seq])[0];
+  const ref = tf.tidy(() => referenceLogLikelihood(paramTensors(l1, f1), c1, seq).dataSync()[0]);
+  t.ok(Math.abs(batched - ll) < 1e-5 * Math.abs(ll), `batched ${batched} vs hand ${ll}`);
+  t.ok(Math.abs(ref - ll) < 1e-5 * Math.abs(ll), `reference ${ref} vs hand ${ll}`);
+});
