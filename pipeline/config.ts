@@ -19,6 +19,8 @@ export interface RunConfig {
     readonly epochs: number;
     readonly batchSize: number;
     readonly lr: number;
+    /** The learning rate falls along a cosine from lr to lr * lrFinalFraction over the run (1: constant). */
+    readonly lrFinalFraction: number;
     readonly beta1: number;
     readonly beta2: number;
     readonly eps: number;
@@ -33,7 +35,7 @@ export interface RunConfig {
 export const DEFAULT_CONFIG: RunConfig = {
   data: { family: 'cycles', familyParams: {}, file: '', trainSize: 4000, testSize: 500, order: 'natural' },
   model: { nodeSize: 16, propRounds: 2 },
-  train: { epochs: 25, batchSize: 10, lr: 5e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, clipNorm: 0.25, seed: 0, checkpointEvery: 500 },
+  train: { epochs: 25, batchSize: 10, lr: 5e-4, lrFinalFraction: 1, beta1: 0.9, beta2: 0.999, eps: 1e-8, clipNorm: 0.25, seed: 0, checkpointEvery: 500 },
   sample: { vMax: 25 },
 };
 
@@ -91,6 +93,7 @@ export function validateConfig(c: RunConfig, source: string): RunConfig {
   check(posInt(c.train.epochs), source, `train.epochs must be a positive integer, got ${c.train.epochs}`);
   check(posInt(c.train.batchSize), source, `train.batchSize must be a positive integer, got ${c.train.batchSize}`);
   check(c.train.lr > 0, source, `train.lr must be > 0, got ${c.train.lr}`);
+  check(c.train.lrFinalFraction > 0 && c.train.lrFinalFraction <= 1, source, `train.lrFinalFraction must be in (0, 1], got ${c.train.lrFinalFraction}`);
   check(c.train.beta1 >= 0 && c.train.beta1 < 1 && c.train.beta2 >= 0 && c.train.beta2 < 1, source, 'train.beta1 and train.beta2 must be in [0, 1)');
   check(c.train.eps > 0, source, `train.eps must be > 0, got ${c.train.eps}`);
   check(c.train.clipNorm >= 0, source, `train.clipNorm must be >= 0 (0: no clipping), got ${c.train.clipNorm}`);

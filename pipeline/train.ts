@@ -1,4 +1,4 @@
-import { defer, lastValueFrom, range, concatMap, takeWhile, tap, map, scan, EMPTY, type Observable } from 'rxjs';
+import { defer, lastValueFrom, expand, takeWhile, tap, map, scan, EMPTY, type Observable } from 'rxjs';
 import type { Decisions } from '../graphs/graph';
 import { adamState, adamStep, type AdamState } from '../model/adam';
 import { initParams, paramLayout } from '../model/params';
@@ -59,6 +59,7 @@ export function aggregate(
   params: Float32Array,
   adam: AdamState,
   step: number,
+  totalSteps: number,
   results: readonly ShardGradients[],
 ): { loss: number; gradNorm: number; graphs: number } {
   const graphs = results.reduce((a, r) => a + r.logLik.length, 0);
@@ -72,8 +73,14 @@ export function aggregate(
   const loss = -logLik / graphs;
   if (!Number.isFinite(loss)) throw new TrainingError(`step ${step}: the loss is ${loss}; parameters were not updated`);
   if (!grad.every(Number.isFinite)) throw new TrainingError(`step ${step}: the gradient has NaN or Inf entries; parameters were not updated`);
-  const gradNorm = adamStep(config.train, adam, params, grad);
+  const gradNorm = adamStep({ ...config.train, lr: learningRate(config, step, totalSteps) }, adam, params, grad);
   return { loss, gradNorm, graphs };
+}
+
+/** The learning rate of `step`: a cosine from lr to lr * lrFinalFraction over the run. */
+export function learningRate(config: RunConfig, step: number, totalSteps: number): number {
+  const { lr, lrFinalFraction } = config.train;
+  return lr * (lrFinalFraction + (1 - lrFinalFraction) * 0.5 * (1 + Math.cos((Math.PI * step) / Math.max(totalSteps, 1))));
 }
 
 export interface TrainRun {
@@ -99,9 +106,9 @@ export interface TrainResult {
 }
 
 /**
- * The training stream: step numbers, each pulled only when the previous step is done (so the
- * batch source never runs ahead and memory stays flat), mapped to a batch, its shards' gradients,
- * and one optimizer step; `onStep` sees every step, checkpoints land every `checkpointEvery`.
+ * The training stream: steps, each pulled only when the previous step is done (so the batch
+ * source never runs ahead and memory stays flat), each a batch, its shards' gradients and one
+ * optimizer step; `onStep` sees every step, checkpoints land every `checkpointEvery`.
  */
 export function trainSteps(run: TrainRun, onStep: (r: StepReport) => void): Promise<TrainResult> {
   const { config } = run;
@@ -119,15 +126,20 @@ export function trainSteps(run: TrainRun, onStep: (r: StepReport) => void): Prom
     if (run.checkpointFile) saveCheckpoint(run.checkpointFile, snapshot());
   };
 
-  const steps$: Observable<StepReport> = (endStep > start ? range(start, endStep - start) : EMPTY).pipe(
-    takeWhile(() => !run.stopRequested()),
-    concatMap((k) =>
-      defer(async () => {
-        const shards = splitShards(source.batch(k), run.shards);
-        const results = await run.runner.run(k, params, shards);
-        return { k, ...aggregate(config, params, adam, k, results) };
-      }),
-    ),
+  // One step, pulled only when the previous one has been reported (expand, concurrency 1), so the
+  // batch source never runs ahead. Each step first yields to the event loop, so that a signal
+  // handler runs even when the runner computes in this thread, then checks for a stop request:
+  // null ends the stream after the step in flight.
+  const stepAt = (k: number): Observable<{ k: number; loss: number; gradNorm: number; graphs: number } | null> =>
+    defer(async () => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (run.stopRequested()) return null;
+      const shards = splitShards(source.batch(k), run.shards);
+      const results = await run.runner.run(k, params, shards);
+      return { k, ...aggregate(config, params, adam, k, totalSteps, results) };
+    });
+  const steps$: Observable<StepReport> = (endStep > start ? stepAt(start).pipe(expand((r) => (r && r.k + 1 < endStep ? stepAt(r.k + 1) : EMPTY), 1)) : EMPTY).pipe(
+    takeWhile((r): r is NonNullable<typeof r> => r !== null),
     map(({ k, loss, gradNorm, graphs }) => {
       step = k + 1;
       graphsSeen += graphs;

@@ -1,0 +1,49 @@
+import t from 'tap';
+import { assertSimpleGraph } from '../graphs/graph';
+import { Rng } from '../graphs/random';
+import { initParams, paramLayout, type ModelConfig } from '../model/params';
+import { sampleGraphs } from '../model/sample';
+import { testBackend } from './helpers';
+
+const cfg: ModelConfig = { nodeSize: 8, propRounds: 2 };
+const layout = paramLayout(cfg);
+const bias = (flat: Float32Array, name: string, value: number): void => {
+  flat[layout.offsets[layout.specs.findIndex((s) => s.name === name)]] = value;
+};
+// Biased so that graphs grow to v_max and try many (often repeated) edges: the caps must hold.
+const greedy = initParams(layout, 2);
+bias(greedy, 'addNode.stop.b', -6);
+bias(greedy, 'addEdge.stop.b', -1.5);
+const plain = initParams(layout, 2);
+const rngs = (seed: number, n: number): Rng[] => Array.from({ length: n }, (_, i) => Rng.derive(seed, i));
+
+t.before(testBackend);
+
+t.test('sampling is reproducible from its seed and independent of the batch', async (t) => {
+  const a = sampleGraphs(cfg, layout, greedy, rngs(5, 40), 9);
+  const b = sampleGraphs(cfg, layout, greedy, rngs(5, 40), 9);
+  t.same(a, b, 'same seed, same graphs');
+  const c = sampleGraphs(cfg, layout, greedy, rngs(6, 40), 9);
+  t.notSame(a, c, 'another seed, other graphs');
+  const alone = sampleGraphs(cfg, layout, greedy, [Rng.derive(5, 7)], 9)[0];
+  t.same(alone, a[7], 'graph 7 is the same sampled alone as in a batch of 40');
+});
+
+t.test('samples are simple graphs within v_max and the per-node edge cap', async (t) => {
+  for (const [label, flat, vMax] of [['greedy', greedy, 9], ['initial', plain, 25]] as const) {
+    const gs = sampleGraphs(cfg, layout, flat, rngs(1, 60), vMax);
+    t.equal(gs.length, 60);
+    for (const g of gs) {
+      assertSimpleGraph(g, label);
+      // edges of node v go to earlier nodes only, at most v of them
+      const back = new Array<number>(g.numNodes).fill(0);
+      for (const [v, u] of g.edges) {
+        if (!(u < v)) t.fail(`${label}: edge [${v}, ${u}] does not point to an earlier node`);
+        back[v]++;
+      }
+      if (back.some((k, v) => k > v)) t.fail(`${label}: a node has more edges than earlier nodes`);
+    }
+    t.ok(gs.every((g) => g.numNodes <= vMax), `${label}: every graph has at most ${vMax} nodes`);
+    if (label === 'greedy') t.ok(gs.filter((g) => g.numNodes === vMax).length > 30, 'greedy: most graphs are stopped by v_max');
+  }
+});

@@ -1,0 +1,76 @@
+import t from 'tap';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assertCheckpointMatches, loadCheckpoint, saveCheckpoint, CheckpointError } from '../pipeline/checkpoint';
+import { configFromJson, ConfigError } from '../pipeline/config';
+import { loadDataset } from '../pipeline/dataset';
+import { inProcessRunner, splitShards, trainSteps, type TrainRun } from '../pipeline/train';
+import { testBackend } from './helpers';
+
+const config = configFromJson(
+  { data: { trainSize: 24, testSize: 4, familyParams: { minNodes: 4, maxNodes: 7 } }, model: { nodeSize: 6 }, train: { epochs: 2, batchSize: 5, lr: 0.01, lrFinalFraction: 0.1, checkpointEvery: 3 } },
+  'test',
+);
+const data = loadDataset(config, 0);
+const run = (over: Partial<TrainRun>): TrainRun => ({
+  config, data, checkpointFile: null, resume: null, runner: inProcessRunner(config), shards: 1, stopAtStep: null, stopRequested: () => false, ...over,
+});
+
+t.before(testBackend);
+
+t.test('k steps, save, resume, k more equals 2k steps', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dgmg-resume-'));
+  const file = join(dir, 'checkpoint.json');
+  const straight = await trainSteps(run({}), () => undefined);
+  t.equal(straight.checkpoint.step, 10, '2 epochs of 24 graphs in batches of 5 are 10 steps');
+  const first = await trainSteps(run({ checkpointFile: file, stopAtStep: 5 }), () => undefined);
+  t.equal(first.checkpoint.step, 5);
+  const loaded = loadCheckpoint(file);
+  t.same(Array.from(loaded.params), Array.from(first.checkpoint.params), 'checkpoint round-trips the parameters exactly');
+  t.equal(loaded.adam.t, 5, 'and the Adam step count');
+  const rest = await trainSteps(run({ checkpointFile: file, resume: loaded }), () => undefined);
+  t.equal(rest.checkpoint.step, 10);
+  t.same(Array.from(rest.checkpoint.params), Array.from(straight.checkpoint.params), 'resumed parameters equal the uninterrupted run exactly');
+  t.equal(rest.checkpoint.graphsSeen, straight.checkpoint.graphsSeen);
+});
+
+t.test('stopRequested finishes the step in flight and checkpoints', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dgmg-stop-'));
+  const file = join(dir, 'checkpoint.json');
+  let steps = 0;
+  const r = await trainSteps(run({ checkpointFile: file, stopRequested: () => steps >= 4 }), () => steps++);
+  t.equal(r.completed, false);
+  t.equal(r.checkpoint.step, 4);
+  t.equal(loadCheckpoint(file).step, 4, 'the checkpoint on disk is the stopped step');
+});
+
+t.test('a mismatched or damaged checkpoint is refused with the reason', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dgmg-ckpt-'));
+  const file = join(dir, 'checkpoint.json');
+  const r = await trainSteps(run({ checkpointFile: file, stopAtStep: 1 }), () => undefined);
+  const other = configFromJson({ model: { nodeSize: 16 } }, 'other.json');
+  t.throws(() => assertCheckpointMatches(file, r.checkpoint, other, 'other.json'), /checkpoint\.json: was trained with model .*"nodeSize":6.*other\.json asks for model .*"nodeSize":16/);
+  const json = JSON.parse(readFileSync(file, 'utf8'));
+  json.params[3].shape = [99];
+  writeFileSync(file, JSON.stringify(json));
+  t.throws(() => loadCheckpoint(file), new CheckpointError(file, `parameter 3 is ${json.params[3].name} [99], the model expects ${json.params[3].name} [${r.checkpoint.config.model.nodeSize * 2}]`));
+  writeFileSync(file, '{"format": "something else"}');
+  t.throws(() => loadCheckpoint(file), /not a dgmg-pipe checkpoint/);
+  saveCheckpoint(file, r.checkpoint);
+  t.equal(loadCheckpoint(file).step, 1, 'a good checkpoint loads');
+});
+
+t.test('config errors name the source and the key', async (t) => {
+  t.throws(() => configFromJson({ train: { lrr: 1 } }, 'my.json'), new ConfigError('my.json', 'unknown key train.lrr (known: train.epochs, train.batchSize, train.lr, train.lrFinalFraction, train.beta1, train.beta2, train.eps, train.clipNorm, train.seed, train.checkpointEvery)'));
+  t.throws(() => configFromJson({ train: { lr: '0.1' } }, 'my.json'), /my\.json: train\.lr must be a number/);
+  t.throws(() => configFromJson({ data: { family: 'blobs' } }, 'my.json'), /my\.json: data: unknown graph family "blobs"/);
+  t.throws(() => configFromJson({ data: { order: 'sideways' } }, 'my.json'), /data\.order must be one of natural, bfs, dfs, random/);
+});
+
+t.test('shards are contiguous, cover the batch and differ in size by at most one', async (t) => {
+  const batch = Array.from({ length: 10 }, (_, i) => i);
+  t.same(splitShards(batch, 3), [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]);
+  t.same(splitShards(batch, 1), [batch]);
+  t.same(splitShards([1, 2], 4), [[1], [2]], 'never an empty shard');
+});
