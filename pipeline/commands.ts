@@ -1,17 +1,25 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Graph } from '../graphs/graph';
+import { evaluateSamples, type QualityReport } from '../eval/quality';
 import { paramLayout } from '../model/params';
 import { logLikelihoods } from '../model/teacher';
-import { assertCheckpointMatches, loadCheckpoint, type Checkpoint } from './checkpoint';
+import { assertCheckpointMatches, loadCheckpoint, writeFileAtomic, type Checkpoint } from './checkpoint';
+import { renderGraphGridSvg } from '../draw/svg';
+import { renderGenerationHtml } from '../draw/animate';
+import { encodeGraph } from '../graphs/sequence';
 import { loadConfig, withOverrides, type RunConfig } from './config';
 import { graphSequence, loadDataset, type Dataset } from './dataset';
 import { progress } from './progress';
+import { TrainingCurve } from './curve';
 import { JsonlSink, sampleChunk, sampleChunks } from './sampling';
 import { inProcessRunner, trainSteps, type ShardRunner, type StepReport } from './train';
 
 /** The folder the package is installed in (configs/ and models/ live there). */
 export const PACKAGE_ROOT = resolve(__dirname, '..', '..');
+
+/** The config `train` uses when none is given. */
+export const DEFAULT_CONFIG_FILE = 'configs/cycles.json';
 
 /** The checkpoint that ships with the package, used when no --model is given. */
 export const DEFAULT_MODEL_FILE = join(PACKAGE_ROOT, 'models', 'cycles.json');
@@ -22,7 +30,8 @@ export function resolveShipped(file: string): string {
 }
 
 export interface TrainOptions {
-  readonly configFile: string;
+  /** The run config; null: the checkpoint's when resuming, else configs/cycles.json. */
+  readonly configFile: string | null;
   readonly outDir: string;
   readonly resumeDir: string | null;
   readonly overrides: { epochs?: number; batchSize?: number; lr?: number; seed?: number; dataFile?: string; order?: RunConfig['data']['order'] };
@@ -40,7 +49,11 @@ export interface TrainSummary {
   readonly seconds: number;
   readonly graphsPerSecond: number;
   readonly finalLoss: number | null;
+  /** Validity of VALIDITY_SAMPLES samples at the end (null without a family). */
+  readonly validity: number | null;
   readonly checkpoint: string;
+  /** Loss and validity against time, drawn at the end. */
+  readonly curve: string;
   readonly workers: number;
 }
 
@@ -57,24 +70,34 @@ export async function runTrain(o: TrainOptions, stopRequested: () => boolean): P
     config = withOverrides(resume.config, { train: over.train.epochs ? { epochs: over.train.epochs } : {} }, 'command line');
     if (o.configFile) assertCheckpointMatches(file, resume, loadConfig(resolveShipped(o.configFile)), o.configFile);
   } else {
-    config = withOverrides(loadConfig(resolveShipped(o.configFile)), over, 'command line');
+    config = withOverrides(loadConfig(resolveShipped(o.configFile ?? DEFAULT_CONFIG_FILE)), over, 'command line');
   }
   const data = loadDataset(config, config.train.seed);
   const runner = o.workers > 1 ? o.makeRunner(config, o.workers) : inProcessRunner(config);
   const bar = progress('train', { quiet: o.quiet });
+  const curve = new TrainingCurve(join(o.outDir, 'metrics.jsonl'), data.family, config.model, config.sample.vMax, resume !== null);
   const started = Date.now();
   const startGraphs = resume?.graphsSeen ?? 0;
   let last: StepReport | null = null;
   try {
     const result = await trainSteps(
       { config, data, checkpointFile, resume, runner, shards: o.workers, stopAtStep: o.stopAtStep, stopRequested },
-      (r) => {
+      (r, params) => {
         last = r;
         const secs = (Date.now() - started) / 1000;
-        bar.update(r.step, r.totalSteps, { epoch: r.epoch + 1, loss: r.loss.toFixed(3), 'graphs/s': Math.round((r.graphsSeen - startGraphs) / secs) });
+        const point = r.step % config.train.checkpointEvery === 0 || r.step === r.totalSteps || r.step === o.stopAtStep;
+        curve.step(r.loss, r.step, r.graphsSeen, secs, params, point);
+        const validity = curve.lastValidity();
+        bar.update(r.step, r.totalSteps, {
+          epoch: r.epoch + 1,
+          loss: r.loss.toFixed(3),
+          ...(validity !== null && { valid: validity.toFixed(2) }),
+          'graphs/s': Math.round((r.graphsSeen - startGraphs) / secs),
+        });
       },
     );
     bar.finish();
+    curve.writeSvg(join(o.outDir, 'training-curve.svg'));
     const seconds = (Date.now() - started) / 1000;
     const trained = result.checkpoint.graphsSeen - startGraphs;
     const lastReport = last as StepReport | null;
@@ -85,7 +108,9 @@ export async function runTrain(o: TrainOptions, stopRequested: () => boolean): P
       seconds: +seconds.toFixed(2),
       graphsPerSecond: Math.round(trained / Math.max(seconds, 1e-9)),
       finalLoss: lastReport ? +lastReport.loss.toFixed(4) : null,
+      validity: curve.lastValidity(),
       checkpoint: checkpointFile,
+      curve: join(o.outDir, 'training-curve.svg'),
       workers: o.workers,
     };
   } finally {
@@ -158,4 +183,47 @@ export function heldOutNll(ckpt: Checkpoint, graphs: readonly Graph[]): number {
 /** The dataset a checkpoint was trained on (regenerated from its config and seed). */
 export function datasetOf(ckpt: Checkpoint): Dataset {
   return loadDataset(ckpt.config, ckpt.config.train.seed);
+}
+
+/** `dgmg-pipe eval`: SPEC §7's measures of n samples, and the held-out NLL of the test graphs. */
+export async function runEval(
+  modelFile: string | null,
+  n: number,
+  /** Samples graphs from..from+count-1 of the seeded sample (in this thread or on workers). */
+  compute: (ckpt: Checkpoint, from: number, count: number) => Promise<Graph[]>,
+  quiet: boolean,
+  parallel: number,
+): Promise<QualityReport & { model: string; heldOutNll: number; testGraphs: number; seconds: number }> {
+  const { file, ckpt } = loadModel(modelFile);
+  const started = Date.now();
+  const samples: Graph[] = [];
+  await sampleToSink(n, (from, count) => compute(ckpt, from, count), async (g) => void samples.push(...g), quiet, parallel);
+  const data = datasetOf(ckpt);
+  const report = evaluateSamples(samples, data.train, data.test, data.family);
+  return { model: file, ...report, heldOutNll: +heldOutNll(ckpt, data.test).toFixed(4), testGraphs: data.test.length, seconds: +((Date.now() - started) / 1000).toFixed(2) };
+}
+
+/** `dgmg-pipe draw`: a grid of n sampled graphs, the family's valid ones marked, as one SVG file. */
+export function runDraw(modelFile: string | null, n: number, out: string, seed: number): { file: string; graphs: number; valid: number | null } {
+  const { file, ckpt } = loadModel(modelFile);
+  const graphs = sampleChunk(ckpt.config.model, ckpt.params, seed, 0, n, ckpt.config.sample.vMax);
+  const family = datasetOf(ckpt).family;
+  const valid = family ? graphs.map((g) => family.isValid(g)) : undefined;
+  const title = `${n} samples of ${file}${valid ? `: ${valid.filter(Boolean).length} valid ${family?.name}` : ''}`;
+  writeFileAtomic(out, renderGraphGridSvg(graphs, { valid, title }));
+  return { file: out, graphs: n, valid: valid ? valid.filter(Boolean).length : null };
+}
+
+/**
+ * `dgmg-pipe animate`: one sampled graph built decision by decision, as a self-contained HTML page.
+ * A sampled graph keeps its nodes in the order they were added and its edges in the order they
+ * were chosen, so its natural-order encoding is the decisions that built it (repeated-edge
+ * attempts, which change nothing, left out).
+ */
+export function runAnimate(modelFile: string | null, out: string, seed: number): { file: string; nodes: number; edges: number; decisions: number } {
+  const { file, ckpt } = loadModel(modelFile);
+  const [g] = sampleChunk(ckpt.config.model, ckpt.params, seed, 0, 1, ckpt.config.sample.vMax);
+  const seq = encodeGraph(g);
+  writeFileAtomic(out, renderGenerationHtml(seq, { title: `A graph sampled from ${file} (seed ${seed})` }));
+  return { file: out, nodes: g.numNodes, edges: g.edges.length, decisions: seq.length };
 }

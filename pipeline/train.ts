@@ -108,9 +108,10 @@ export interface TrainResult {
 /**
  * The training stream: steps, each pulled only when the previous step is done (so the batch
  * source never runs ahead and memory stays flat), each a batch, its shards' gradients and one
- * optimizer step; `onStep` sees every step, checkpoints land every `checkpointEvery`.
+ * optimizer step; `onStep` sees every step and the parameters after it; checkpoints land every
+ * `checkpointEvery` steps.
  */
-export function trainSteps(run: TrainRun, onStep: (r: StepReport) => void): Promise<TrainResult> {
+export function trainSteps(run: TrainRun, onStep: (r: StepReport, params: Readonly<Float32Array>) => void): Promise<TrainResult> {
   const { config } = run;
   const layout = paramLayout(config.model);
   const params = run.resume ? Float32Array.from(run.resume.params) : initParams(layout, config.train.seed);
@@ -147,7 +148,7 @@ export function trainSteps(run: TrainRun, onStep: (r: StepReport) => void): Prom
     }),
     tap((r) => {
       if (r.step % config.train.checkpointEvery === 0) save();
-      onStep(r);
+      onStep(r, params);
     }),
   );
   return lastValueFrom(steps$.pipe(scan((n) => n + 1, 0)), { defaultValue: 0 }).then(() => {
