@@ -1,0 +1,37 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { singleThread, type Row } from './throughput';
+import { memorySoak, workerRows } from './workers';
+
+/**
+ * `npm run bench [-- --quick] [-- --soak SECONDS]`: single-thread and worker throughput tables,
+ * and memory over a long run, printed and written to bench/results/. `--quick` (CI) keeps the
+ * whole run to a few minutes; it fails only when a figure is missing or not a number.
+ */
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const soakArg = process.argv.indexOf('--soak');
+  const soakSeconds = soakArg > 0 ? Number(process.argv[soakArg + 1]) : quick ? 30 : 300;
+  const rows: Row[] = [...(await singleThread(quick ? 1.5 : 5)), ...(await workerRows(quick))];
+  process.stdout.write('backend  what         batch  workers  graphs/s  heapMB\n');
+  for (const r of rows) {
+    process.stdout.write(`${r.backend.padEnd(8)} ${r.what.padEnd(12)} ${String(r.batch).padStart(5)} ${String(r.workers).padStart(8)} ${String(r.graphsPerSecond).padStart(9)} ${String(r.heapMB).padStart(7)}\n`);
+  }
+  const rate = (batch: number, workers: number): number | undefined =>
+    rows.find((r) => r.what === 'pool-train' && r.batch === batch && r.workers === workers)?.graphsPerSecond;
+  const speedups = [64, 128, 256].map((batch) => ({ batch, speedup: +((rate(batch, 2) ?? NaN) / (rate(batch, 1) ?? NaN)).toFixed(2) }));
+  for (const s of speedups) process.stdout.write(`2 workers vs 1 at batch ${s.batch}: ${s.speedup}x\n`);
+  const soak = await memorySoak(soakSeconds);
+  process.stdout.write(`memory over ${soak.seconds} s of training (${soak.workers} workers, ${soak.graphs} graphs): rss MB ${soak.rssMB.join(' ')}\n`);
+  const out = { date: new Date().toISOString(), quick, node: process.version, rows, speedups, soak };
+  const dir = join(__dirname, '..', '..', 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, quick ? 'throughput-quick.json' : 'throughput.json'), `${JSON.stringify(out, null, 2)}\n`);
+  const bad = [...rows.map((r) => r.graphsPerSecond), ...speedups.map((s) => s.speedup), ...soak.rssMB].filter((x) => !Number.isFinite(x) || x <= 0);
+  if (bad.length || soak.rssMB.length === 0) {
+    process.stderr.write('bench: a figure is missing or not a number\n');
+    process.exit(1);
+  }
+}
+
+void main();

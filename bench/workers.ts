@@ -1,0 +1,90 @@
+import { availableParallelism } from 'node:os';
+import { TrainPool, SamplePool } from '../actors/pool';
+import { configFromJson } from '../pipeline/config';
+import { loadDataset } from '../pipeline/dataset';
+import { trainSteps } from '../pipeline/train';
+import { initParams, paramLayout, DEFAULT_MODEL } from '../model/params';
+import { sampleChunks } from '../pipeline/sampling';
+import type { Row } from './throughput';
+
+/**
+ * Throughput of the actor pipeline on cycles (default model): training with 1 and 2 worker
+ * threads at several batch sizes, sampling with 1 and 2 workers, and the process's memory over a
+ * long training run (it must stay flat).
+ */
+
+/** Graphs/s of `steps` training steps after `warm` warm-up steps, on `workers` threads. */
+async function trainRate(batchSize: number, workers: number, steps: number): Promise<number> {
+  const config = configFromJson({ train: { batchSize, epochs: 1000, checkpointEvery: 1_000_000 }, data: { trainSize: 2000, testSize: 0 } }, 'bench');
+  const data = loadDataset(config, 0);
+  const pool = new TrainPool(config, workers, { backend: 'wasm' });
+  const warm = 3;
+  let t0 = 0;
+  try {
+    await trainSteps(
+      { config, data, checkpointFile: null, resume: null, runner: pool, shards: workers, stopAtStep: warm + steps, stopRequested: () => false },
+      (r) => {
+        if (r.step === warm) t0 = performance.now();
+      },
+    );
+  } finally {
+    await pool.close();
+  }
+  return (steps * batchSize) / ((performance.now() - t0) / 1000);
+}
+
+async function sampleRate(workers: number, n: number): Promise<number> {
+  const params = initParams(paramLayout(DEFAULT_MODEL), 0);
+  const pool = new SamplePool(DEFAULT_MODEL, params, workers, { backend: 'wasm' });
+  try {
+    await pool.chunk(1, 0, 100, 25); // warm-up: workers load the backend
+    const t0 = performance.now();
+    await Promise.all(sampleChunks(n).map(([from, count]) => pool.chunk(1, from, count, 25)));
+    return n / ((performance.now() - t0) / 1000);
+  } finally {
+    await pool.close();
+  }
+}
+
+export async function workerRows(quick: boolean): Promise<Row[]> {
+  const rows: Row[] = [];
+  const heap = (): number => Math.round(process.memoryUsage().heapUsed / 2 ** 20);
+  for (const batch of [64, 128, 256]) {
+    for (const workers of [1, 2]) {
+      const rate = await trainRate(batch, workers, quick ? Math.max(2, Math.round(1024 / batch)) : Math.round(8192 / batch));
+      rows.push({ backend: 'wasm', what: 'pool-train', batch, workers, graphsPerSecond: Math.round(rate), heapMB: heap(), tensors: 0 });
+    }
+  }
+  for (const workers of [1, 2]) {
+    rows.push({ backend: 'wasm', what: 'pool-sample', batch: 100, workers, graphsPerSecond: Math.round(await sampleRate(workers, quick ? 800 : 4000)), heapMB: heap(), tensors: 0 });
+  }
+  return rows;
+}
+
+/** Resident memory (MB) sampled every few seconds while training for `seconds` on all cores. */
+export async function memorySoak(seconds: number): Promise<{ seconds: number; workers: number; graphs: number; rssMB: number[] }> {
+  const workers = Math.min(2, availableParallelism());
+  const config = configFromJson({ train: { batchSize: 128, epochs: 100000, checkpointEvery: 1_000_000 }, data: { trainSize: 4000, testSize: 0 } }, 'bench');
+  const data = loadDataset(config, 0);
+  const pool = new TrainPool(config, workers, { backend: 'wasm' });
+  const rssMB: number[] = [];
+  const started = performance.now();
+  let next = 0;
+  let graphs = 0;
+  try {
+    await trainSteps(
+      { config, data, checkpointFile: null, resume: null, runner: pool, shards: workers, stopAtStep: null, stopRequested: () => performance.now() - started > seconds * 1000 },
+      (r) => {
+        graphs = r.graphsSeen;
+        const t = (performance.now() - started) / 1000;
+        if (t >= next) {
+          rssMB.push(Math.round(process.memoryUsage().rss / 2 ** 20));
+          next += Math.max(1, seconds / 30);
+        }
+      },
+    );
+  } finally {
+    await pool.close();
+  }
+  return { seconds, workers, graphs, rssMB };
+}

@@ -1,0 +1,120 @@
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseJsonl } from '../graphs/formats';
+
+const BIN = resolve(__dirname, '..', 'bin', 'dgmg-pipe.js');
+const dir = mkdtempSync(join(tmpdir(), 'dgmg-cli-'));
+
+function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: dir, timeout: 300_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const tiny = join(dir, 'tiny.json');
+writeFileSync(
+  tiny,
+  JSON.stringify({
+    data: { trainSize: 20, testSize: 4, familyParams: { minNodes: 4, maxNodes: 6 } },
+    model: { nodeSize: 4, propRounds: 1 },
+    train: { epochs: 1, batchSize: 5, checkpointEvery: 2 },
+    sample: { vMax: 8 },
+  }),
+);
+
+t.test('train, then sample from its checkpoint', async (t) => {
+  const tr = cli('train', '--config', tiny, '--out', join(dir, 'run'), '--json', '--quiet');
+  t.equal(tr.status, 0, tr.stderr);
+  const summary = JSON.parse(tr.stdout) as { steps: number; graphsTrained: number; completed: boolean };
+  t.same([summary.steps, summary.graphsTrained, summary.completed], [4, 20, true], 'one epoch of 20 graphs in batches of 5');
+  const out = join(dir, 'g.jsonl');
+  const s = cli('sample', '--model', join(dir, 'run', 'checkpoint.json'), '--n', '150', '--out', out, '--seed', '3', '--quiet');
+  t.equal(s.status, 0, s.stderr);
+  const graphs = parseJsonl(readFileSync(out, 'utf8'), out);
+  t.equal(graphs.length, 150, 'the file holds n valid JSONL graphs');
+  t.ok(graphs.every((g) => g.numNodes <= 8), 'within v_max');
+  const again = join(dir, 'g2.jsonl');
+  cli('sample', '--model', join(dir, 'run', 'checkpoint.json'), '--n', '150', '--out', again, '--seed', '3', '--quiet');
+  t.equal(readFileSync(again, 'utf8'), readFileSync(out, 'utf8'), 'same seed, same file');
+});
+
+t.test('eval, draw and animate a checkpoint', async (t) => {
+  const model = join(dir, 'run', 'checkpoint.json');
+  const ev = cli('eval', '--model', model, '--n', '120', '--json', '--quiet');
+  t.equal(ev.status, 0, ev.stderr);
+  const r = JSON.parse(ev.stdout) as { samples: number; validity: number; uniqueness: number; novelty: number; heldOutNll: number; testGraphs: number; mmd: Record<string, number | null> };
+  t.equal(r.samples, 120);
+  t.ok(r.validity >= 0 && r.validity <= 1 && r.uniqueness > 0 && r.uniqueness <= 1 && r.novelty >= 0 && r.novelty <= 1, 'shares are in [0, 1]');
+  t.equal(r.testGraphs, 4, 'held-out graphs are the config\'s test split');
+  t.ok(Number.isFinite(r.heldOutNll) && r.heldOutNll > 0, `held-out NLL ${r.heldOutNll}`);
+  t.same(Object.keys(r.mmd).sort(), ['clustering', 'degree', 'orbit']);
+
+  const svg = join(dir, 'samples.svg');
+  const dr = cli('draw', '--model', model, '--n', '9', '--out', svg, '--json');
+  t.equal(dr.status, 0, dr.stderr);
+  const text = readFileSync(svg, 'utf8');
+  t.match(text, /^<svg[\s\S]*<\/svg>\s*$/, 'an SVG document');
+  t.equal((text.match(/valid/g) ?? []).length >= 9, true, 'every graph is marked valid or invalid');
+
+  const html = join(dir, 'gen.html');
+  const an = cli('animate', '--model', model, '--out', html, '--seed', '4', '--json');
+  t.equal(an.status, 0, an.stderr);
+  const info = JSON.parse(an.stdout) as { decisions: number; nodes: number; edges: number };
+  t.equal(info.decisions, 2 * info.nodes + 1 + 2 * info.edges, 'the animation has every decision of the sampled graph');
+  t.match(readFileSync(html, 'utf8'), /<html[\s\S]*<script[\s\S]*<\/html>/);
+  t.notMatch(readFileSync(html, 'utf8'), /(src|href|url)\s*[=(]\s*["']?https?:/, 'nothing is loaded from a network');
+
+  for (const cmd of ['train', 'sample', 'eval', 'draw', 'animate']) {
+    const h = cli(cmd, '--help');
+    t.equal(h.status, 0, `${cmd} --help`);
+    t.match(h.stdout, `dgmg-pipe ${cmd}`);
+  }
+});
+
+t.test('bad input fails with the file and the reason', async (t) => {
+  const badKey = join(dir, 'bad-key.json');
+  writeFileSync(badKey, JSON.stringify({ train: { epochz: 3 } }));
+  let r = cli('train', '--config', badKey, '--quiet');
+  t.not(r.status, 0);
+  t.match(r.stderr, `${badKey}: unknown key train.epochz`);
+
+  const badJson = join(dir, 'broken.json');
+  writeFileSync(badJson, '{"train": ');
+  r = cli('train', '--config', badJson, '--quiet');
+  t.not(r.status, 0);
+  t.match(r.stderr, `${badJson}: not valid JSON`);
+
+  const badData = join(dir, 'graphs.jsonl');
+  writeFileSync(badData, '{"num_nodes": 3, "edges": [[0, 1]]}\n{"num_nodes": 3, "edges": [[0, 0]]}\n');
+  r = cli('train', '--config', tiny, '--data', badData, '--out', join(dir, 'run-bad'), '--quiet');
+  t.not(r.status, 0);
+  t.match(r.stderr, `${badData}:2`);
+  t.match(r.stderr, 'self loop');
+
+  r = cli('train', '--resume', join(dir, 'run'), '--config', 'configs/cycles.json', '--quiet');
+  t.not(r.status, 0, 'a checkpoint from another model config is refused');
+  t.match(r.stderr, /checkpoint\.json: was trained with model .* but configs\/cycles\.json asks for model/);
+
+  r = cli('sample', '--model', join(dir, 'missing.json'), '--quiet');
+  t.not(r.status, 0);
+  t.match(r.stderr, 'missing.json: not a readable checkpoint');
+
+  r = cli('sample', '--model', join(dir, 'run', 'checkpoint.json'), '--n', '0');
+  t.not(r.status, 0);
+  t.match(r.stderr, '--n must be a positive integer');
+
+  for (const cmd of ['eval', 'draw', 'animate']) {
+    r = cli(cmd, '--model', join(dir, 'tiny.json'), ...(cmd === 'eval' ? [] : ['--out', join(dir, 'x.out')]));
+    t.not(r.status, 0, `${cmd} refuses a file that is not a checkpoint`);
+    t.match(r.stderr, 'tiny.json: not a dgmg-pipe checkpoint');
+  }
+  r = cli('draw', '--model', join(dir, 'run', 'checkpoint.json'), '--n', '0');
+  t.not(r.status, 0);
+  t.match(r.stderr, '--n must be an integer from 1 to 400');
+
+  r = cli('train', '--backend', 'tensorflow', '--quiet');
+  t.not(r.status, 0, 'the tensorflow backend is refused where tfjs-node is not installed');
+  t.match(r.stderr, 'npm install @tensorflow/tfjs-node');
+});
