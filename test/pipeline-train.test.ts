@@ -1,9 +1,9 @@
 import t from 'tap';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertCheckpointMatches, loadCheckpoint, saveCheckpoint, CheckpointError } from '../pipeline/checkpoint';
-import { configFromJson, ConfigError } from '../pipeline/config';
+import { configFromJson, ConfigError, loadConfig } from '../pipeline/config';
 import { loadDataset } from '../pipeline/dataset';
 import { inProcessRunner, splitShards, trainSteps, type TrainRun } from '../pipeline/train';
 import { testBackend } from './helpers';
@@ -73,4 +73,14 @@ t.test('shards are contiguous, cover the batch and differ in size by at most one
   t.same(splitShards(batch, 3), [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]);
   t.same(splitShards(batch, 1), [batch]);
   t.same(splitShards([1, 2], 4), [[1], [2]], 'never an empty shard');
+});
+
+t.test('every shipped config loads and names a known family', async (t) => {
+  const dir = join(__dirname, '..', '..', 'configs');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  t.ok(files.length >= 7, `${files.length} configs`);
+  for (const f of files) {
+    const c = loadConfig(join(dir, f));
+    t.ok(loadDataset(configFromJson({ ...c, data: { ...c.data, trainSize: 3, testSize: 1 } }, f), 0).train.length === 3, `${f} loads and generates its family`);
+  }
 });
