@@ -3,14 +3,25 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ORDER_KINDS, type OrderKind } from '../graphs/order';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../model/backend';
-import { DEFAULT_MODEL_FILE, runSample, runTrain } from '../pipeline/commands';
-import { inProcessRunner } from '../pipeline/train';
+import { DEFAULT_MODEL_FILE, runAnimate, runDraw, runEval, runTrain } from '../pipeline/commands';
+import type { Checkpoint } from '../pipeline/checkpoint';
+import { sampleChunk } from '../pipeline/sampling';
+import type { Graph } from '../graphs/graph';
+import { TrainPool } from '../actors/pool';
+import { sampleWithWorkers } from '../actors/sample';
 import { availableParallelism } from 'node:os';
 
 /** Prints a result: JSON on stdout with --json, else `key: value` lines. */
 function report(json: boolean, result: object): void {
   if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else for (const [k, v] of Object.entries(result)) process.stdout.write(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
+}
+
+/** --workers as given (a positive integer), else the number of cores. */
+function workerCount(given: number | undefined): number {
+  if (given === undefined) return availableParallelism();
+  if (!Number.isInteger(given) || given < 1) throw new Error(`--workers must be a positive integer, got ${given}`);
+  return given;
 }
 
 /** Errors of the user's input end the process with their message alone, not a stack. */
@@ -38,13 +49,13 @@ const backendOption = { choices: BACKEND_CHOICES, default: 'auto' as BackendChoi
 void yargs(hideBin(process.argv))
   .scriptName('dgmg-pipe')
   .strict()
-  .demandCommand(1, 'name a command: train, sample, eval')
+  .demandCommand(1, 'name a command: train, sample, eval, draw, animate')
   .command(
     'train',
     'Train a DGMG with batched teacher forcing; writes <out>/checkpoint.json',
     (y) =>
       y
-        .option('config', { type: 'string', default: 'configs/cycles.json', describe: 'run config (data, model, train, sample)' })
+        .option('config', { type: 'string', describe: 'run config (data, model, train, sample) [default: configs/cycles.json; with --resume: the checkpoint\'s]' })
         .option('out', { type: 'string', default: 'run', describe: 'folder for the checkpoint' })
         .option('resume', { type: 'string', describe: 'continue the run in this folder from its checkpoint' })
         .option('epochs', { type: 'number', describe: 'override train.epochs' })
@@ -53,7 +64,7 @@ void yargs(hideBin(process.argv))
         .option('seed', { type: 'number', describe: 'override train.seed' })
         .option('data', { type: 'string', describe: 'train on this graph file (.jsonl or .g6) instead of the config\'s family' })
         .option('order', { choices: ORDER_KINDS, describe: 'node order of the decision sequences' })
-        .option('workers', { type: 'number', default: 1, describe: 'worker threads (1 = in this thread)' })
+        .option('workers', { type: 'number', describe: `worker threads, each computing one shard of every batch (default: the number of cores, ${availableParallelism()}; 1 = in this thread)` })
         .option('max-steps', { type: 'number', describe: 'stop after this many steps in total' })
         .option('backend', backendOption)
         .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
@@ -61,15 +72,15 @@ void yargs(hideBin(process.argv))
     async (a) => {
       try {
         await initBackend(a.backend);
-        const workers = Math.max(1, Math.floor(a.workers ?? availableParallelism()));
+        const workers = workerCount(a.workers);
         const summary = await runTrain(
           {
-            configFile: a.resume && a.config === 'configs/cycles.json' ? '' : a.config,
+            configFile: a.config ?? null,
             outDir: a.resume ?? a.out,
             resumeDir: a.resume ?? null,
             overrides: { epochs: a.epochs, batchSize: a['batch-size'], lr: a.lr, seed: a.seed, dataFile: a.data, order: a.order as OrderKind | undefined },
             workers,
-            makeRunner: (config) => inProcessRunner(config),
+            makeRunner: (config, n) => new TrainPool(config, n, { backend: a.backend }),
             stopAtStep: a['max-steps'] ?? null,
             quiet: a.quiet,
           },
@@ -95,6 +106,7 @@ void yargs(hideBin(process.argv))
         .option('out', { type: 'string', default: 'graphs.jsonl', describe: 'output JSONL file' })
         .option('seed', { type: 'number', default: 0, describe: 'sampling seed; same seed, same graphs' })
         .option('v-max', { type: 'number', describe: 'most nodes a graph may have (default: the config\'s sample.vMax)' })
+        .option('workers', { type: 'number', describe: `worker threads sampling chunks in parallel; the output is the same for any number (default: the number of cores, ${availableParallelism()}; 1 = in this thread)` })
         .option('backend', backendOption)
         .option('json', { type: 'boolean', default: false })
         .option('quiet', { type: 'boolean', default: false }),
@@ -102,7 +114,71 @@ void yargs(hideBin(process.argv))
       try {
         if (!Number.isInteger(a.n) || a.n < 1) throw new Error(`--n must be a positive integer, got ${a.n}`);
         await initBackend(a.backend);
-        report(a.json, await runSample(a.model ?? null, a.n, a.out, a.seed, a['v-max'] ?? null, a.quiet));
+        const workers = workerCount(a.workers);
+        report(a.json, await sampleWithWorkers(a.model ?? null, a.n, a.out, a.seed, a['v-max'] ?? null, a.quiet, workers, a.backend));
+      } catch (e) {
+        fail(e);
+      }
+    },
+  )
+  .command(
+    'eval',
+    'Measure a model: validity, uniqueness, novelty, MMD against the test graphs, held-out NLL',
+    (y) =>
+      y
+        .option('model', { type: 'string', describe: `checkpoint (default: the shipped ${DEFAULT_MODEL_FILE})` })
+        .option('n', { type: 'number', default: 1000, describe: 'number of graphs to sample' })
+        .option('seed', { type: 'number', default: 0, describe: 'sampling seed' })
+        .option('backend', backendOption)
+        .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
+        .option('quiet', { type: 'boolean', default: false }),
+    async (a) => {
+      try {
+        if (!Number.isInteger(a.n) || a.n < 1) throw new Error(`--n must be a positive integer, got ${a.n}`);
+        await initBackend(a.backend);
+        const compute = async (ckpt: Checkpoint, from: number, count: number): Promise<Graph[]> =>
+          sampleChunk(ckpt.config.model, ckpt.params, a.seed, from, count, ckpt.config.sample.vMax);
+        report(a.json, await runEval(a.model ?? null, a.n, compute, a.quiet, 1));
+      } catch (e) {
+        fail(e);
+      }
+    },
+  )
+  .command(
+    'draw',
+    'Draw sampled graphs as an SVG grid, valid ones marked',
+    (y) =>
+      y
+        .option('model', { type: 'string', describe: `checkpoint (default: the shipped ${DEFAULT_MODEL_FILE})` })
+        .option('n', { type: 'number', default: 16, describe: 'number of graphs' })
+        .option('out', { type: 'string', default: 'samples.svg', describe: 'output SVG file' })
+        .option('seed', { type: 'number', default: 0 })
+        .option('backend', backendOption)
+        .option('json', { type: 'boolean', default: false }),
+    async (a) => {
+      try {
+        if (!Number.isInteger(a.n) || a.n < 1 || a.n > 400) throw new Error(`--n must be an integer from 1 to 400, got ${a.n}`);
+        await initBackend(a.backend);
+        report(a.json, runDraw(a.model ?? null, a.n, a.out, a.seed));
+      } catch (e) {
+        fail(e);
+      }
+    },
+  )
+  .command(
+    'animate',
+    'Animate one sampled graph being built decision by decision (self-contained HTML)',
+    (y) =>
+      y
+        .option('model', { type: 'string', describe: `checkpoint (default: the shipped ${DEFAULT_MODEL_FILE})` })
+        .option('out', { type: 'string', default: 'generation.html', describe: 'output HTML file' })
+        .option('seed', { type: 'number', default: 0 })
+        .option('backend', backendOption)
+        .option('json', { type: 'boolean', default: false }),
+    async (a) => {
+      try {
+        await initBackend(a.backend);
+        report(a.json, runAnimate(a.model ?? null, a.out, a.seed));
       } catch (e) {
         fail(e);
       }
