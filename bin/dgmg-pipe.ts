@@ -87,7 +87,7 @@ void yargs(hideBin(process.argv))
           stopSignal(),
         );
         report(a.json, summary);
-        if (!summary.completed && a['max-steps'] === undefined) {
+        if (!summary.completed) {
           process.stderr.write(`dgmg-pipe: stopped early at step ${summary.steps}; continue with: dgmg-pipe train --resume ${a.resume ?? a.out}\n`);
           process.exit(130);
         }

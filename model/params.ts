@@ -132,14 +132,3 @@ export function paramTensors(layout: ParamLayout, flat: Float32Array): Params {
   });
   return out;
 }
-
-/** Concatenates named gradients into one flat vector in layout order. */
-export function flattenTensors(layout: ParamLayout, grads: Readonly<Record<string, tf.Tensor>>): Float32Array {
-  const flat = new Float32Array(layout.total);
-  layout.specs.forEach((s, i) => {
-    const g = grads[s.name];
-    if (!g) throw new Error(`no gradient for parameter ${s.name}`);
-    flat.set(g.dataSync() as Float32Array, layout.offsets[i]);
-  });
-  return flat;
-}

@@ -4,7 +4,7 @@ import { addEdgeLogit, addNodeLogit, chooseDestScore, prepareWeights } from './d
 import { stackRows } from './fused';
 import { advance, emptyTables } from './lockstep';
 import { binaryLogProb, gatherRows, segmentLogSoftmaxAt, segmentSum } from './ops';
-import { flattenTensors, paramTensors, type ModelConfig, type ParamLayout, type Params } from './params';
+import { paramTensors, type ModelConfig, type ParamLayout, type Params } from './params';
 import { compileSchedule, type Schedule } from './schedule';
 
 const ints = (a: Int32Array): tf.Tensor1D => tf.tensor1d(a, 'int32');
@@ -59,17 +59,20 @@ export function shardGradients(cfg: ModelConfig, layout: ParamLayout, flat: Floa
   return tf.tidy(() => {
     const params = paramTensors(layout, flat);
     let logLik: Float32Array = new Float32Array(0);
-    const negLogLik = (...xs: tf.Tensor[]): tf.Scalar => {
-      const p: Record<string, tf.Tensor> = {};
-      names.forEach((n, i) => (p[n] = xs[i]));
-      const ll = scheduleLogLikelihoods(p, cfg, sch);
+    const negLogLik = (): tf.Scalar => {
+      const ll = scheduleLogLikelihoods(params, cfg, sch);
       logLik = ll.dataSync() as Float32Array;
       return tf.neg(tf.sum(ll)) as tf.Scalar;
     };
-    const grads = tf.grads(negLogLik)(names.map((n) => params[n]));
-    const named: Record<string, tf.Tensor> = {};
-    names.forEach((n, i) => (named[n] = grads[i]));
-    return { logLik: Float32Array.from(logLik), gradSum: flattenTensors(layout, named) };
+    // A shard may not reach every parameter (no graph with an edge leaves GraphProp unused):
+    // such a parameter's gradient is zero, not an error.
+    const xs = names.map((n) => params[n]);
+    const { grads } = tf.engine().gradients(negLogLik, xs, undefined, true);
+    const gradSum = new Float32Array(layout.total);
+    grads.forEach((g, i) => {
+      if (g) gradSum.set(g.dataSync() as Float32Array, layout.offsets[i]);
+    });
+    return { logLik: Float32Array.from(logLik), gradSum };
   });
 }
 

@@ -2,7 +2,7 @@ import t from 'tap';
 import { encodeGraph } from '../graphs/sequence';
 import { Rng } from '../graphs/random';
 import type { Decisions } from '../graphs/graph';
-import { DEFAULT_MODEL, initParams, paramLayout, paramTensors, flattenTensors } from '../model/params';
+import { DEFAULT_MODEL, initParams, paramLayout, paramTensors } from '../model/params';
 import { referenceLogLikelihood } from '../model/reference';
 import { logLikelihoods, shardGradients } from '../model/teacher';
 import { maxRelDiff, randomGraph, relNormDiff, testBackend, tf } from './helpers';
@@ -37,9 +37,9 @@ t.test('batched teacher forcing equals one graph at a time', async (t) => {
       return tf.neg(tf.addN(lls)) as tf.Scalar;
     };
     const g = tf.grads(f)(names.map((n) => params[n]));
-    const named: Record<string, tf.Tensor> = {};
-    names.forEach((n, i) => (named[n] = g[i]));
-    return flattenTensors(layout, named);
+    const flatGrad = new Float32Array(layout.total);
+    g.forEach((x, i) => flatGrad.set(x.dataSync() as Float32Array, layout.offsets[i]));
+    return flatGrad;
   });
 
   const batched = shardGradients(cfg, layout, flat, seqs);
@@ -54,4 +54,21 @@ t.test('batched teacher forcing equals one graph at a time', async (t) => {
   // Each graph alone through the batched path: batch composition must not matter.
   const alone = seqs.map((s) => logLikelihoods(cfg, layout, flat, [s])[0]);
   t.ok(maxRelDiff(alone, batched.logLik, 1e-6) < 1e-5, 'a graph scores the same alone and in a batch');
+});
+
+t.test('a shard that reaches only some parameters gets zero gradients for the others', async (t) => {
+  await testBackend();
+  const layout = paramLayout(DEFAULT_MODEL);
+  const flat = initParams(layout, 7);
+  // no graph has an edge: GraphProp and ChooseDest are never used
+  const r = shardGradients(DEFAULT_MODEL, layout, flat, [[1], [0, 1, 1], [0, 1, 0, 1, 1]]);
+  const unused = layout.specs.map((s, i) => ({ s, i })).filter(({ s }) => s.name.startsWith('prop.') || s.name.startsWith('chooseDest.'));
+  t.ok(unused.length > 0);
+  for (const { s, i } of unused) {
+    const g = r.gradSum.subarray(layout.offsets[i], layout.offsets[i] + s.shape.reduce((a, b) => a * b, 1));
+    if (g.some((x) => x !== 0)) t.fail(`${s.name} has a non-zero gradient`);
+  }
+  const used = layout.specs.findIndex((s) => s.name === 'addNode.stop.b');
+  t.not(r.gradSum[layout.offsets[used]], 0, 'the add-node bias does get a gradient');
+  t.ok(r.logLik.every((l) => Number.isFinite(l) && l < 0));
 });
