@@ -85,8 +85,11 @@ export async function runTrain(o: TrainOptions, stopRequested: () => boolean): P
       (r, params) => {
         last = r;
         const secs = (Date.now() - started) / 1000;
-        const point = r.step % config.train.checkpointEvery === 0 || r.step === r.totalSteps || r.step === o.stopAtStep;
-        curve.step(r.loss, r.step, r.graphsSeen, secs, params, point);
+        // loss points ten times per checkpoint interval; validity (200 samples) at checkpoints and at the end
+        const final = r.step === r.totalSteps || r.step === o.stopAtStep;
+        const atCheckpoint = r.step % config.train.checkpointEvery === 0 || final;
+        const point = atCheckpoint || r.step % Math.max(1, Math.floor(config.train.checkpointEvery / 10)) === 0;
+        curve.step(r.loss, r.step, r.graphsSeen, secs, params, point, atCheckpoint);
         const validity = curve.lastValidity();
         bar.update(r.step, r.totalSteps, {
           epoch: r.epoch + 1,

@@ -12,7 +12,7 @@ export interface CurvePoint {
   readonly graphs: number;
   /** Mean loss (NLL per graph) of the steps since the previous point. */
   readonly loss: number;
-  /** Share of VALIDITY_SAMPLES samples the family accepts; null without a family. */
+  /** Share of VALIDITY_SAMPLES samples the family accepts; null without a family or when not measured. */
   readonly validity: number | null;
 }
 
@@ -42,12 +42,12 @@ export class TrainingCurve {
     this.offset = this.points.length ? this.points[this.points.length - 1].seconds : 0;
   }
 
-  /** Adds a step's loss; at `point` also measures validity and records a point. */
-  step(loss: number, step: number, graphs: number, seconds: number, params: Readonly<Float32Array>, point: boolean): void {
+  /** Adds a step's loss; at `point` records a point, measuring validity too when `withValidity`. */
+  step(loss: number, step: number, graphs: number, seconds: number, params: Readonly<Float32Array>, point: boolean, withValidity: boolean): void {
     this.lossSum += loss;
     this.lossCount++;
     if (!point) return;
-    const validity = this.family ? this.validity(params as Float32Array) : null;
+    const validity = this.family && withValidity ? this.validity(params as Float32Array) : null;
     const p: CurvePoint = { step, seconds: +(this.offset + seconds).toFixed(2), graphs, loss: +(this.lossSum / this.lossCount).toFixed(4), validity };
     this.lossSum = 0;
     this.lossCount = 0;
@@ -61,9 +61,10 @@ export class TrainingCurve {
     return gs.filter((g) => family.isValid(g)).length / gs.length;
   }
 
-  /** The last point's validity, if measured. */
+  /** The latest validity measured, if any. */
   lastValidity(): number | null {
-    return this.points.length ? this.points[this.points.length - 1].validity : null;
+    for (let i = this.points.length - 1; i >= 0; i--) if (this.points[i].validity !== null) return this.points[i].validity;
+    return null;
   }
 
   writeSvg(file: string): void {

@@ -40,6 +40,18 @@ t.test('train, then sample from its checkpoint', async (t) => {
   t.equal(readFileSync(again, 'utf8'), readFileSync(out, 'utf8'), 'same seed, same file');
 });
 
+t.test('the shipped model samples without --model and is at least 95% valid', async (t) => {
+  const out = join(dir, 'shipped.jsonl');
+  const s = cli('sample', '--n', '20', '--out', out, '--quiet', '--workers', '1');
+  t.equal(s.status, 0, s.stderr);
+  t.equal(parseJsonl(readFileSync(out, 'utf8'), out).length, 20);
+  const ev = cli('eval', '--n', '1000', '--json', '--quiet');
+  t.equal(ev.status, 0, ev.stderr);
+  const r = JSON.parse(ev.stdout) as { validity: number; model: string };
+  t.match(r.model, /models\/cycles\.json$/);
+  t.ok(r.validity >= 0.95, `validity ${r.validity} of 1000 samples`);
+});
+
 t.test('eval, draw and animate a checkpoint', async (t) => {
   const model = join(dir, 'run', 'checkpoint.json');
   const ev = cli('eval', '--model', model, '--n', '120', '--json', '--quiet');
