@@ -26,16 +26,23 @@ export interface RunConfig {
     readonly eps: number;
     readonly clipNorm: number;
     readonly seed: number;
+    /**
+     * 'baseRate': the two stop biases start at the logits of the training data's stop rates;
+     * 'normal': N(0, 1) like every other bias (the DGL example).
+     */
+    readonly biasInit: string;
     /** Write a checkpoint every this many steps (and at the end). */
     readonly checkpointEvery: number;
   };
   readonly sample: { readonly vMax: number };
 }
 
+export const BIAS_INITS: readonly string[] = ['normal', 'baseRate'];
+
 export const DEFAULT_CONFIG: RunConfig = {
   data: { family: 'cycles', familyParams: {}, file: '', trainSize: 4000, testSize: 500, order: 'natural' },
   model: { nodeSize: 16, propRounds: 2 },
-  train: { epochs: 25, batchSize: 10, lr: 5e-4, lrFinalFraction: 1, beta1: 0.9, beta2: 0.999, eps: 1e-8, clipNorm: 0.25, seed: 0, checkpointEvery: 500 },
+  train: { epochs: 25, batchSize: 10, lr: 5e-4, lrFinalFraction: 1, beta1: 0.9, beta2: 0.999, eps: 1e-8, clipNorm: 0.25, seed: 0, biasInit: 'normal', checkpointEvery: 500 },
   sample: { vMax: 25 },
 };
 
@@ -98,6 +105,7 @@ export function validateConfig(c: RunConfig, source: string): RunConfig {
   check(c.train.eps > 0, source, `train.eps must be > 0, got ${c.train.eps}`);
   check(c.train.clipNorm >= 0, source, `train.clipNorm must be >= 0 (0: no clipping), got ${c.train.clipNorm}`);
   check(Number.isInteger(c.train.seed) && c.train.seed >= 0, source, `train.seed must be an integer >= 0, got ${c.train.seed}`);
+  check(BIAS_INITS.includes(c.train.biasInit), source, `train.biasInit must be one of ${BIAS_INITS.join(', ')}, got ${c.train.biasInit}`);
   check(posInt(c.train.checkpointEvery), source, `train.checkpointEvery must be a positive integer, got ${c.train.checkpointEvery}`);
   check(posInt(c.sample.vMax), source, `sample.vMax must be a positive integer, got ${c.sample.vMax}`);
   return c;

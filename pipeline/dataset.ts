@@ -8,6 +8,7 @@ import { nodeOrder, type OrderKind } from '../graphs/order';
 import { Rng } from '../graphs/random';
 import { encodeGraph } from '../graphs/sequence';
 import type { RunConfig } from './config';
+import type { StopRates } from '../model/params';
 
 /** Training and held-out graphs, and the family they come from (null for a user's file). */
 export interface Dataset {
@@ -94,4 +95,21 @@ export class BatchSource {
       return graphSequence(this.train[i], 'random', Rng.derive(this.seed, STREAM.order * 1_000_003 + epoch * this.train.length + i));
     });
   }
+}
+
+/**
+ * The share of stop decisions among all add-node decisions, and of "no more edges" among all
+ * add-edge decisions, in the decision sequences of `graphs` (the same under every node order: a
+ * graph of n nodes and m edges makes n + 1 add-node decisions, one a stop, and n + m add-edge
+ * decisions, n of them "no more").
+ */
+export function stopRates(graphs: readonly Graph[]): StopRates {
+  let nodes = 0;
+  let edges = 0;
+  for (const g of graphs) {
+    nodes += g.numNodes;
+    edges += g.edges.length;
+  }
+  const clamp = (p: number): number => Math.min(Math.max(p, 1e-4), 1 - 1e-4);
+  return { addNode: clamp(graphs.length / (nodes + graphs.length)), addEdge: clamp(nodes / Math.max(nodes + edges, 1)) };
 }

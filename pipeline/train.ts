@@ -5,7 +5,7 @@ import { initParams, paramLayout } from '../model/params';
 import { shardGradients, type ShardGradients } from '../model/teacher';
 import { saveCheckpoint, type Checkpoint } from './checkpoint';
 import type { RunConfig } from './config';
-import { BatchSource, type Dataset } from './dataset';
+import { BatchSource, stopRates, type Dataset } from './dataset';
 
 /** Computes the gradients of the shards of one batch, all with parameters of one version. */
 export interface ShardRunner {
@@ -114,7 +114,9 @@ export interface TrainResult {
 export function trainSteps(run: TrainRun, onStep: (r: StepReport, params: Readonly<Float32Array>) => void): Promise<TrainResult> {
   const { config } = run;
   const layout = paramLayout(config.model);
-  const params = run.resume ? Float32Array.from(run.resume.params) : initParams(layout, config.train.seed);
+  const params = run.resume
+    ? Float32Array.from(run.resume.params)
+    : initParams(layout, config.train.seed, config.train.biasInit === 'baseRate' ? stopRates(run.data.train) : undefined);
   const adam = run.resume ? { t: run.resume.adam.t, m: Float32Array.from(run.resume.adam.m), v: Float32Array.from(run.resume.adam.v) } : adamState(layout.total);
   const source = new BatchSource(run.data.train, config.data.order, config.train.batchSize, config.train.seed);
   const totalSteps = config.train.epochs * source.batchesPerEpoch;

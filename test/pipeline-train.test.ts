@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertCheckpointMatches, loadCheckpoint, saveCheckpoint, CheckpointError } from '../pipeline/checkpoint';
 import { configFromJson, ConfigError, loadConfig } from '../pipeline/config';
-import { loadDataset } from '../pipeline/dataset';
+import { loadDataset, stopRates } from '../pipeline/dataset';
+import { initParams, paramLayout } from '../model/params';
 import { inProcessRunner, splitShards, trainSteps, type TrainRun } from '../pipeline/train';
 import { testBackend } from './helpers';
 
@@ -62,7 +63,7 @@ t.test('a mismatched or damaged checkpoint is refused with the reason', async (t
 });
 
 t.test('config errors name the source and the key', async (t) => {
-  t.throws(() => configFromJson({ train: { lrr: 1 } }, 'my.json'), new ConfigError('my.json', 'unknown key train.lrr (known: train.epochs, train.batchSize, train.lr, train.lrFinalFraction, train.beta1, train.beta2, train.eps, train.clipNorm, train.seed, train.checkpointEvery)'));
+  t.throws(() => configFromJson({ train: { lrr: 1 } }, 'my.json'), new ConfigError('my.json', 'unknown key train.lrr (known: train.epochs, train.batchSize, train.lr, train.lrFinalFraction, train.beta1, train.beta2, train.eps, train.clipNorm, train.seed, train.biasInit, train.checkpointEvery)'));
   t.throws(() => configFromJson({ train: { lr: '0.1' } }, 'my.json'), /my\.json: train\.lr must be a number/);
   t.throws(() => configFromJson({ data: { family: 'blobs' } }, 'my.json'), /my\.json: data: unknown graph family "blobs"/);
   t.throws(() => configFromJson({ data: { order: 'sideways' } }, 'my.json'), /data\.order must be one of natural, bfs, dfs, random/);
@@ -83,4 +84,19 @@ t.test('every shipped config loads and names a known family', async (t) => {
     const c = loadConfig(join(dir, f));
     t.ok(loadDataset(configFromJson({ ...c, data: { ...c.data, trainSize: 3, testSize: 1 } }, f), 0).train.length === 3, `${f} loads and generates its family`);
   }
+});
+
+t.test('baseRate bias init starts the stop logits at the data\'s stop rates, nothing else changes', async (t) => {
+  const graphs = [{ numNodes: 3, edges: [[0, 1], [1, 2]] as const }, { numNodes: 1, edges: [] }];
+  const rates = stopRates(graphs);
+  t.same(rates, { addNode: 2 / 6, addEdge: 4 / 6 }, '2 stops of 6 add-node decisions; 4 "no more" of 6 add-edge decisions');
+  const layout = paramLayout(config.model);
+  const plain = initParams(layout, 3);
+  const based = initParams(layout, 3, rates);
+  const at = (name: string): number => layout.offsets[layout.specs.findIndex((s) => s.name === name)];
+  t.ok(Math.abs(based[at('addNode.stop.b')] - Math.log(2 / 4)) < 1e-6);
+  t.ok(Math.abs(based[at('addEdge.stop.b')] - Math.log(4 / 2)) < 1e-6);
+  const differ = Array.from(plain).map((v, i) => (v !== based[i] ? i : -1)).filter((i) => i >= 0);
+  t.same(differ, [at('addNode.stop.b'), at('addEdge.stop.b')].sort((a, b) => a - b), 'only the two biases differ');
+  t.throws(() => configFromJson({ train: { biasInit: 'zeros' } }, 'c.json'), /train\.biasInit must be one of normal, baseRate/);
 });
