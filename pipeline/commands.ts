@@ -57,20 +57,28 @@ export interface TrainSummary {
   readonly workers: number;
 }
 
+/** `o` without its undefined entries (flags the user did not give). */
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 /** `dgmg-pipe train`: config (or checkpoint) in, checkpoint out, progress on stderr. */
 export async function runTrain(o: TrainOptions, stopRequested: () => boolean): Promise<TrainSummary> {
   const checkpointFile = join(o.outDir, 'checkpoint.json');
   let resume: Checkpoint | null = null;
   let config: RunConfig;
   const t = o.overrides;
-  const over = { train: { ...(t.epochs && { epochs: t.epochs }), ...(t.batchSize && { batchSize: t.batchSize }), ...(t.lr && { lr: t.lr }), ...(t.seed !== undefined && { seed: t.seed }) }, data: { ...(t.dataFile && { file: t.dataFile }), ...(t.order && { order: t.order }) } };
+  const trainOver = defined({ epochs: t.epochs, batchSize: t.batchSize, lr: t.lr, seed: t.seed });
+  const dataOver = defined({ file: t.dataFile, order: t.order });
   if (o.resumeDir) {
     const file = join(o.resumeDir, 'checkpoint.json');
     resume = loadCheckpoint(file);
-    config = withOverrides(resume.config, { train: over.train.epochs ? { epochs: over.train.epochs } : {} }, 'command line');
+    const changed = [...Object.keys(trainOver).filter((k) => k !== 'epochs'), ...Object.keys(dataOver)];
+    if (changed.length) throw new Error(`--resume continues ${file} exactly; only --epochs may change, not ${changed.join(', ')}`);
+    config = withOverrides(resume.config, { train: trainOver }, 'command line');
     if (o.configFile) assertCheckpointMatches(file, resume, loadConfig(resolveShipped(o.configFile)), o.configFile);
   } else {
-    config = withOverrides(loadConfig(resolveShipped(o.configFile ?? DEFAULT_CONFIG_FILE)), over, 'command line');
+    config = withOverrides(loadConfig(resolveShipped(o.configFile ?? DEFAULT_CONFIG_FILE)), { train: trainOver, data: dataOver }, 'command line');
   }
   const data = loadDataset(config, config.train.seed);
   const runner = o.workers > 1 ? o.makeRunner(config, o.workers) : inProcessRunner(config);

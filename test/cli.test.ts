@@ -109,6 +109,10 @@ t.test('bad input fails with the file and the reason', async (t) => {
   t.not(r.status, 0, 'a checkpoint from another model config is refused');
   t.match(r.stderr, /checkpoint\.json: was trained with model .* but configs\/cycles\.json asks for model/);
 
+  r = cli('train', '--resume', join(dir, 'run'), '--lr', '0.1', '--quiet');
+  t.not(r.status, 0, 'a resumed run refuses changed settings');
+  t.match(r.stderr, 'only --epochs may change, not lr');
+
   r = cli('sample', '--model', join(dir, 'missing.json'), '--quiet');
   t.not(r.status, 0);
   t.match(r.stderr, 'missing.json: not a readable checkpoint');
