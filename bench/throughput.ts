@@ -7,6 +7,7 @@ import { adamState, adamStep } from '../model/adam';
 import { DEFAULT_MODEL, initParams, paramLayout } from '../model/params';
 import { shardGradients } from '../model/teacher';
 import { sampleChunk } from '../pipeline/sampling';
+import { loadModel } from '../pipeline/commands';
 import { DEFAULT_CONFIG } from '../pipeline/config';
 
 /**
@@ -59,7 +60,9 @@ export async function singleThread(seconds: number): Promise<Row[]> {
       });
       rows.push({ backend, what: 'train', batch: B, workers: 1, graphsPerSecond: Math.round(perSecond), heapMB: Math.round(process.memoryUsage().heapUsed / 2 ** 20), tensors: tf.memory().numTensors });
     }
-    const sample = timeLoop(seconds, () => sampleChunk(DEFAULT_MODEL, params, 1, 0, 100, 25).length);
+    // sampling from the shipped model: it makes cycles of 10-20 nodes, as a trained model does
+    const shipped = loadModel(null).ckpt;
+    const sample = timeLoop(seconds, () => sampleChunk(shipped.config.model, shipped.params, 1, 0, 100, shipped.config.sample.vMax).length);
     rows.push({ backend, what: 'sample', batch: 100, workers: 1, graphsPerSecond: Math.round(sample.perSecond), heapMB: Math.round(process.memoryUsage().heapUsed / 2 ** 20), tensors: tf.memory().numTensors });
   }
   return rows;

@@ -3,8 +3,8 @@ import { TrainPool, SamplePool } from '../actors/pool';
 import { configFromJson } from '../pipeline/config';
 import { loadDataset } from '../pipeline/dataset';
 import { trainSteps } from '../pipeline/train';
-import { initParams, paramLayout, DEFAULT_MODEL } from '../model/params';
 import { sampleChunks } from '../pipeline/sampling';
+import { loadModel } from '../pipeline/commands';
 import type { Row } from './throughput';
 
 /**
@@ -34,8 +34,8 @@ async function trainRate(batchSize: number, workers: number, steps: number): Pro
 }
 
 async function sampleRate(workers: number, n: number): Promise<number> {
-  const params = initParams(paramLayout(DEFAULT_MODEL), 0);
-  const pool = new SamplePool(DEFAULT_MODEL, params, workers, { backend: 'wasm' });
+  const { ckpt } = loadModel(null); // the shipped model: cycles of 10-20 nodes, as a trained model makes
+  const pool = new SamplePool(ckpt.config.model, ckpt.params, workers, { backend: 'wasm' });
   try {
     await pool.chunk(1, 0, 100, 25); // warm-up: workers load the backend
     const t0 = performance.now();
