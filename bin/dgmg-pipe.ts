@@ -19,9 +19,7 @@ function report(json: boolean, result: object): void {
 
 /** --workers as given (a positive integer), else the number of cores. */
 function workerCount(given: number | undefined): number {
-  if (given === undefined) return availableParallelism();
-  if (!Number.isInteger(given) || given < 1) throw new Error(`--workers must be a positive integer, got ${given}`);
-  return given;
+  return given === undefined ? availableParallelism() : positiveInt('workers', given);
 }
 
 /** Errors of the user's input end the process with their message alone, not a stack. */
@@ -42,6 +40,14 @@ function stopSignal(): () => boolean {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   return () => stop;
+}
+
+const modelOption = { type: 'string', describe: `checkpoint (default: the shipped ${DEFAULT_MODEL_FILE})` } as const;
+
+/** `value` if it is an integer >= 1, else an error naming the flag. */
+function positiveInt(flag: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${flag} must be a positive integer, got ${value}`);
+  return value;
 }
 
 const backendOption = { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'tfjs backend: auto = tfjs-node when installed, else wasm' };
@@ -101,7 +107,7 @@ void yargs(hideBin(process.argv))
     'Sample graphs from a trained model into a JSONL file',
     (y) =>
       y
-        .option('model', { type: 'string', describe: `checkpoint (default: the shipped ${DEFAULT_MODEL_FILE})` })
+        .option('model', modelOption)
         .option('n', { type: 'number', default: 1000, describe: 'number of graphs' })
         .option('out', { type: 'string', default: 'graphs.jsonl', describe: 'output JSONL file' })
         .option('seed', { type: 'number', default: 0, describe: 'sampling seed; same seed, same graphs' })
@@ -112,10 +118,11 @@ void yargs(hideBin(process.argv))
         .option('quiet', { type: 'boolean', default: false }),
     async (a) => {
       try {
-        if (!Number.isInteger(a.n) || a.n < 1) throw new Error(`--n must be a positive integer, got ${a.n}`);
+        positiveInt('n', a.n);
+        const vMax = a['v-max'] === undefined ? null : positiveInt('v-max', a['v-max']);
         await initBackend(a.backend);
         const workers = workerCount(a.workers);
-        report(a.json, await sampleWithWorkers(a.model ?? null, a.n, a.out, a.seed, a['v-max'] ?? null, a.quiet, workers, a.backend));
+        report(a.json, await sampleWithWorkers(a.model ?? null, a.n, a.out, a.seed, vMax, a.quiet, workers, a.backend));
       } catch (e) {
         fail(e);
       }
@@ -126,7 +133,7 @@ void yargs(hideBin(process.argv))
     'Measure a model: validity, uniqueness, novelty, MMD against the test graphs, held-out NLL',
     (y) =>
       y
-        .option('model', { type: 'string', describe: `checkpoint (default: the shipped ${DEFAULT_MODEL_FILE})` })
+        .option('model', modelOption)
         .option('n', { type: 'number', default: 1000, describe: 'number of graphs to sample' })
         .option('seed', { type: 'number', default: 0, describe: 'sampling seed' })
         .option('backend', backendOption)
@@ -134,7 +141,7 @@ void yargs(hideBin(process.argv))
         .option('quiet', { type: 'boolean', default: false }),
     async (a) => {
       try {
-        if (!Number.isInteger(a.n) || a.n < 1) throw new Error(`--n must be a positive integer, got ${a.n}`);
+        positiveInt('n', a.n);
         await initBackend(a.backend);
         const compute = async (ckpt: Checkpoint, from: number, count: number): Promise<Graph[]> =>
           sampleChunk(ckpt.config.model, ckpt.params, a.seed, from, count, ckpt.config.sample.vMax);
@@ -149,7 +156,7 @@ void yargs(hideBin(process.argv))
     'Draw sampled graphs as an SVG grid, valid ones marked',
     (y) =>
       y
-        .option('model', { type: 'string', describe: `checkpoint (default: the shipped ${DEFAULT_MODEL_FILE})` })
+        .option('model', modelOption)
         .option('n', { type: 'number', default: 16, describe: 'number of graphs' })
         .option('out', { type: 'string', default: 'samples.svg', describe: 'output SVG file' })
         .option('seed', { type: 'number', default: 0 })
@@ -170,7 +177,7 @@ void yargs(hideBin(process.argv))
     'Animate one sampled graph being built decision by decision (self-contained HTML)',
     (y) =>
       y
-        .option('model', { type: 'string', describe: `checkpoint (default: the shipped ${DEFAULT_MODEL_FILE})` })
+        .option('model', modelOption)
         .option('out', { type: 'string', default: 'generation.html', describe: 'output HTML file' })
         .option('seed', { type: 'number', default: 0 })
         .option('backend', backendOption)
