@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseJsonl } from '../graphs/formats';
+import { formatGraph6, formatJsonlLine, parseJsonl } from '../graphs/formats';
 
 const BIN = resolve(__dirname, '..', 'bin', 'dgmg-pipe.js');
 const dir = mkdtempSync(join(tmpdir(), 'dgmg-cli-'));
@@ -50,6 +50,26 @@ t.test('the shipped model samples without --model and is at least 95% valid', as
   const r = JSON.parse(ev.stdout) as { validity: number; model: string };
   t.match(r.model, /models\/cycles\.json$/);
   t.ok(r.validity >= 0.95, `validity ${r.validity} of 1000 samples`);
+});
+
+t.test('train on a user\'s JSONL or graph6 file, in every node order', async (t) => {
+  const graphs = Array.from({ length: 12 }, (_, i) => ({ numNodes: 3 + (i % 4), edges: Array.from({ length: 2 + (i % 4) }, (_, j) => [j, j + 1] as [number, number]) }));
+  const jsonl = join(dir, 'paths.jsonl');
+  writeFileSync(jsonl, graphs.map((g) => formatJsonlLine(g)).join('\n') + '\n');
+  const g6 = join(dir, 'paths.g6');
+  writeFileSync(g6, graphs.map((g) => formatGraph6(g)).join('\n') + '\n');
+  for (const [file, order] of [[jsonl, 'natural'], [g6, 'bfs'], [jsonl, 'dfs'], [g6, 'random']]) {
+    const r = cli('train', '--config', tiny, '--data', file, '--order', order, '--out', join(dir, `user-${order}`), '--json', '--quiet');
+    t.equal(r.status, 0, r.stderr);
+    const summary = JSON.parse(r.stdout) as { graphsTrained: number; validity: number | null };
+    t.equal(summary.graphsTrained, 10, `${order}: 12 graphs, 2 held out for test, one epoch`);
+    t.equal(summary.validity, null, 'no family, so no validity');
+  }
+  const big = join(dir, 'big.jsonl');
+  writeFileSync(big, `${formatJsonlLine({ numNodes: 3, edges: [] })}\n${formatJsonlLine({ numNodes: 30, edges: [] })}\n`);
+  const r = cli('train', '--config', tiny, '--data', big, '--quiet');
+  t.not(r.status, 0);
+  t.match(r.stderr, `${big}: graph 2: has 30 nodes, more than sample.vMax = 8`);
 });
 
 t.test('eval, draw and animate a checkpoint', async (t) => {
