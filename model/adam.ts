@@ -26,7 +26,7 @@ export function adamState(size: number): AdamState {
 }
 
 /** The Euclidean norm of `g`. */
-export function globalNorm(g: Float32Array): number {
+function globalNorm(g: Float32Array): number {
   let s = 0;
   for (let i = 0; i < g.length; i++) s += g[i] * g[i];
   return Math.sqrt(s);

@@ -47,7 +47,7 @@ function runOnArrays(
 }
 
 /** out[ids[i]] += x[i] for every row i; ids outside [0, numSegments) are dropped, as tf's op does. */
-export function segmentSumLoop(x: TypedArray, ids: TypedArray, inner: number, numSegments: number, out: Float32Array): void {
+function segmentSumLoop(x: TypedArray, ids: TypedArray, inner: number, numSegments: number, out: Float32Array): void {
   for (let e = 0; e < ids.length; e++) {
     const s = ids[e];
     if (s < 0 || s >= numSegments) continue;
@@ -58,7 +58,7 @@ export function segmentSumLoop(x: TypedArray, ids: TypedArray, inner: number, nu
 }
 
 /** out[i] = x[ids[i]] for every row i. */
-export function gatherLoop(x: TypedArray, ids: TypedArray, inner: number, out: Float32Array): void {
+function gatherLoop(x: TypedArray, ids: TypedArray, inner: number, out: Float32Array): void {
   for (let e = 0; e < ids.length; e++) {
     const s = ids[e] * inner;
     out.set(x.subarray(s, s + inner), e * inner);
@@ -68,8 +68,8 @@ export function gatherLoop(x: TypedArray, ids: TypedArray, inner: number, out: F
 const stockKernels = new Map<string, tf.KernelFunc | null>();
 const stockKey = (kernelName: string, backendName: string): string => `${kernelName}/${backendName}`;
 
-/** The kernel tfjs itself registered (null where it has none), kept so tests can compare against it. */
-export function stockKernel(kernelName: string, backendName: ArrayBackend): tf.KernelFunc | null {
+/** The kernel tfjs itself registered (null where it has none): ours fall back to it for other cases. */
+function stockKernel(kernelName: string, backendName: ArrayBackend): tf.KernelFunc | null {
   const key = stockKey(kernelName, backendName);
   if (!stockKernels.has(key)) return tf.getKernel(kernelName, backendName)?.kernelFunc ?? null;
   return stockKernels.get(key) ?? null;
@@ -117,8 +117,8 @@ function registerGather(backendName: ArrayBackend): void {
 
 let stockMatMulGrad: tf.GradConfig | undefined;
 
-/** The matMul gradient tfjs registered, kept so tests can compare against it. */
-export function stockMatMulGradient(): tf.GradConfig {
+/** The matMul gradient tfjs registered: ours falls back to it for batched or transposed products. */
+function stockMatMulGradient(): tf.GradConfig {
   const g = stockMatMulGrad ?? tf.getGradient('BatchMatMul');
   if (!g) throw new Error('tfjs registered no BatchMatMul gradient (load @tensorflow/tfjs, not tfjs-core alone)');
   return g;
