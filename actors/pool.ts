@@ -10,7 +10,8 @@ import type { BackendChoice } from '../model/backend';
 import { paramLayout, type ModelConfig } from '../model/params';
 import type { ShardGradients } from '../model/teacher';
 import type { RunConfig } from '../pipeline/config';
-import { TrainingError, type ShardRunner } from '../pipeline/train';
+import type { ShardRunner } from '../pipeline/train';
+import { TrainingError } from './aggregator';
 import { decodeGraphs, encodeSequences, FAULT_ENV, parseFault, type EncodedGraphs, type Fault, type SampleTask, type SampleWorkerData, type TrainTask, type TrainTaskResult, type TrainWorkerData } from './protocol';
 
 /** Attempts per shard (or chunk) before the run stops. */

@@ -32,7 +32,7 @@ export interface EdgeArrays {
 
 /**
  * Z = [deg_v h_v ; sum_{u->v} h_u ; deg_v ; deg_v] per node v, so that Z·[W_t ; b_t] is
- * a_v = sum_{u->v} W_t [h_v ; h_u ; 1] + b_t (see aggregateMessages for the algebra).
+ * a_v = sum_{u->v} W_t [h_v ; h_u ; 1] + b_t (graphProp in dgmg.ts gives the algebra).
  */
 export function messageInput(h: tf.Tensor2D, e: EdgeArrays): tf.Tensor2D {
   const [rows, n] = h.shape;

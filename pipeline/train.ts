@@ -1,6 +1,7 @@
 import { defer, lastValueFrom, expand, takeWhile, tap, map, scan, EMPTY, type Observable } from 'rxjs';
 import type { Decisions } from '../graphs/graph';
-import { adamState, adamStep, type AdamState } from '../model/adam';
+import { aggregate } from '../actors/aggregator';
+import { adamState } from '../model/adam';
 import { initParams, paramLayout } from '../model/params';
 import { shardGradients, type ShardGradients } from '../model/teacher';
 import { saveCheckpoint, type Checkpoint } from './checkpoint';
@@ -34,13 +35,6 @@ export function splitShards<T>(batch: readonly T[], n: number): T[][] {
   return out;
 }
 
-export class TrainingError extends Error {
-  constructor(reason: string) {
-    super(reason);
-    this.name = 'TrainingError';
-  }
-}
-
 /** What one optimizer step did. */
 export interface StepReport {
   readonly step: number;
@@ -51,36 +45,6 @@ export interface StepReport {
   readonly loss: number;
   readonly gradNorm: number;
   readonly graphsSeen: number;
-}
-
-/** The optimizer side of a step: average the shards, check, clip, Adam (SPEC §5 aggregator). */
-export function aggregate(
-  config: RunConfig,
-  params: Float32Array,
-  adam: AdamState,
-  step: number,
-  totalSteps: number,
-  results: readonly ShardGradients[],
-): { loss: number; gradNorm: number; graphs: number } {
-  const graphs = results.reduce((a, r) => a + r.logLik.length, 0);
-  const grad = new Float32Array(params.length);
-  let logLik = 0;
-  for (const r of results) {
-    for (let i = 0; i < grad.length; i++) grad[i] += r.gradSum[i];
-    for (const l of r.logLik) logLik += l;
-  }
-  for (let i = 0; i < grad.length; i++) grad[i] /= graphs;
-  const loss = -logLik / graphs;
-  if (!Number.isFinite(loss)) throw new TrainingError(`step ${step}: the loss is ${loss}; parameters were not updated`);
-  if (!grad.every(Number.isFinite)) throw new TrainingError(`step ${step}: the gradient has NaN or Inf entries; parameters were not updated`);
-  const gradNorm = adamStep({ ...config.train, lr: learningRate(config, step, totalSteps) }, adam, params, grad);
-  return { loss, gradNorm, graphs };
-}
-
-/** The learning rate of `step`: a cosine from lr to lr * lrFinalFraction over the run. */
-export function learningRate(config: RunConfig, step: number, totalSteps: number): number {
-  const { lr, lrFinalFraction } = config.train;
-  return lr * (lrFinalFraction + (1 - lrFinalFraction) * 0.5 * (1 + Math.cos((Math.PI * step) / Math.max(totalSteps, 1))));
 }
 
 export interface TrainRun {
