@@ -29,6 +29,17 @@ function fail(e: unknown): never {
   process.exit(1);
 }
 
+/** A command handler whose errors end the process through `fail`. */
+function guarded<A>(handler: (a: A) => Promise<void>): (a: A) => Promise<void> {
+  return async (a) => {
+    try {
+      await handler(a);
+    } catch (e) {
+      fail(e);
+    }
+  };
+}
+
 /** First SIGINT/SIGTERM: finish the step in flight and stop; a second one exits at once. */
 function stopSignal(): () => boolean {
   let stop = false;
@@ -75,32 +86,28 @@ void yargs(hideBin(process.argv))
         .option('backend', backendOption)
         .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' }),
-    async (a) => {
-      try {
-        await initBackend(a.backend);
-        const workers = workerCount(a.workers);
-        const summary = await runTrain(
-          {
-            configFile: a.config ?? null,
-            outDir: a.resume ?? a.out,
-            resumeDir: a.resume ?? null,
-            overrides: { epochs: a.epochs, batchSize: a['batch-size'], lr: a.lr, seed: a.seed, dataFile: a.data, order: a.order as OrderKind | undefined },
-            workers,
-            makeRunner: (config, n) => new TrainPool(config, n, { backend: a.backend }),
-            stopAtStep: a['max-steps'] ?? null,
-            quiet: a.quiet,
-          },
-          stopSignal(),
-        );
-        report(a.json, summary);
-        if (!summary.completed) {
-          process.stderr.write(`dgmg-pipe: stopped early at step ${summary.steps}; continue with: dgmg-pipe train --resume ${a.resume ?? a.out}\n`);
-          process.exit(130);
-        }
-      } catch (e) {
-        fail(e);
+    guarded(async (a) => {
+      await initBackend(a.backend);
+      const workers = workerCount(a.workers);
+      const summary = await runTrain(
+        {
+          configFile: a.config ?? null,
+          outDir: a.resume ?? a.out,
+          resumeDir: a.resume ?? null,
+          overrides: { epochs: a.epochs, batchSize: a['batch-size'], lr: a.lr, seed: a.seed, dataFile: a.data, order: a.order as OrderKind | undefined },
+          workers,
+          makeRunner: (config, n) => new TrainPool(config, n, { backend: a.backend }),
+          stopAtStep: a['max-steps'] ?? null,
+          quiet: a.quiet,
+        },
+        stopSignal(),
+      );
+      report(a.json, summary);
+      if (!summary.completed) {
+        process.stderr.write(`dgmg-pipe: stopped early at step ${summary.steps}; continue with: dgmg-pipe train --resume ${a.resume ?? a.out}\n`);
+        process.exit(130);
       }
-    },
+    }),
   )
   .command(
     'sample',
@@ -116,17 +123,13 @@ void yargs(hideBin(process.argv))
         .option('backend', backendOption)
         .option('json', { type: 'boolean', default: false })
         .option('quiet', { type: 'boolean', default: false }),
-    async (a) => {
-      try {
-        positiveInt('n', a.n);
-        const vMax = a['v-max'] === undefined ? null : positiveInt('v-max', a['v-max']);
-        await initBackend(a.backend);
-        const workers = workerCount(a.workers);
-        report(a.json, await sampleWithWorkers(a.model ?? null, a.n, a.out, a.seed, vMax, a.quiet, workers, a.backend));
-      } catch (e) {
-        fail(e);
-      }
-    },
+    guarded(async (a) => {
+      positiveInt('n', a.n);
+      const vMax = a['v-max'] === undefined ? null : positiveInt('v-max', a['v-max']);
+      await initBackend(a.backend);
+      const workers = workerCount(a.workers);
+      report(a.json, await sampleWithWorkers(a.model ?? null, a.n, a.out, a.seed, vMax, a.quiet, workers, a.backend));
+    }),
   )
   .command(
     'eval',
@@ -139,17 +142,13 @@ void yargs(hideBin(process.argv))
         .option('backend', backendOption)
         .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
         .option('quiet', { type: 'boolean', default: false }),
-    async (a) => {
-      try {
-        positiveInt('n', a.n);
-        await initBackend(a.backend);
-        const compute = async (ckpt: Checkpoint, from: number, count: number): Promise<Graph[]> =>
-          sampleChunk(ckpt.config.model, ckpt.params, a.seed, from, count, ckpt.config.sample.vMax);
-        report(a.json, await runEval(a.model ?? null, a.n, compute, a.quiet, 1));
-      } catch (e) {
-        fail(e);
-      }
-    },
+    guarded(async (a) => {
+      positiveInt('n', a.n);
+      await initBackend(a.backend);
+      const compute = async (ckpt: Checkpoint, from: number, count: number): Promise<Graph[]> =>
+        sampleChunk(ckpt.config.model, ckpt.params, a.seed, from, count, ckpt.config.sample.vMax);
+      report(a.json, await runEval(a.model ?? null, a.n, compute, a.quiet, 1));
+    }),
   )
   .command(
     'draw',
@@ -162,15 +161,11 @@ void yargs(hideBin(process.argv))
         .option('seed', { type: 'number', default: 0 })
         .option('backend', backendOption)
         .option('json', { type: 'boolean', default: false }),
-    async (a) => {
-      try {
-        if (!Number.isInteger(a.n) || a.n < 1 || a.n > 400) throw new Error(`--n must be an integer from 1 to 400, got ${a.n}`);
-        await initBackend(a.backend);
-        report(a.json, runDraw(a.model ?? null, a.n, a.out, a.seed));
-      } catch (e) {
-        fail(e);
-      }
-    },
+    guarded(async (a) => {
+      if (!Number.isInteger(a.n) || a.n < 1 || a.n > 400) throw new Error(`--n must be an integer from 1 to 400, got ${a.n}`);
+      await initBackend(a.backend);
+      report(a.json, runDraw(a.model ?? null, a.n, a.out, a.seed));
+    }),
   )
   .command(
     'animate',
@@ -182,14 +177,10 @@ void yargs(hideBin(process.argv))
         .option('seed', { type: 'number', default: 0 })
         .option('backend', backendOption)
         .option('json', { type: 'boolean', default: false }),
-    async (a) => {
-      try {
-        await initBackend(a.backend);
-        report(a.json, runAnimate(a.model ?? null, a.out, a.seed));
-      } catch (e) {
-        fail(e);
-      }
-    },
+    guarded(async (a) => {
+      await initBackend(a.backend);
+      report(a.json, runAnimate(a.model ?? null, a.out, a.seed));
+    }),
   )
   .help()
   .parseAsync();
