@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { graphEmbed, graphProp, initNodes, type Weights } from './dgmg';
 import { pickRows } from './fused';
-import { gatherRows } from './ops';
+import { gatherRows, indices } from './ops';
 import type { ModelConfig } from './params';
 import type { StepPlan } from './schedule';
 
@@ -11,7 +11,6 @@ export interface Tables {
   readonly hG: tf.Tensor2D;
 }
 
-const ints = (a: Int32Array): tf.Tensor1D => tf.tensor1d(a, 'int32');
 
 /** The tables before any node exists: every graph is empty and has h_G = 0. */
 export function emptyTables(cfg: ModelConfig, numGraphs: number): Tables {
@@ -24,8 +23,8 @@ export function emptyTables(cfg: ModelConfig, numGraphs: number): Tables {
  */
 export function advance(w: Weights, cfg: ModelConfig, prev: Tables, plan: StepPlan): Tables {
   const parts: tf.Tensor2D[] = [prev.h];
-  if (plan.prop) parts.push(graphProp(w, cfg, gatherRows(prev.h, ints(plan.prop.rows)), plan.prop));
-  if (plan.init) parts.push(initNodes(w, gatherRows(prev.hG, ints(plan.init))));
+  if (plan.prop) parts.push(graphProp(w, cfg, gatherRows(prev.h, indices(plan.prop.rows)), plan.prop));
+  if (plan.init) parts.push(initNodes(w, gatherRows(prev.hG, indices(plan.init))));
   const h = pickRows(parts, plan.assemble);
   return { h, hG: graphEmbed(w, h, plan.graphOfRow, plan.numGraphs) };
 }

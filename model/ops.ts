@@ -1,5 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 
+/** An index vector as an int32 tensor. */
+export function indices(a: Int32Array | readonly number[]): tf.Tensor1D {
+  return tf.tensor1d(a instanceof Int32Array ? a : Int32Array.from(a), 'int32');
+}
+
 /**
  * Row gather and segment sum as a pair of custom-gradient ops, each the other's adjoint, so the
  * backward pass is one linear-time kernel instead of tfjs's generic gather gradient (reshapes,
@@ -54,8 +59,8 @@ export function segmentLogSoftmaxAt(scores: tf.Tensor1D, seg: Int32Array, numSeg
   const max = new Float32Array(numSegments).fill(-Infinity);
   for (let i = 0; i < seg.length; i++) if (sv[i] > max[seg[i]]) max[seg[i]] = sv[i];
   const shiftPerEntry = tf.tensor1d(Float32Array.from(seg, (s) => max[s]));
-  const segT = tf.tensor1d(seg, 'int32');
+  const segT = indices(seg);
   const sumExp = segmentSum(tf.exp(tf.sub(scores, shiftPerEntry)).reshape([-1, 1]), segT, numSegments).reshape([-1]);
   const logZ = tf.add(tf.log(sumExp), tf.tensor1d(max));
-  return tf.sub(tf.gather(scores, tf.tensor1d(chosen, 'int32')), logZ);
+  return tf.sub(tf.gather(scores, indices(chosen)), logZ);
 }

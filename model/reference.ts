@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Decisions } from '../graphs/graph';
 import { addEdgeLogit, addNodeLogit, chooseDestScore } from './dgmg';
-import { binaryLogProb, gatherRows, linear, segmentSum } from './ops';
+import { binaryLogProb, gatherRows, indices, linear, segmentSum } from './ops';
 import type { ModelConfig, Params } from './params';
 
 /**
@@ -34,8 +34,8 @@ export function messagesPerEdge(p: Params, t: number, h: tf.Tensor2D, src: tf.Te
 }
 
 function propagateOne(p: Params, cfg: ModelConfig, h: tf.Tensor2D, edges: ReadonlyArray<[number, number]>): tf.Tensor2D {
-  const src = tf.tensor1d(edges.flatMap(([a, b]) => [a, b]), 'int32');
-  const dst = tf.tensor1d(edges.flatMap(([a, b]) => [b, a]), 'int32');
+  const src = indices(edges.flatMap(([a, b]) => [a, b]));
+  const dst = indices(edges.flatMap(([a, b]) => [b, a]));
   let x = h;
   for (let t = 0; t < cfg.propRounds; t++) x = plainGruCell(p, t, messagesPerEdge(p, t, x, src, dst), x);
   return x;

@@ -3,7 +3,7 @@ import type { Graph } from '../graphs/graph';
 import type { Rng } from '../graphs/random';
 import { addEdgeLogit, addNodeLogit, chooseDestScore, prepareWeights } from './dgmg';
 import { advance, emptyTables, type Tables } from './lockstep';
-import { gatherRows } from './ops';
+import { gatherRows, indices } from './ops';
 import { paramTensors, type ModelConfig, type ParamLayout } from './params';
 import { planStep, type GraphEvent, type LiveGraph } from './schedule';
 
@@ -92,12 +92,11 @@ export function sampleGraphs(cfg: ModelConfig, layout: ParamLayout, flat: Float3
         }
       }
       const [nodeLogits, edgeLogits, scores] = tf.tidy(() => {
-        const ints = (a: number[]): tf.Tensor1D => tf.tensor1d(a, 'int32');
         const nl = addNodeLogit(params, current.hG);
         const el = withNodes.length
-          ? addEdgeLogit(params, gatherRows(current.hG, ints(withNodes)), gatherRows(current.h, ints(withNodes.map((i) => base[i] + cur[i].numNodes - 1))))
+          ? addEdgeLogit(params, gatherRows(current.hG, indices(withNodes)), gatherRows(current.h, indices(withNodes.map((i) => base[i] + cur[i].numNodes - 1))))
           : tf.zeros([0]);
-        const sc = uRows.length ? chooseDestScore(params, gatherRows(current.h, ints(uRows)), gatherRows(current.h, ints(vRows))) : tf.zeros([0]);
+        const sc = uRows.length ? chooseDestScore(params, gatherRows(current.h, indices(uRows)), gatherRows(current.h, indices(vRows))) : tf.zeros([0]);
         return [nl.dataSync() as Float32Array, el.dataSync() as Float32Array, sc.dataSync() as Float32Array];
       });
       const edgeLogit = new Array<number>(cur.length).fill(0);

@@ -3,11 +3,10 @@ import type { Decisions } from '../graphs/graph';
 import { addEdgeLogit, addNodeLogit, chooseDestScore, prepareWeights } from './dgmg';
 import { stackRows } from './fused';
 import { advance, emptyTables } from './lockstep';
-import { binaryLogProb, gatherRows, segmentLogSoftmaxAt, segmentSum } from './ops';
+import { binaryLogProb, gatherRows, indices, segmentLogSoftmaxAt, segmentSum } from './ops';
 import { paramTensors, type ModelConfig, type ParamLayout, type Params } from './params';
 import { compileSchedule, type Schedule } from './schedule';
 
-const ints = (a: Int32Array): tf.Tensor1D => tf.tensor1d(a, 'int32');
 
 /**
  * Teacher-forced log p(graph, order) of every graph of a compiled batch: run the steps, then score
@@ -28,17 +27,17 @@ export function scheduleLogLikelihoods(p: Params, cfg: ModelConfig, sch: Schedul
 
   // Each decision kind's log-probabilities summed per graph: log p(graph, order).
   const perGraph = (logp: tf.Tensor1D, graph: Int32Array): tf.Tensor1D =>
-    segmentSum(logp.reshape([-1, 1]), ints(graph), sch.numGraphs).reshape([-1]);
+    segmentSum(logp.reshape([-1, 1]), indices(graph), sch.numGraphs).reshape([-1]);
   const an = sch.addNode;
-  let total = perGraph(binaryLogProb(addNodeLogit(p, gatherRows(hG, ints(an.hgRow))), tf.tensor1d(an.decision)), an.graph);
+  let total = perGraph(binaryLogProb(addNodeLogit(p, gatherRows(hG, indices(an.hgRow))), tf.tensor1d(an.decision)), an.graph);
   const ae = sch.addEdge;
   if (ae.graph.length) {
-    const logits = addEdgeLogit(p, gatherRows(hG, ints(ae.hgRow)), gatherRows(h, ints(ae.hRow)));
+    const logits = addEdgeLogit(p, gatherRows(hG, indices(ae.hgRow)), gatherRows(h, indices(ae.hRow)));
     total = tf.add(total, perGraph(binaryLogProb(logits, tf.tensor1d(ae.decision)), ae.graph));
   }
   const cd = sch.chooseDest;
   if (cd.graph.length) {
-    const scores = chooseDestScore(p, gatherRows(h, ints(cd.uRow)), gatherRows(h, ints(cd.vRow)));
+    const scores = chooseDestScore(p, gatherRows(h, indices(cd.uRow)), gatherRows(h, indices(cd.vRow)));
     total = tf.add(total, perGraph(segmentLogSoftmaxAt(scores, cd.segment, cd.graph.length, cd.chosen), cd.graph));
   }
   return total;
