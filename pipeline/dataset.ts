@@ -75,6 +75,8 @@ export function graphSequence(g: Graph, order: OrderKind, rng?: Rng): number[] {
 export class BatchSource {
   readonly batchesPerEpoch: number;
   private readonly fixed: Decisions[] | null;
+  /** The visiting order of the epoch last asked for: every batch of an epoch reads the same one. */
+  private epochOrder: { epoch: number; perm: number[] } | null = null;
 
   constructor(
     private readonly train: readonly Graph[],
@@ -89,8 +91,10 @@ export class BatchSource {
   batch(step: number): Decisions[] {
     const epoch = Math.floor(step / this.batchesPerEpoch);
     const at = (step % this.batchesPerEpoch) * this.batchSize;
-    const perm = Rng.derive(this.seed, STREAM.epoch * 1_000_003 + epoch).permutation(this.train.length);
-    return perm.slice(at, at + this.batchSize).map((i) => {
+    if (this.epochOrder?.epoch !== epoch) {
+      this.epochOrder = { epoch, perm: Rng.derive(this.seed, STREAM.epoch * 1_000_003 + epoch).permutation(this.train.length) };
+    }
+    return this.epochOrder.perm.slice(at, at + this.batchSize).map((i) => {
       if (this.fixed) return this.fixed[i];
       return graphSequence(this.train[i], 'random', Rng.derive(this.seed, STREAM.order * 1_000_003 + epoch * this.train.length + i));
     });
