@@ -11,6 +11,7 @@ import { paramLayout, type ModelConfig } from '../model/params';
 import type { ShardGradients } from '../model/teacher';
 import type { RunConfig } from '../pipeline/config';
 import type { ShardRunner } from '../pipeline/train';
+import type { ChunkSampler } from '../pipeline/commands';
 import { TrainingError } from './aggregator';
 import { decodeGraphs, encodeSequences, FAULT_ENV, parseFault, type EncodedGraphs, type Fault, type SampleTask, type SampleWorkerData, type TrainTask, type TrainTaskResult, type TrainWorkerData } from './protocol';
 
@@ -114,13 +115,17 @@ export class TrainPool implements ShardRunner {
 }
 
 /** Seeded sampling chunks over N worker threads; the parameters go to each worker once, at start. */
-export class SamplePool {
+export class SamplePool implements ChunkSampler {
   private readonly pool: Piscina;
   private readonly attempts: number;
   private readonly log: (line: string) => void;
   private closed = false;
 
+  /** Two chunks per thread, so a thread never waits for the main thread to hand it the next. */
+  readonly parallel: number;
+
   constructor(model: ModelConfig, params: Float32Array, readonly threads: number, opts: PoolOptions = {}) {
+    this.parallel = 2 * threads;
     this.attempts = opts.attempts ?? MAX_ATTEMPTS;
     this.log = opts.log ?? stderrLog;
     const data: SampleWorkerData = { model, params, backend: opts.backend ?? 'auto' };

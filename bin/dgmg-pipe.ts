@@ -3,12 +3,9 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ORDER_KINDS, type OrderKind } from '../graphs/order';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../model/backend';
-import { DEFAULT_MODEL_FILE, runAnimate, runDraw, runEval, runTrain } from '../pipeline/commands';
+import { DEFAULT_MODEL_FILE, inThreadSampler, runAnimate, runDraw, runEval, runSample, runTrain, type ChunkSampler } from '../pipeline/commands';
 import type { Checkpoint } from '../pipeline/checkpoint';
-import { sampleChunk } from '../pipeline/sampling';
-import type { Graph } from '../graphs/graph';
-import { TrainPool } from '../actors/pool';
-import { sampleWithWorkers } from '../actors/sample';
+import { SamplePool, TrainPool } from '../actors/pool';
 import { availableParallelism } from 'node:os';
 
 /** Prints a result: JSON on stdout with --json, else `key: value` lines. */
@@ -27,6 +24,11 @@ function fail(e: unknown): never {
   process.stderr.write(`dgmg-pipe: ${e instanceof Error ? e.message : String(e)}\n`);
   if (process.env.DGMG_DEBUG) console.error(e);
   process.exit(1);
+}
+
+/** Where `sample` and `eval` compute their chunks: this thread for 1, a worker pool for more. */
+function samplerFor(workers: number, backend: BackendChoice): (ckpt: Checkpoint) => ChunkSampler {
+  return (ckpt) => (workers > 1 ? new SamplePool(ckpt.config.model, ckpt.params, workers, { backend }) : inThreadSampler(ckpt));
 }
 
 /** A command handler whose errors end the process through `fail`. */
@@ -128,7 +130,8 @@ void yargs(hideBin(process.argv))
       const vMax = a['v-max'] === undefined ? null : positiveInt('v-max', a['v-max']);
       await initBackend(a.backend);
       const workers = workerCount(a.workers);
-      report(a.json, await sampleWithWorkers(a.model ?? null, a.n, a.out, a.seed, vMax, a.quiet, workers, a.backend));
+      const result = await runSample(a.model ?? null, a.n, a.out, a.seed, vMax, a.quiet, samplerFor(workers, a.backend));
+      report(a.json, { ...result, workers });
     }),
   )
   .command(
@@ -145,9 +148,7 @@ void yargs(hideBin(process.argv))
     guarded(async (a) => {
       positiveInt('n', a.n);
       await initBackend(a.backend);
-      const compute = async (ckpt: Checkpoint, from: number, count: number): Promise<Graph[]> =>
-        sampleChunk(ckpt.config.model, ckpt.params, a.seed, from, count, ckpt.config.sample.vMax);
-      report(a.json, await runEval(a.model ?? null, a.n, compute, a.quiet, 1));
+      report(a.json, await runEval(a.model ?? null, a.n, a.seed, a.quiet, samplerFor(1, a.backend)));
     }),
   )
   .command(

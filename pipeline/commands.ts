@@ -136,8 +136,8 @@ export function loadModel(file: string | null): { file: string; ckpt: Checkpoint
   return { file: f, ckpt: loadCheckpoint(f) };
 }
 
-/** Samples `n` graphs chunk by chunk; `computeChunk` may run chunks elsewhere, results stay in order. */
-export async function sampleToSink(
+/** Samples `n` graphs chunk by chunk, up to `parallel` chunks in flight; `onChunk` gets them in order. */
+async function sampleToSink(
   n: number,
   compute: (from: number, count: number) => Promise<Graph[]>,
   onChunk: (graphs: Graph[]) => Promise<void>,
@@ -167,15 +167,61 @@ export async function sampleToSink(
   bar.finish();
 }
 
-/** `dgmg-pipe sample` in this thread. */
-export async function runSample(modelFile: string | null, n: number, out: string, seed: number, vMax: number | null, quiet: boolean): Promise<{ file: string; graphs: number; seconds: number }> {
-  const { ckpt } = loadModel(modelFile);
+/** Computes chunks of a seeded sample: in this thread, or on worker threads (actors/pool.ts). */
+export interface ChunkSampler {
+  /** Graphs from .. from+count-1 of the sample with this seed. */
+  chunk(seed: number, from: number, count: number, vMax: number): Promise<Graph[]>;
+  /** Chunks worth keeping in flight. */
+  readonly parallel: number;
+  close(): Promise<void>;
+}
+
+/** Chunks sampled one after another in this thread. */
+export function inThreadSampler(ckpt: Checkpoint): ChunkSampler {
+  return {
+    chunk: async (seed, from, count, vMax) => sampleChunk(ckpt.config.model, ckpt.params, seed, from, count, vMax),
+    parallel: 1,
+    close: async () => undefined,
+  };
+}
+
+/** Samples n graphs of a model with `makeSampler`'s sampler, handing each chunk, in order, to `onChunk`. */
+async function sampleModel(
+  modelFile: string | null,
+  n: number,
+  seed: number,
+  vMax: number | null,
+  quiet: boolean,
+  makeSampler: (ckpt: Checkpoint) => ChunkSampler,
+  onChunk: (graphs: Graph[]) => Promise<void>,
+): Promise<{ file: string; ckpt: Checkpoint }> {
+  const { file, ckpt } = loadModel(modelFile);
+  const vm = vMax ?? ckpt.config.sample.vMax;
+  const sampler = makeSampler(ckpt);
+  try {
+    await sampleToSink(n, (from, count) => sampler.chunk(seed, from, count, vm), onChunk, quiet, sampler.parallel);
+  } finally {
+    await sampler.close();
+  }
+  return { file, ckpt };
+}
+
+/** `dgmg-pipe sample`: n graphs written to a JSONL file as they are made, in order. */
+export async function runSample(
+  modelFile: string | null,
+  n: number,
+  out: string,
+  seed: number,
+  vMax: number | null,
+  quiet: boolean,
+  makeSampler: (ckpt: Checkpoint) => ChunkSampler,
+): Promise<{ file: string; graphs: number; seconds: number; graphsPerSecond: number }> {
   const started = Date.now();
   const sink = new JsonlSink(out);
-  const vm = vMax ?? ckpt.config.sample.vMax;
-  await sampleToSink(n, async (from, count) => sampleChunk(ckpt.config.model, ckpt.params, seed, from, count, vm), (g) => sink.write(g), quiet, 1);
+  await sampleModel(modelFile, n, seed, vMax, quiet, makeSampler, (g) => sink.write(g));
   await sink.close();
-  return { file: out, graphs: n, seconds: +((Date.now() - started) / 1000).toFixed(2) };
+  const seconds = (Date.now() - started) / 1000;
+  return { file: out, graphs: n, seconds: +seconds.toFixed(2), graphsPerSecond: Math.round(n / Math.max(seconds, 1e-9)) };
 }
 
 /** Mean negative log-likelihood per graph of `graphs` under the order the model was trained with. */
@@ -200,15 +246,13 @@ export function datasetOf(ckpt: Checkpoint): Dataset {
 export async function runEval(
   modelFile: string | null,
   n: number,
-  /** Samples graphs from..from+count-1 of the seeded sample (in this thread or on workers). */
-  compute: (ckpt: Checkpoint, from: number, count: number) => Promise<Graph[]>,
+  seed: number,
   quiet: boolean,
-  parallel: number,
+  makeSampler: (ckpt: Checkpoint) => ChunkSampler,
 ): Promise<QualityReport & { model: string; heldOutNll: number; testGraphs: number; seconds: number }> {
-  const { file, ckpt } = loadModel(modelFile);
   const started = Date.now();
   const samples: Graph[] = [];
-  await sampleToSink(n, (from, count) => compute(ckpt, from, count), async (g) => void samples.push(...g), quiet, parallel);
+  const { file, ckpt } = await sampleModel(modelFile, n, seed, null, quiet, makeSampler, async (g) => void samples.push(...g));
   const data = datasetOf(ckpt);
   const report = evaluateSamples(samples, data.train, data.test, data.family);
   return { model: file, ...report, heldOutNll: +heldOutNll(ckpt, data.test).toFixed(4), testGraphs: data.test.length, seconds: +((Date.now() - started) / 1000).toFixed(2) };
