@@ -33,6 +33,10 @@ export interface RunConfig {
     readonly biasInit: string;
     /** Write a checkpoint every this many steps (and at the end). */
     readonly checkpointEvery: number;
+    /** Also write one when this many seconds have passed since the last (so kill -9 loses at most about this much). */
+    readonly checkpointSeconds: number;
+    /** A worker task (a shard, a sampling chunk) unanswered this long is abandoned, its worker replaced and the task run again. */
+    readonly taskTimeoutSeconds: number;
   };
   readonly sample: { readonly vMax: number };
 }
@@ -42,7 +46,7 @@ export const BIAS_INITS: readonly string[] = ['normal', 'baseRate'];
 export const DEFAULT_CONFIG: RunConfig = {
   data: { family: 'cycles', familyParams: {}, file: '', trainSize: 4000, testSize: 500, order: 'natural' },
   model: { nodeSize: 16, propRounds: 2 },
-  train: { epochs: 25, batchSize: 10, lr: 5e-4, lrFinalFraction: 1, beta1: 0.9, beta2: 0.999, eps: 1e-8, clipNorm: 0.25, seed: 0, biasInit: 'normal', checkpointEvery: 500 },
+  train: { epochs: 25, batchSize: 10, lr: 5e-4, lrFinalFraction: 1, beta1: 0.9, beta2: 0.999, eps: 1e-8, clipNorm: 0.25, seed: 0, biasInit: 'normal', checkpointEvery: 500, checkpointSeconds: 30, taskTimeoutSeconds: 120 },
   sample: { vMax: 25 },
 };
 
@@ -107,6 +111,9 @@ export function validateConfig(c: RunConfig, source: string): RunConfig {
   check(Number.isInteger(c.train.seed) && c.train.seed >= 0, source, `train.seed must be an integer >= 0, got ${c.train.seed}`);
   check(BIAS_INITS.includes(c.train.biasInit), source, `train.biasInit must be one of ${BIAS_INITS.join(', ')}, got ${c.train.biasInit}`);
   check(posInt(c.train.checkpointEvery), source, `train.checkpointEvery must be a positive integer, got ${c.train.checkpointEvery}`);
+  check(c.train.checkpointSeconds > 0, source, `train.checkpointSeconds must be > 0, got ${c.train.checkpointSeconds}`);
+  // setTimeout fires at once for delays beyond 2^31 ms (~24.8 days)
+  check(c.train.taskTimeoutSeconds > 0 && c.train.taskTimeoutSeconds <= 86_400, source, `train.taskTimeoutSeconds must be in (0, 86400], got ${c.train.taskTimeoutSeconds}`);
   check(posInt(c.sample.vMax), source, `sample.vMax must be a positive integer, got ${c.sample.vMax}`);
   return c;
 }
