@@ -9,7 +9,7 @@ import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import { initBackend } from '../model/backend';
 import { paramLayout } from '../model/params';
 import { shardGradients } from '../model/teacher';
-import { decodeSequences, FAULT_ENV, faultHits, type TrainTask, type TrainTaskResult, type TrainWorkerData } from './protocol';
+import { decodeSequences, type TrainTask, type TrainTaskResult, type TrainWorkerData } from './protocol';
 
 const data = workerData as TrainWorkerData;
 const layout = paramLayout(data.model);
@@ -21,13 +21,8 @@ ready.catch(() => undefined);
 export default async function trainShard(task: TrainTask): Promise<unknown> {
   await ready;
   if (task.params.length !== layout.total) throw new Error(`step ${task.version}: got ${task.params.length} parameters, the model has ${layout.total}`);
-  const fault = task.fault;
-  const hit = faultHits(fault, task.version, task.shard, task.attempt);
-  if (hit && fault?.kind === 'crash') process.exit(70); // ends this worker thread only
-  if (hit && fault?.kind === 'throw') throw new Error(`injected fault (${FAULT_ENV}) at step ${task.version}, shard ${task.shard}, attempt ${task.attempt + 1}`);
   const seqs = decodeSequences(task.shardSeqs);
   const { logLik, gradSum } = shardGradients(data.model, layout, task.params, seqs);
-  if (hit && fault?.kind === 'nan') logLik.fill(NaN);
   const result: TrainTaskResult = { version: task.version, shard: task.shard, graphs: seqs.length, logLik, gradSum };
   return move({
     get [transferableSymbol]() {

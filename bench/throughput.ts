@@ -7,7 +7,7 @@ import { adamState, adamStep } from '../model/adam';
 import { DEFAULT_MODEL, initParams, paramLayout } from '../model/params';
 import { shardGradients } from '../model/teacher';
 import { sampleChunk } from '../pipeline/sampling';
-import { loadModel } from '../pipeline/commands';
+import { loadModel } from '../pipeline/commands/shared';
 import { DEFAULT_CONFIG } from '../pipeline/config';
 
 /**

@@ -4,7 +4,7 @@ import { configFromJson } from '../pipeline/config';
 import { loadDataset } from '../pipeline/dataset';
 import { trainSteps } from '../pipeline/train';
 import { sampleChunks } from '../pipeline/sampling';
-import { loadModel } from '../pipeline/commands';
+import { loadModel } from '../pipeline/commands/shared';
 import type { Row } from './throughput';
 
 /**
@@ -35,7 +35,7 @@ async function trainRate(batchSize: number, workers: number, steps: number): Pro
 
 async function sampleRate(workers: number, n: number): Promise<number> {
   const { ckpt } = loadModel(null); // the shipped model: cycles of 10-20 nodes, as a trained model makes
-  const pool = new SamplePool(ckpt.config.model, ckpt.params, workers, { backend: 'wasm' });
+  const pool = new SamplePool(ckpt.config, ckpt.params, workers, { backend: 'wasm' });
   try {
     await pool.chunk(1, 0, 100, 25); // warm-up: workers load the backend
     const t0 = performance.now();

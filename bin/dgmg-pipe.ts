@@ -3,8 +3,14 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ORDER_KINDS, type OrderKind } from '../graphs/order';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../model/backend';
-import { DEFAULT_MODEL_FILE, inThreadSampler, runAnimate, runDraw, runEval, runSample, runTrain, type ChunkSampler } from '../pipeline/commands';
+import { runAnimate } from '../pipeline/commands/animate';
+import { runDraw } from '../pipeline/commands/draw';
+import { runEval } from '../pipeline/commands/eval';
+import { runSample } from '../pipeline/commands/sample';
+import { DEFAULT_MODEL_FILE } from '../pipeline/commands/shared';
+import { runTrain } from '../pipeline/commands/train';
 import type { Checkpoint } from '../pipeline/checkpoint';
+import { inThreadSampler, type ChunkSampler } from '../pipeline/runner';
 import { SamplePool, TrainPool } from '../actors/pool';
 import { availableParallelism } from 'node:os';
 
@@ -14,9 +20,13 @@ function report(json: boolean, result: object): void {
   else for (const [k, v] of Object.entries(result)) process.stdout.write(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
 }
 
-/** --workers as given (a positive integer), else the number of cores. */
+/** --workers as given (a positive integer), else the number of cores; more than the cores is allowed but slower. */
 function workerCount(given: number | undefined): number {
-  return given === undefined ? availableParallelism() : positiveInt('workers', given);
+  const cores = availableParallelism();
+  if (given === undefined) return cores;
+  const n = positiveInt('workers', given);
+  if (n > cores) process.stderr.write(`dgmg-pipe: warning: --workers ${n} is more than the ${cores} cores here; extra workers make it slower and use more memory, not faster\n`);
+  return n;
 }
 
 /** Errors of the user's input end the process with their message alone, not a stack. */
@@ -28,7 +38,7 @@ function fail(e: unknown): never {
 
 /** Where `sample` and `eval` compute their chunks: this thread for 1, a worker pool for more. */
 function samplerFor(workers: number, backend: BackendChoice): (ckpt: Checkpoint) => ChunkSampler {
-  return (ckpt) => (workers > 1 ? new SamplePool(ckpt.config.model, ckpt.params, workers, { backend }) : inThreadSampler(ckpt));
+  return (ckpt) => (workers > 1 ? new SamplePool(ckpt.config, ckpt.params, workers, { backend }) : inThreadSampler(ckpt));
 }
 
 /** A command handler whose errors end the process through `fail`. */

@@ -67,16 +67,23 @@ export function graphSequence(g: Graph, order: OrderKind, rng?: Rng): number[] {
   return encodeGraph(g, nodeOrder(g, order, rng));
 }
 
+/** One training batch: the decision sequences of step `step` (0-based, counted over the whole run). */
+export interface Batch {
+  readonly step: number;
+  readonly epoch: number;
+  readonly sequences: readonly Decisions[];
+}
+
 /**
- * The training batches: batch `step` is a pure function of (seed, step), so a resumed run sees
- * exactly the batches the uninterrupted run would have. Each epoch visits the training graphs
- * in a fresh permutation; with order `random`, each visit draws a fresh node order.
+ * The training data as decision sequences, epoch by epoch, in batches. Batch `step` is a pure
+ * function of (seed, step), so a resumed run sees exactly the batches the uninterrupted run would
+ * have. Each epoch visits the training graphs in a fresh permutation (the last batch of an epoch
+ * may be short); with order `random`, each visit draws a fresh node order.
  */
 export class BatchSource {
   readonly batchesPerEpoch: number;
+  /** The sequences of the fixed orders, encoded once; null for `random`, which encodes per visit. */
   private readonly fixed: Decisions[] | null;
-  /** The visiting order of the epoch last asked for: every batch of an epoch reads the same one. */
-  private epochOrder: { epoch: number; perm: number[] } | null = null;
 
   constructor(
     private readonly train: readonly Graph[],
@@ -88,16 +95,26 @@ export class BatchSource {
     this.fixed = order === 'random' ? null : train.map((g) => graphSequence(g, order));
   }
 
-  batch(step: number): Decisions[] {
-    const epoch = Math.floor(step / this.batchesPerEpoch);
-    const at = (step % this.batchesPerEpoch) * this.batchSize;
-    if (this.epochOrder?.epoch !== epoch) {
-      this.epochOrder = { epoch, perm: Rng.derive(this.seed, STREAM.epoch * 1_000_003 + epoch).permutation(this.train.length) };
+  /**
+   * Batches `from` .. `to` - 1, each made only when the generator is pulled for it: the visiting
+   * order is drawn once per epoch, the sequences once per batch.
+   */
+  *batches(from: number, to: number): Generator<Batch, void, undefined> {
+    for (let epoch = Math.floor(from / this.batchesPerEpoch); epoch * this.batchesPerEpoch < to; epoch++) {
+      const perm = Rng.derive(this.seed, STREAM.epoch * 1_000_003 + epoch).permutation(this.train.length);
+      const first = Math.max(from, epoch * this.batchesPerEpoch);
+      const last = Math.min(to, (epoch + 1) * this.batchesPerEpoch);
+      for (let step = first; step < last; step++) {
+        const at = (step - epoch * this.batchesPerEpoch) * this.batchSize;
+        yield { step, epoch, sequences: perm.slice(at, at + this.batchSize).map((i) => this.sequence(epoch, i)) };
+      }
     }
-    return this.epochOrder.perm.slice(at, at + this.batchSize).map((i) => {
-      if (this.fixed) return this.fixed[i];
-      return graphSequence(this.train[i], 'random', Rng.derive(this.seed, STREAM.order * 1_000_003 + epoch * this.train.length + i));
-    });
+  }
+
+  /** Training graph i's sequence in `epoch`. */
+  private sequence(epoch: number, i: number): Decisions {
+    if (this.fixed) return this.fixed[i];
+    return graphSequence(this.train[i], 'random', Rng.derive(this.seed, STREAM.order * 1_000_003 + epoch * this.train.length + i));
   }
 }
 

@@ -1,39 +1,14 @@
-import { defer, lastValueFrom, expand, takeWhile, tap, map, scan, EMPTY, type Observable } from 'rxjs';
+import { concatMap, from, lastValueFrom, map, startWith, Subject, takeWhile, tap, type OperatorFunction } from 'rxjs';
 import type { Decisions } from '../graphs/graph';
-import { aggregate } from '../actors/aggregator';
-import { adamState } from '../model/adam';
+import { adamState, type AdamState } from '../model/adam';
 import { initParams, paramLayout } from '../model/params';
-import { shardGradients, type ShardGradients } from '../model/teacher';
+import type { ShardGradients } from '../model/teacher';
 import { saveCheckpoint, type Checkpoint } from './checkpoint';
 import type { RunConfig } from './config';
-import { BatchSource, stopRates, type Dataset } from './dataset';
-
-/** Computes the gradients of the shards of one batch, all with parameters of one version. */
-export interface ShardRunner {
-  run(version: number, params: Float32Array, shards: readonly Decisions[][]): Promise<ShardGradients[]>;
-  close(): Promise<void>;
-}
-
-/** Shards computed one after another in this thread (`--workers 1`). */
-export function inProcessRunner(config: RunConfig): ShardRunner {
-  const layout = paramLayout(config.model);
-  return {
-    run: async (_version, params, shards) => shards.map((s) => shardGradients(config.model, layout, params, s)),
-    close: async () => undefined,
-  };
-}
-
-/** Splits a batch into `n` contiguous shards of sizes differing by at most one (none empty). */
-export function splitShards<T>(batch: readonly T[], n: number): T[][] {
-  const k = Math.min(n, batch.length);
-  const out: T[][] = [];
-  for (let i = 0, start = 0; i < k; i++) {
-    const size = Math.floor(batch.length / k) + (i < batch.length % k ? 1 : 0);
-    out.push(batch.slice(start, start + size));
-    start += size;
-  }
-  return out;
-}
+import { BatchSource, stopRates, type Batch, type Dataset } from './dataset';
+import { pullAhead } from './flow';
+import { aggregate } from './optimizer';
+import { splitShards, type ShardRunner } from './runner';
 
 /** What one optimizer step did. */
 export interface StepReport {
@@ -69,56 +44,127 @@ export interface TrainResult {
   readonly completed: boolean;
 }
 
+/** The optimizer's state: the only state of the training stream, changed only by `optimize`. */
+interface OptimizerState {
+  readonly params: Float32Array;
+  readonly adam: AdamState;
+  /** Steps taken: also the version of `params`, and the step the next batch is for. */
+  step: number;
+  graphsSeen: number;
+}
+
+/** A batch cut into its shards, ready to compute. */
+interface ShardedBatch extends Batch {
+  readonly shards: readonly Decisions[][];
+}
+
+/** A batch and its shards' results, in shard order. */
+interface ComputedBatch extends ShardedBatch {
+  readonly results: readonly ShardGradients[];
+}
+
+function startState(run: TrainRun): OptimizerState {
+  const { config, resume } = run;
+  if (resume) {
+    return { params: Float32Array.from(resume.params), adam: { t: resume.adam.t, m: Float32Array.from(resume.adam.m), v: Float32Array.from(resume.adam.v) }, step: resume.step, graphsSeen: resume.graphsSeen };
+  }
+  const layout = paramLayout(config.model);
+  const params = initParams(layout, config.train.seed, config.train.biasInit === 'baseRate' ? stopRates(run.data.train) : undefined);
+  return { params, adam: adamState(layout.total), step: 0, graphsSeen: 0 };
+}
+
+const snapshot = (config: RunConfig, s: OptimizerState): Checkpoint => ({
+  config,
+  params: Float32Array.from(s.params),
+  adam: { t: s.adam.t, m: Float32Array.from(s.adam.m), v: Float32Array.from(s.adam.v) },
+  step: s.step,
+  graphsSeen: s.graphsSeen,
+});
+
+/** Each batch of `batches` cut into `n` contiguous shards, as it is pulled. */
+function* sharded(batches: Iterable<Batch>, n: number): Generator<ShardedBatch, void, undefined> {
+  for (const b of batches) yield { ...b, shards: splitShards(b.sequences, n) };
+}
+
 /**
- * The training stream: steps, each pulled only when the previous step is done (so the batch
- * source never runs ahead and memory stays flat), each a batch, its shards' gradients and one
- * optimizer step; `onStep` sees every step and the parameters after it; checkpoints land every
- * `checkpointEvery` steps.
+ * The shards of each batch computed by `runner` with the current parameters, one batch in flight
+ * at a time (its shards in parallel on the runner's workers); the results gathered per step.
+ */
+function computeShards(runner: ShardRunner, params: Float32Array): OperatorFunction<ShardedBatch, ComputedBatch> {
+  return concatMap((b) => from(runner.run(b.step, params, b.shards)).pipe(map((results) => ({ ...b, results }))));
+}
+
+/**
+ * The one stateful stage: each batch's results make one optimizer step (gradient sum in shard
+ * order, / graphs, NaN check, clip, Adam, learning-rate schedule) on `state`.
+ */
+function optimize(config: RunConfig, totalSteps: number, batchesPerEpoch: number, state: OptimizerState): OperatorFunction<ComputedBatch, StepReport> {
+  return map((b) => {
+    const { loss, gradNorm, graphs } = aggregate(config, state.params, state.adam, b.step, totalSteps, b.results);
+    state.step = b.step + 1;
+    state.graphsSeen += graphs;
+    return { step: state.step, totalSteps, epoch: Math.floor(b.step / batchesPerEpoch), graphs, loss, gradNorm, graphsSeen: state.graphsSeen };
+  });
+}
+
+/**
+ * When to write checkpoints: every `checkpointEvery` steps, whenever `checkpointSeconds` have
+ * passed since the last one (so a killed run loses at most about that much), and at the end.
+ */
+function checkpointer(run: TrainRun, state: OptimizerState): { afterStep: (r: StepReport) => void; atEnd: () => void } {
+  const { checkpointEvery, checkpointSeconds } = run.config.train;
+  let savedAt = performance.now();
+  let savedStep: number | null = null;
+  const save = (): void => {
+    if (run.checkpointFile) saveCheckpoint(run.checkpointFile, snapshot(run.config, state));
+    savedAt = performance.now();
+    savedStep = state.step;
+  };
+  return {
+    afterStep: (r) => {
+      if (r.step % checkpointEvery === 0 || performance.now() - savedAt >= checkpointSeconds * 1000) save();
+    },
+    atEnd: () => {
+      if (savedStep !== state.step) save();
+    },
+  };
+}
+
+/**
+ * The training stream (SPEC §5), a loop closed by the parameters:
+ *
+ *   version k -> pull batch k (sequences, shards; batch k+1 is prepared while k computes)
+ *     -> compute its shards -> optimizer step -> checkpoint, report -> version k+1
+ *
+ * The source is pulled once per parameter version, so it never runs ahead of the optimizer by
+ * more than one batch and memory stays flat. `onStep` sees every step and the parameters after it.
  */
 export function trainSteps(run: TrainRun, onStep: (r: StepReport, params: Readonly<Float32Array>) => void): Promise<TrainResult> {
   const { config } = run;
-  const layout = paramLayout(config.model);
-  const params = run.resume
-    ? Float32Array.from(run.resume.params)
-    : initParams(layout, config.train.seed, config.train.biasInit === 'baseRate' ? stopRates(run.data.train) : undefined);
-  const adam = run.resume ? { t: run.resume.adam.t, m: Float32Array.from(run.resume.adam.m), v: Float32Array.from(run.resume.adam.v) } : adamState(layout.total);
   const source = new BatchSource(run.data.train, config.data.order, config.train.batchSize, config.train.seed);
   const totalSteps = config.train.epochs * source.batchesPerEpoch;
   const endStep = Math.min(totalSteps, run.stopAtStep ?? totalSteps);
-  const start = run.resume?.step ?? 0;
-  let graphsSeen = run.resume?.graphsSeen ?? 0;
-  let step = start;
-  const snapshot = (): Checkpoint => ({ config, params: Float32Array.from(params), adam: { t: adam.t, m: Float32Array.from(adam.m), v: Float32Array.from(adam.v) }, step, graphsSeen });
-  const save = (): void => {
-    if (run.checkpointFile) saveCheckpoint(run.checkpointFile, snapshot());
-  };
+  const state = startState(run);
+  const checkpoints = checkpointer(run, state);
 
-  // One step, pulled only when the previous one has been reported (expand, concurrency 1), so the
-  // batch source never runs ahead. Each step first yields to the event loop, so that a signal
-  // handler runs even when the runner computes in this thread, then checks for a stop request:
-  // null ends the stream after the step in flight.
-  const stepAt = (k: number): Observable<{ k: number; loss: number; gradNorm: number; graphs: number } | null> =>
-    defer(async () => {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      if (run.stopRequested()) return null;
-      const shards = splitShards(source.batch(k), run.shards);
-      const results = await run.runner.run(k, params, shards);
-      return { k, ...aggregate(config, params, adam, k, totalSteps, results) };
-    });
-  const steps$: Observable<StepReport> = (endStep > start ? stepAt(start).pipe(expand((r) => (r && r.k + 1 < endStep ? stepAt(r.k + 1) : EMPTY), 1)) : EMPTY).pipe(
-    takeWhile((r): r is NonNullable<typeof r> => r !== null),
-    map(({ k, loss, gradNorm, graphs }) => {
-      step = k + 1;
-      graphsSeen += graphs;
-      return { step, totalSteps, epoch: Math.floor(k / source.batchesPerEpoch), graphs, loss, gradNorm, graphsSeen };
-    }),
-    tap((r) => {
-      if (r.step % config.train.checkpointEvery === 0) save();
-      onStep(r, params);
-    }),
+  // The feedback edge: after each step, the new version is handed back on a fresh turn of the
+  // event loop, so a signal handler (stopRequested) runs between steps even when the runner
+  // computes in this thread.
+  const versions$ = new Subject<number>();
+  const nextVersion = (): void => void setImmediate(() => versions$.next(state.step));
+
+  const steps$ = versions$.pipe(
+    startWith(state.step),
+    takeWhile((k) => k < endStep && !run.stopRequested()),
+    pullAhead(sharded(source.batches(state.step, endStep), run.shards)),
+    computeShards(run.runner, state.params),
+    optimize(config, totalSteps, source.batchesPerEpoch, state),
+    tap(checkpoints.afterStep),
+    tap((r) => onStep(r, state.params)),
+    tap(nextVersion),
   );
-  return lastValueFrom(steps$.pipe(scan((n) => n + 1, 0)), { defaultValue: 0 }).then(() => {
-    save();
-    return { checkpoint: snapshot(), completed: step >= endStep };
+  return lastValueFrom(steps$, { defaultValue: null }).then(() => {
+    checkpoints.atEnd();
+    return { checkpoint: snapshot(config, state), completed: state.step >= endStep };
   });
 }

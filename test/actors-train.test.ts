@@ -3,12 +3,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrainPool } from '../actors/pool';
-import { FAULT_ENV } from '../actors/protocol';
 import { initParams, paramLayout, type ParamLayout } from '../model/params';
 import { loadCheckpoint } from '../pipeline/checkpoint';
 import { configFromJson, type RunConfig } from '../pipeline/config';
 import { loadDataset } from '../pipeline/dataset';
-import { inProcessRunner, trainSteps, type ShardRunner } from '../pipeline/train';
+import { inProcessRunner, type ShardRunner } from '../pipeline/runner';
+import { trainSteps } from '../pipeline/train';
+import { faultMemory, setFault, type Fault } from './fixtures/faults';
 import { relNormDiff, testBackend } from './helpers';
 
 const backend = process.env.DGMG_TEST_BACKEND === 'cpu' ? 'cpu' : 'wasm';
@@ -24,11 +25,19 @@ const config: RunConfig = configFromJson(
 const data = loadDataset(config, config.train.seed);
 const STEPS = 4;
 
-// Two warm pools serve every test (a pool's threads load tfjs and warm up once); each test sets
-// the fault its tasks carry and the log its retries go to.
+// Warm pools of the test-only worker (the real one with faults injected) serve most tests (a
+// pool's threads load tfjs and warm up once); each test arms the fault and starts the log its
+// retries go to.
+const faults = faultMemory();
 let pool2: TrainPool;
 let pool3: TrainPool;
 let retryLog: string[] = [];
+const faultyPool = (threads: number, taskTimeoutSeconds = config.train.taskTimeoutSeconds): TrainPool =>
+  new TrainPool({ ...config, train: { ...config.train, taskTimeoutSeconds } }, threads, {
+    backend,
+    log: (l) => retryLog.push(l),
+    worker: { filename: join(__dirname, 'fixtures', 'faulty-train-worker.js'), data: { faults } },
+  });
 
 interface Run {
   params: Float32Array;
@@ -51,9 +60,9 @@ async function train(runner: ShardRunner, shards: number, opts: { steps?: number
   }
 }
 
-/** `p` with its tasks carrying `fault` (null: none), retries logged afresh into retryLog. */
-function pool(p: TrainPool, fault: string | null = null): TrainPool {
-  p.injectFault(fault);
+/** `p` with `fault` armed (null: none), retries logged afresh into retryLog. */
+function pool(p: TrainPool, fault: Fault | null = null): TrainPool {
+  setFault(faults, fault);
   retryLog = [];
   return p;
 }
@@ -81,8 +90,8 @@ const runs: Record<string, Run> = {};
 
 t.before(async () => {
   await testBackend();
-  pool2 = new TrainPool(config, 2, { backend, log: (l) => retryLog.push(l), fault: null });
-  pool3 = new TrainPool(config, 3, { backend, log: (l) => retryLog.push(l), fault: null });
+  pool2 = faultyPool(2);
+  pool3 = faultyPool(3);
 });
 
 t.teardown(async () => {
@@ -96,9 +105,12 @@ t.test('1, 2 and 3 workers on the same batches give the same parameters', async 
   runs.inProcess3 = await train(inProcessRunner(config), 3);
   runs.pool2 = await train(pool(pool2), 2);
   runs.pool3 = await train(pool(pool3), 3);
+  const real = await train(new TrainPool(config, 3, { backend }), 3);
 
   // The pool computes exactly what this thread computes for the same shards: same bits.
-  t.same(Array.from(runs.pool3.params), Array.from(runs.inProcess3.params), '3 workers = 3 shards in process, bit for bit');
+  t.same(Array.from(real.params), Array.from(runs.inProcess3.params), '3 workers of the real worker = 3 shards in process, bit for bit');
+
+  t.same(Array.from(runs.pool3.params), Array.from(runs.inProcess3.params), 'the test-only worker without a fault too');
   t.same(runs.pool3.losses, runs.inProcess3.losses);
 
   // Other shardings differ only by float summation order.
@@ -115,7 +127,7 @@ t.test('1, 2 and 3 workers on the same batches give the same parameters', async 
 
 t.test('a worker killed mid-run is replaced, its shard re-run, and the result is the fault-free one', async (t) => {
   // Shard 1 of step 1 kills its worker thread on the first two attempts; the third succeeds.
-  const faulty = await train(pool(pool3, 'crash:step=1:shard=1:times=2'), 3);
+  const faulty = await train(pool(pool3, { kind: 'crash', step: 1, shard: 1, times: 2 }), 3);
   const log = retryLog;
   t.same(Array.from(faulty.params), Array.from(runs.pool3.params), 'same parameters as without the fault');
   t.same(faulty.losses, runs.pool3.losses);
@@ -125,7 +137,7 @@ t.test('a worker killed mid-run is replaced, its shard re-run, and the result is
 });
 
 t.test('a task that throws once is retried', async (t) => {
-  const faulty = await train(pool(pool2, 'throw:step=0:shard=0:times=1'), 2);
+  const faulty = await train(pool(pool2, { kind: 'throw', step: 0, shard: 0, times: 1 }), 2);
   const log = retryLog;
   t.same(Array.from(faulty.params), Array.from(runs.pool2.params));
   t.equal(log.length, 1);
@@ -138,8 +150,8 @@ t.test('a shard that keeps failing stops the run with a clear error; the last ch
   const file = join(dir, 'checkpoint.json');
   let saved: string | null = null;
   await t.rejects(
-    train(pool(pool3, 'throw:step=2:shard=2:times=always'), 3, { checkpointFile: file, onStep: (s) => s === 2 && (saved = readFileSync(file, 'utf8')) }),
-    { name: 'TrainingError', message: /^step 2: shard 2 of 3 \(3 graphs\) failed 3 times; last error: injected fault \(DGMG_FAULT\) at step 2, shard 2, attempt 3$/ },
+    train(pool(pool3, { kind: 'throw', step: 2, shard: 2, times: Infinity }), 3, { checkpointFile: file, onStep: (s) => s === 2 && (saved = readFileSync(file, 'utf8')) }),
+    { name: 'TrainingError', message: /^step 2: shard 2 of 3 \(3 graphs\) failed 3 times; last error: injected fault at step 2, shard 2, hit 3$/ },
   );
   t.equal(retryLog.length, 2, 'two retries before giving up');
   t.ok(saved, 'a checkpoint was written after step 2');
@@ -155,7 +167,7 @@ t.test('a NaN loss stops the run with its step number; the last good checkpoint 
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'checkpoint.json');
   let saved: string | null = null;
-  await t.rejects(train(pool(pool2, 'nan:step=3:shard=1'), 2, { checkpointFile: file, onStep: (s) => s === 2 && (saved = readFileSync(file, 'utf8')) }), {
+  await t.rejects(train(pool(pool2, { kind: 'nan', step: 3, shard: 1, times: Infinity }), 2, { checkpointFile: file, onStep: (s) => s === 2 && (saved = readFileSync(file, 'utf8')) }), {
     name: 'TrainingError',
     message: /^step 3: the loss is NaN; parameters were not updated$/,
   });
@@ -164,9 +176,12 @@ t.test('a NaN loss stops the run with its step number; the last good checkpoint 
   t.equal(loadCheckpoint(file).step, 2);
 });
 
-t.test('a malformed DGMG_FAULT is refused when the pool starts', async (t) => {
-  process.env[FAULT_ENV] = 'explode:step=1';
-  t.teardown(() => void delete process.env[FAULT_ENV]);
-  t.throws(() => new TrainPool(config, 1, { backend }), /DGMG_FAULT="explode:step=1": unknown fault kind "explode"/);
-  t.throws(() => pool2.injectFault('crash:shard=1'), /step= is required/);
+t.test('a hung worker is terminated after train.taskTimeoutSeconds and its shard re-run; the result is the fault-free one', async (t) => {
+  // a pool that gives up on a task after 10 s instead of 120
+  const faulty = await train(pool(faultyPool(2, 10), { kind: 'hang', step: 1, shard: 1, times: 1 }), 2);
+  const log = retryLog;
+  t.same(Array.from(faulty.params), Array.from(runs.pool2.params), 'same parameters as without the fault');
+  t.same(faulty.losses, runs.pool2.losses);
+  t.equal(log.length, 1, 'one retry reported');
+  t.match(log[0], /^step 1: shard 1 of 2 \(5 graphs\) failed \(no answer within 10 s; its worker was terminated\); retrying, attempt 2 of 3$/);
 });

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { formatGraph6, formatJsonlLine, parseJsonl } from '../graphs/formats';
 
@@ -153,4 +153,32 @@ t.test('bad input fails with the file and the reason', async (t) => {
   r = cli('train', '--backend', 'tensorflow', '--quiet');
   t.not(r.status, 0, 'the tensorflow backend is refused where tfjs-node is not installed');
   t.match(r.stderr, 'npm install @tensorflow/tfjs-node');
+});
+
+t.test('--resume with a config file refuses every difference but train.epochs, naming the keys', async (t) => {
+  const out = join(dir, 'run-resume');
+  let r = cli('train', '--config', tiny, '--out', out, '--json', '--quiet');
+  t.equal(r.status, 0, r.stderr);
+  const base = JSON.parse(readFileSync(tiny, 'utf8')) as { data: object; model: object; train: object; sample: object };
+  const other = join(dir, 'other.json');
+  writeFileSync(other, JSON.stringify({ ...base, data: { ...base.data, trainSize: 30 }, train: { ...base.train, epochs: 2, lr: 0.01 } }));
+  const before = readFileSync(join(out, 'checkpoint.json'), 'utf8');
+  r = cli('train', '--resume', out, '--config', other, '--quiet');
+  t.not(r.status, 0);
+  t.match(r.stderr, `${other}: differs from the config of ${join(out, 'checkpoint.json')} in data.trainSize, train.lr; --resume continues a run exactly, only train.epochs may change`);
+  t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+  t.equal(readFileSync(join(out, 'checkpoint.json'), 'utf8'), before, 'the checkpoint is untouched');
+
+  writeFileSync(other, JSON.stringify({ ...base, train: { ...base.train, epochs: 2 } }));
+  r = cli('train', '--resume', out, '--config', other, '--json', '--quiet');
+  t.equal(r.status, 0, r.stderr);
+  t.match(JSON.parse(r.stdout), { completed: true, steps: 8 }, 'a second epoch from the config file');
+});
+
+t.test('more workers than cores is allowed, with a one-line warning', async (t) => {
+  const n = availableParallelism() + 1;
+  const r = cli('sample', '--model', join(dir, 'run', 'checkpoint.json'), '--n', '5', '--workers', String(n), '--out', join(dir, 'many.jsonl'), '--quiet', '--json');
+  t.equal(r.status, 0, r.stderr);
+  t.equal(r.stderr, `dgmg-pipe: warning: --workers ${n} is more than the ${n - 1} cores here; extra workers make it slower and use more memory, not faster\n`);
+  t.match(JSON.parse(r.stdout), { graphs: 5, workers: n });
 });

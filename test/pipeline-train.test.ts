@@ -1,12 +1,13 @@
 import t from 'tap';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertCheckpointMatches, loadCheckpoint, saveCheckpoint, CheckpointError } from '../pipeline/checkpoint';
 import { configFromJson, ConfigError, loadConfig } from '../pipeline/config';
 import { loadDataset, stopRates } from '../pipeline/dataset';
 import { initParams, paramLayout } from '../model/params';
-import { inProcessRunner, splitShards, trainSteps, type TrainRun } from '../pipeline/train';
+import { inProcessRunner, splitShards } from '../pipeline/runner';
+import { trainSteps, type TrainRun } from '../pipeline/train';
 import { testBackend } from './helpers';
 
 const config = configFromJson(
@@ -46,6 +47,20 @@ t.test('stopRequested finishes the step in flight and checkpoints', async (t) =>
   t.equal(loadCheckpoint(file).step, 4, 'the checkpoint on disk is the stopped step');
 });
 
+t.test('a checkpoint is also written every train.checkpointSeconds, whatever the step count', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dgmg-timed-'));
+  const onDisk = async (checkpointSeconds: number): Promise<Array<number | null>> => {
+    const file = join(dir, `checkpoint-${checkpointSeconds}.json`);
+    const timed = configFromJson({ ...config, train: { ...config.train, checkpointEvery: 1000, checkpointSeconds } }, 'timed');
+    const seen: Array<number | null> = [];
+    await trainSteps(run({ config: timed, checkpointFile: file, stopAtStep: 3 }), () => seen.push(existsSync(file) ? loadCheckpoint(file).step : null));
+    t.equal(loadCheckpoint(file).step, 3, 'and one at the end');
+    return seen;
+  };
+  t.same(await onDisk(1e-6), [1, 2, 3], 'a microsecond: the checkpoint on disk after every step');
+  t.same(await onDisk(1e6), [null, null, null], '11 days: none before the end');
+});
+
 t.test('a mismatched or damaged checkpoint is refused with the reason', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'dgmg-ckpt-'));
   const file = join(dir, 'checkpoint.json');
@@ -63,7 +78,7 @@ t.test('a mismatched or damaged checkpoint is refused with the reason', async (t
 });
 
 t.test('config errors name the source and the key', async (t) => {
-  t.throws(() => configFromJson({ train: { lrr: 1 } }, 'my.json'), new ConfigError('my.json', 'unknown key train.lrr (known: train.epochs, train.batchSize, train.lr, train.lrFinalFraction, train.beta1, train.beta2, train.eps, train.clipNorm, train.seed, train.biasInit, train.checkpointEvery)'));
+  t.throws(() => configFromJson({ train: { lrr: 1 } }, 'my.json'), new ConfigError('my.json', 'unknown key train.lrr (known: train.epochs, train.batchSize, train.lr, train.lrFinalFraction, train.beta1, train.beta2, train.eps, train.clipNorm, train.seed, train.biasInit, train.checkpointEvery, train.checkpointSeconds, train.taskTimeoutSeconds)'));
   t.throws(() => configFromJson({ train: { lr: '0.1' } }, 'my.json'), /my\.json: train\.lr must be a number/);
   t.throws(() => configFromJson({ data: { family: 'blobs' } }, 'my.json'), /my\.json: data: unknown graph family "blobs"/);
   t.throws(() => configFromJson({ data: { order: 'sideways' } }, 'my.json'), /data\.order must be one of natural, bfs, dfs, random/);

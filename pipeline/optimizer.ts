@@ -1,23 +1,17 @@
 import { adamStep, type AdamState } from '../model/adam';
 import type { ShardGradients } from '../model/teacher';
-import type { RunConfig } from '../pipeline/config';
+import type { RunConfig } from './config';
+import { TrainingError } from './runner';
 
 /**
  * The parameter aggregator (SPEC §5): the optimizer side of a training step, run in the main
- * thread between two batches while the workers wait for the next parameter version.
+ * thread between two batches while the shard runners wait for the next parameter version.
  */
 
-/** A training run that cannot go on (a NaN loss, a shard that keeps failing); names the step. */
-export class TrainingError extends Error {
-  constructor(reason: string) {
-    super(reason);
-    this.name = 'TrainingError';
-  }
-}
-
 /**
- * Sums the shards' gradients, divides by the batch's graph count, refuses a non-finite loss or
- * gradient (before any update), clips and takes the Adam step on `params` in place.
+ * Sums the shards' gradients in shard order, divides by the batch's graph count, refuses a
+ * non-finite loss or gradient (before any update), clips and takes the Adam step on `params` in
+ * place, with the learning rate of `step`.
  */
 export function aggregate(
   config: RunConfig,
@@ -38,12 +32,12 @@ export function aggregate(
   const loss = -logLik / graphs;
   if (!Number.isFinite(loss)) throw new TrainingError(`step ${step}: the loss is ${loss}; parameters were not updated`);
   if (!grad.every(Number.isFinite)) throw new TrainingError(`step ${step}: the gradient has NaN or Inf entries; parameters were not updated`);
-  const gradNorm = adamStep({ ...config.train, lr: learningRate(config, step, totalSteps) }, adam, params, grad);
+  const gradNorm = adamStep({ ...config.train, lr: learningRate(config.train, step, totalSteps) }, adam, params, grad);
   return { loss, gradNorm, graphs };
 }
 
-/** The learning rate of `step`: a cosine from lr to lr * lrFinalFraction over the run. */
-function learningRate(config: RunConfig, step: number, totalSteps: number): number {
-  const { lr, lrFinalFraction } = config.train;
+/** The learning rate of `step` (0-based): a cosine from lr to lr * lrFinalFraction over the run. */
+export function learningRate(train: Pick<RunConfig['train'], 'lr' | 'lrFinalFraction'>, step: number, totalSteps: number): number {
+  const { lr, lrFinalFraction } = train;
   return lr * (lrFinalFraction + (1 - lrFinalFraction) * 0.5 * (1 + Math.cos((Math.PI * step) / Math.max(totalSteps, 1))));
 }

@@ -1,0 +1,38 @@
+import { evaluateSamples, type QualityReport } from '../../eval/quality';
+import type { Graph } from '../../graphs/graph';
+import { paramLayout } from '../../model/params';
+import { logLikelihoods } from '../../model/teacher';
+import type { Checkpoint } from '../checkpoint';
+import { graphSequence } from '../dataset';
+import type { ChunkSampler } from '../runner';
+import { sampleModel } from './sample';
+import { datasetOf } from './shared';
+
+/** Mean negative log-likelihood per graph of `graphs` under the order the model was trained with. */
+export function heldOutNll(ckpt: Checkpoint, graphs: readonly Graph[]): number {
+  if (!graphs.length) return NaN;
+  const order = ckpt.config.data.order === 'random' ? 'natural' : ckpt.config.data.order;
+  const layout = paramLayout(ckpt.config.model);
+  let total = 0;
+  for (let i = 0; i < graphs.length; i += 256) {
+    const seqs = graphs.slice(i, i + 256).map((g) => graphSequence(g, order));
+    for (const l of logLikelihoods(ckpt.config.model, layout, ckpt.params, seqs)) total -= l;
+  }
+  return total / graphs.length;
+}
+
+/** `dgmg-pipe eval`: SPEC §7's measures of n samples, and the held-out NLL of the test graphs. */
+export async function runEval(
+  modelFile: string | null,
+  n: number,
+  seed: number,
+  quiet: boolean,
+  makeSampler: (ckpt: Checkpoint) => ChunkSampler,
+): Promise<QualityReport & { model: string; heldOutNll: number; testGraphs: number; seconds: number }> {
+  const started = Date.now();
+  const samples: Graph[] = [];
+  const { file, ckpt } = await sampleModel(modelFile, n, seed, null, quiet, makeSampler, async (g) => void samples.push(...g));
+  const data = datasetOf(ckpt);
+  const report = evaluateSamples(samples, data.train, data.test, data.family);
+  return { model: file, ...report, heldOutNll: +heldOutNll(ckpt, data.test).toFixed(4), testGraphs: data.test.length, seconds: +((Date.now() - started) / 1000).toFixed(2) };
+}

@@ -1,0 +1,76 @@
+import type { Graph } from '../../graphs/graph';
+import type { Checkpoint } from '../checkpoint';
+import { progress } from '../progress';
+import type { ChunkSampler } from '../runner';
+import { JsonlSink, sampleChunks } from '../sampling';
+import { loadModel } from './shared';
+
+/** Samples `n` graphs chunk by chunk, up to `parallel` chunks in flight; `onChunk` gets them in order. */
+async function sampleToSink(
+  n: number,
+  compute: (from: number, count: number) => Promise<Graph[]>,
+  onChunk: (graphs: Graph[]) => Promise<void>,
+  quiet: boolean,
+  parallel: number,
+): Promise<void> {
+  const bar = progress('sample', { quiet });
+  const chunks = sampleChunks(n);
+  let done = 0;
+  // Keep up to `parallel` chunks in flight, write them strictly in order.
+  const inFlight: Array<Promise<Graph[]>> = [];
+  let next = 0;
+  const launch = (): void => {
+    while (inFlight.length < parallel && next < chunks.length) {
+      const [from, count] = chunks[next++];
+      inFlight.push(compute(from, count));
+    }
+  };
+  launch();
+  while (inFlight.length) {
+    const graphs = await (inFlight.shift() as Promise<Graph[]>);
+    launch();
+    await onChunk(graphs);
+    done += graphs.length;
+    bar.update(done, n, {});
+  }
+  bar.finish();
+}
+
+/** Samples n graphs of a model with `makeSampler`'s sampler, handing each chunk, in order, to `onChunk`. */
+export async function sampleModel(
+  modelFile: string | null,
+  n: number,
+  seed: number,
+  vMax: number | null,
+  quiet: boolean,
+  makeSampler: (ckpt: Checkpoint) => ChunkSampler,
+  onChunk: (graphs: Graph[]) => Promise<void>,
+): Promise<{ file: string; ckpt: Checkpoint }> {
+  const { file, ckpt } = loadModel(modelFile);
+  const vm = vMax ?? ckpt.config.sample.vMax;
+  const sampler = makeSampler(ckpt);
+  try {
+    await sampleToSink(n, (from, count) => sampler.chunk(seed, from, count, vm), onChunk, quiet, sampler.parallel);
+  } finally {
+    await sampler.close();
+  }
+  return { file, ckpt };
+}
+
+/** `dgmg-pipe sample`: n graphs written to a JSONL file as they are made, in order. */
+export async function runSample(
+  modelFile: string | null,
+  n: number,
+  out: string,
+  seed: number,
+  vMax: number | null,
+  quiet: boolean,
+  makeSampler: (ckpt: Checkpoint) => ChunkSampler,
+): Promise<{ file: string; graphs: number; seconds: number; graphsPerSecond: number }> {
+  const started = Date.now();
+  const sink = new JsonlSink(out);
+  await sampleModel(modelFile, n, seed, vMax, quiet, makeSampler, (g) => sink.write(g));
+  await sink.close();
+  const seconds = (Date.now() - started) / 1000;
+  return { file: out, graphs: n, seconds: +seconds.toFixed(2), graphsPerSecond: Math.round(n / Math.max(seconds, 1e-9)) };
+}

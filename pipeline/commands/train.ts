@@ -1,0 +1,138 @@
+import { join } from 'node:path';
+import { assertCheckpointMatches, loadCheckpoint, type Checkpoint } from '../checkpoint';
+import { loadConfig, withOverrides, type RunConfig } from '../config';
+import { TrainingCurve } from '../curve';
+import { loadDataset } from '../dataset';
+import { progress } from '../progress';
+import { inProcessRunner, type ShardRunner } from '../runner';
+import { trainSteps, type StepReport } from '../train';
+import { DEFAULT_CONFIG_FILE, resolveShipped } from './shared';
+
+export interface TrainOptions {
+  /** The run config; null: the checkpoint's when resuming, else configs/cycles.json. */
+  readonly configFile: string | null;
+  readonly outDir: string;
+  readonly resumeDir: string | null;
+  readonly overrides: { epochs?: number; batchSize?: number; lr?: number; seed?: number; dataFile?: string; order?: RunConfig['data']['order'] };
+  readonly workers: number;
+  /** Builds the shard runner for `workers` > 1 (the actor pool); in process otherwise. */
+  readonly makeRunner: (config: RunConfig, workers: number) => ShardRunner;
+  readonly stopAtStep: number | null;
+  readonly quiet: boolean;
+}
+
+export interface TrainSummary {
+  readonly completed: boolean;
+  readonly steps: number;
+  readonly graphsTrained: number;
+  readonly seconds: number;
+  readonly graphsPerSecond: number;
+  readonly finalLoss: number | null;
+  /** Validity of VALIDITY_SAMPLES samples at the end (null without a family). */
+  readonly validity: number | null;
+  readonly checkpoint: string;
+  /** Loss and validity against time, drawn at the end. */
+  readonly curve: string;
+  readonly workers: number;
+}
+
+/** `o` without its undefined entries (flags the user did not give). */
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The dotted keys (e.g. `train.lr`) whose values differ between two configs. */
+export function configDifferences(a: RunConfig, b: RunConfig): string[] {
+  const out: string[] = [];
+  const walk = (x: unknown, y: unknown, path: string): void => {
+    const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+    if (isObj(x) && isObj(y)) {
+      for (const k of new Set([...Object.keys(x), ...Object.keys(y)])) walk(x[k], y[k], path ? `${path}.${k}` : k);
+    } else if (x !== y) out.push(path);
+  };
+  walk(a, b, '');
+  return out;
+}
+
+/**
+ * The config of a resumed run: the checkpoint's, with only train.epochs taken from the command
+ * line or from a config file given beside --resume; anything else that differs is refused.
+ */
+function resumedConfig(file: string, resume: Checkpoint, o: TrainOptions): RunConfig {
+  const t = o.overrides;
+  const changed = Object.keys(defined({ batchSize: t.batchSize, lr: t.lr, seed: t.seed, file: t.dataFile, order: t.order }));
+  if (changed.length) throw new Error(`--resume continues ${file} exactly; only --epochs may change, not ${changed.join(', ')}`);
+  let epochs = t.epochs ?? resume.config.train.epochs;
+  if (o.configFile) {
+    const given = loadConfig(resolveShipped(o.configFile));
+    assertCheckpointMatches(file, resume, given, o.configFile);
+    const differ = configDifferences(resume.config, given).filter((k) => k !== 'train.epochs');
+    if (differ.length) throw new Error(`${o.configFile}: differs from the config of ${file} in ${differ.join(', ')}; --resume continues a run exactly, only train.epochs may change`);
+    epochs = t.epochs ?? given.train.epochs;
+  }
+  return withOverrides(resume.config, { train: { epochs } }, 'command line');
+}
+
+/** `dgmg-pipe train`: config (or checkpoint) in, checkpoint out, progress on stderr. */
+export async function runTrain(o: TrainOptions, stopRequested: () => boolean): Promise<TrainSummary> {
+  const checkpointFile = join(o.outDir, 'checkpoint.json');
+  let resume: Checkpoint | null = null;
+  let config: RunConfig;
+  if (o.resumeDir) {
+    const file = join(o.resumeDir, 'checkpoint.json');
+    resume = loadCheckpoint(file);
+    config = resumedConfig(file, resume, o);
+  } else {
+    const t = o.overrides;
+    const over = { train: defined({ epochs: t.epochs, batchSize: t.batchSize, lr: t.lr, seed: t.seed }), data: defined({ file: t.dataFile, order: t.order }) };
+    config = withOverrides(loadConfig(resolveShipped(o.configFile ?? DEFAULT_CONFIG_FILE)), over, 'command line');
+  }
+  const data = loadDataset(config, config.train.seed);
+  const runner = o.workers > 1 ? o.makeRunner(config, o.workers) : inProcessRunner(config);
+  const bar = progress('train', { quiet: o.quiet });
+  const curve = new TrainingCurve(join(o.outDir, 'metrics.jsonl'), data.family, config.model, config.sample.vMax, resume !== null);
+  const started = Date.now();
+  const startGraphs = resume?.graphsSeen ?? 0;
+  let last: StepReport | null = null;
+  try {
+    const result = await trainSteps(
+      { config, data, checkpointFile, resume, runner, shards: o.workers, stopAtStep: o.stopAtStep, stopRequested },
+      (r, params) => {
+        last = r;
+        const secs = (Date.now() - started) / 1000;
+        // loss points ten times per checkpoint interval; validity (200 samples) at checkpoints and at the end
+        const final = r.step === r.totalSteps || r.step === o.stopAtStep;
+        const atCheckpoint = r.step % config.train.checkpointEvery === 0 || final;
+        const point = atCheckpoint || r.step % Math.max(1, Math.floor(config.train.checkpointEvery / 10)) === 0;
+        curve.step(r.loss, r.step, r.graphsSeen, secs, params, point, atCheckpoint);
+        const validity = curve.lastValidity();
+        bar.update(r.step, r.totalSteps, {
+          epoch: r.epoch + 1,
+          loss: r.loss.toFixed(3),
+          ...(validity !== null && { valid: validity.toFixed(2) }),
+          'graphs/s': Math.round((r.graphsSeen - startGraphs) / secs),
+        });
+      },
+    );
+    bar.finish();
+    curve.writeSvg(join(o.outDir, 'training-curve.svg'));
+    const seconds = (Date.now() - started) / 1000;
+    const trained = result.checkpoint.graphsSeen - startGraphs;
+    const lastReport = last as StepReport | null;
+    return {
+      completed: result.completed,
+      steps: result.checkpoint.step,
+      graphsTrained: trained,
+      seconds: +seconds.toFixed(2),
+      graphsPerSecond: Math.round(trained / Math.max(seconds, 1e-9)),
+      finalLoss: lastReport ? +lastReport.loss.toFixed(4) : null,
+      validity: curve.lastValidity(),
+      checkpoint: checkpointFile,
+      curve: join(o.outDir, 'training-curve.svg'),
+      workers: o.workers,
+    };
+  } finally {
+    bar.finish();
+    await runner.close();
+  }
+}
