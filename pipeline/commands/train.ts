@@ -42,7 +42,7 @@ function defined<T extends object>(o: T): Partial<T> {
 }
 
 /** The dotted keys (e.g. `train.lr`) whose values differ between two configs. */
-export function configDifferences(a: RunConfig, b: RunConfig): string[] {
+function configDifferences(a: RunConfig, b: RunConfig): string[] {
   const out: string[] = [];
   const walk = (x: unknown, y: unknown, path: string): void => {
     const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
