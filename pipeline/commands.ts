@@ -12,7 +12,7 @@ import { loadConfig, withOverrides, type RunConfig } from './config';
 import { graphSequence, loadDataset, type Dataset } from './dataset';
 import { progress } from './progress';
 import { TrainingCurve } from './curve';
-import { JsonlSink, sampleChunk, sampleChunks } from './sampling';
+import { sampleChunk, sampleChunks, writeGraphFile } from './sampling';
 import { inProcessRunner, trainSteps, type ShardRunner, type StepReport } from './train';
 
 /** The folder the package is installed in (configs/ and models/ live there). */
@@ -206,7 +206,7 @@ async function sampleModel(
   return { file, ckpt };
 }
 
-/** `dgmg-pipe sample`: n graphs written to a JSONL file as they are made, in order. */
+/** `dgmg-pipe sample`: n graphs written to a JSONL or graph6 file (by its extension) as they are made, in order. */
 export async function runSample(
   modelFile: string | null,
   n: number,
@@ -217,9 +217,7 @@ export async function runSample(
   makeSampler: (ckpt: Checkpoint) => ChunkSampler,
 ): Promise<{ file: string; graphs: number; seconds: number; graphsPerSecond: number }> {
   const started = Date.now();
-  const sink = new JsonlSink(out);
-  await sampleModel(modelFile, n, seed, vMax, quiet, makeSampler, (g) => sink.write(g));
-  await sink.close();
+  await writeGraphFile(out, (write) => sampleModel(modelFile, n, seed, vMax, quiet, makeSampler, async (g) => write(g)));
   const seconds = (Date.now() - started) / 1000;
   return { file: out, graphs: n, seconds: +seconds.toFixed(2), graphsPerSecond: Math.round(n / Math.max(seconds, 1e-9)) };
 }

@@ -34,8 +34,18 @@ export interface RunConfig {
     /** Write a checkpoint every this many steps (and at the end). */
     readonly checkpointEvery: number;
   };
-  readonly sample: { readonly vMax: number };
+  readonly sample: {
+    /** Most nodes a sampled graph may have, at most MAX_V_MAX. */
+    readonly vMax: number;
+  };
 }
+
+/**
+ * The largest sample.vMax (and --v-max). Sampling keeps every node's state and scores every
+ * earlier node as a destination, so a graph of v nodes costs at least O(v^2) time; 10,000 is far
+ * beyond the graphs DGMG is trained on, and a larger value is a typo, not a wish.
+ */
+export const MAX_V_MAX = 10_000;
 
 export const BIAS_INITS: readonly string[] = ['normal', 'baseRate'];
 
@@ -107,7 +117,7 @@ export function validateConfig(c: RunConfig, source: string): RunConfig {
   check(Number.isInteger(c.train.seed) && c.train.seed >= 0, source, `train.seed must be an integer >= 0, got ${c.train.seed}`);
   check(BIAS_INITS.includes(c.train.biasInit), source, `train.biasInit must be one of ${BIAS_INITS.join(', ')}, got ${c.train.biasInit}`);
   check(posInt(c.train.checkpointEvery), source, `train.checkpointEvery must be a positive integer, got ${c.train.checkpointEvery}`);
-  check(posInt(c.sample.vMax), source, `sample.vMax must be a positive integer, got ${c.sample.vMax}`);
+  check(posInt(c.sample.vMax) && c.sample.vMax <= MAX_V_MAX, source, `sample.vMax must be an integer from 1 to ${MAX_V_MAX}, got ${c.sample.vMax}`);
   return c;
 }
 
