@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { briefJson, jsonTooDeepAt } from '../graphs/formats';
 import type { AdamState } from '../model/adam';
 import { paramLayout, type ParamLayout } from '../model/params';
 import { writeFileAtomic } from './atomic';
@@ -21,6 +22,8 @@ export interface Checkpoint {
 }
 
 const FORMAT = 'dgmg-pipe/checkpoint@1';
+/** The checkpoint, its config, a section of it (data), data.familyParams. */
+const MAX_DEPTH = 4;
 
 export class CheckpointError extends Error {
   constructor(file: string, reason: string) {
@@ -33,7 +36,7 @@ const b64 = (a: Float32Array): string => Buffer.from(a.buffer, a.byteOffset, a.b
 
 /** `count` float32s from base64 text; Buffer.from skips characters that are not base64, so they are refused first. */
 function floats(s: unknown, count: number, file: string, what: string): Float32Array {
-  if (typeof s !== 'string') throw new CheckpointError(file, `${what} must be base64 float32 data, got ${s === undefined ? 'nothing' : JSON.stringify(s).slice(0, 40)}`);
+  if (typeof s !== 'string') throw new CheckpointError(file, `${what} must be base64 float32 data, got ${briefJson(s)}`);
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s)) throw new CheckpointError(file, `${what} is not base64 text`);
   const buf = Buffer.from(s, 'base64');
   if (buf.byteLength !== count * 4) throw new CheckpointError(file, `${what} has ${buf.byteLength / 4} floats, expected ${count}`);
@@ -66,39 +69,44 @@ const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'obj
 
 /** `x` if it is an integer >= 0 (a count), else an error naming the field. */
 function count(x: unknown, file: string, field: string): number {
-  if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0) throw new CheckpointError(file, `${field} must be an integer >= 0, got ${JSON.stringify(x)}`);
+  if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0) throw new CheckpointError(file, `${field} must be an integer >= 0, got ${briefJson(x)}`);
   return x;
 }
 
 /** Reads a checkpoint, checking every field, and every parameter against the model its own config describes. */
 export function loadCheckpoint(file: string): Checkpoint {
+  let text: string;
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
+    json = JSON.parse(text);
   } catch (e) {
     throw new CheckpointError(file, `not a readable checkpoint: ${(e as Error).message}`);
   }
+  const deep = jsonTooDeepAt(text, MAX_DEPTH);
+  if (deep) throw new CheckpointError(file, `not a dgmg-pipe checkpoint (nested more than ${MAX_DEPTH} deep at offset ${deep})`);
   if (!isRecord(json)) throw new CheckpointError(file, `not a dgmg-pipe checkpoint (a JSON ${json === null ? 'null' : Array.isArray(json) ? 'array' : typeof json}, expected an object)`);
-  if (json.format !== FORMAT) throw new CheckpointError(file, `not a dgmg-pipe checkpoint (format ${JSON.stringify(json.format)}, expected ${FORMAT})`);
+  if (json.format !== FORMAT) throw new CheckpointError(file, `not a dgmg-pipe checkpoint (format ${briefJson(json.format)}, expected ${FORMAT})`);
   const config = configFromJson(json.config, `${file} (config)`);
   const layout = paramLayout(config.model);
   const ps = json.params;
-  if (!Array.isArray(ps) || ps.length !== layout.specs.length) throw new CheckpointError(file, `params: has ${Array.isArray(ps) ? ps.length : 0} parameters, its config's model has ${layout.specs.length}`);
+  if (!Array.isArray(ps)) throw new CheckpointError(file, `params must be an array of the model's ${layout.specs.length} parameters, got ${briefJson(ps)}`);
+  if (ps.length !== layout.specs.length) throw new CheckpointError(file, `has ${ps.length} parameters, its config's model has ${layout.specs.length}`);
   const params = new Float32Array(layout.total);
   layout.specs.forEach((s, i) => {
     const p: unknown = ps[i];
     if (!isRecord(p) || p.name !== s.name || JSON.stringify(p.shape) !== JSON.stringify(s.shape)) {
-      const found = isRecord(p) ? `${String(p.name)} ${JSON.stringify(p.shape)}` : JSON.stringify(p);
-      throw new CheckpointError(file, `params[${i}] is ${found}, the model expects ${s.name} ${JSON.stringify(s.shape)}`);
+      const found = isRecord(p) ? `${typeof p.name === 'string' ? p.name : briefJson(p.name)} ${briefJson(p.shape)}` : briefJson(p);
+      throw new CheckpointError(file, `parameter ${i} is ${found}, the model expects ${s.name} ${JSON.stringify(s.shape)}`);
     }
     params.set(floats(p.data, s.shape.reduce((a, b) => a * b, 1), file, `parameter ${s.name}`), layout.offsets[i]);
   });
   const adam = json.adam;
-  if (!isRecord(adam)) throw new CheckpointError(file, `adam must be an object {"t", "m", "v"}, got ${JSON.stringify(adam)}`);
+  if (!isRecord(adam)) throw new CheckpointError(file, `adam must be an object {"t", "m", "v"}, got ${briefJson(adam)}`);
   const step = count(json.step, file, 'step');
   const random = json.random;
   if (!isRecord(random) || random.seed !== config.train.seed || random.step !== step) {
-    throw new CheckpointError(file, `random must be {"seed": ${config.train.seed}, "step": ${step}} (the config's seed and the step), got ${JSON.stringify(random)}`);
+    throw new CheckpointError(file, `random must be {"seed": ${config.train.seed}, "step": ${step}} (the config's seed and the step), got ${briefJson(random)}`);
   }
   return {
     config,
