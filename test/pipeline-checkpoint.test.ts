@@ -1,4 +1,5 @@
 import t from 'tap';
+import type { BuiltPlugins, Test } from '@tapjs/test';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,7 +34,7 @@ function fullDiskFor(file: string): string | null {
 }
 
 /** A small tmpfs at a fresh folder, or null (with the reason) where mounting is not allowed. */
-function smallTmpfs(t: { comment(m: string): void; teardown(f: () => void): void }, size: string): string | null {
+function smallTmpfs(t: Test & BuiltPlugins, size: string): string | null {
   const dir = freshDir();
   const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { encoding: 'utf8' });
   if (r.status !== 0) {
