@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ORDER_KINDS, type OrderKind } from '../graphs/order';
 import { makeFamily } from '../graphs/families';
+import { jsonTooDeepAt } from '../graphs/formats';
 
 /** Everything a run is made of (configs/*.json). Every key has a default; unknown keys are refused. */
 export interface RunConfig {
@@ -134,6 +135,9 @@ export function loadConfig(file: string): RunConfig {
   } catch (e) {
     throw new ConfigError(file, `cannot read config: ${(e as Error).message}`);
   }
+  // Deeper than data.familyParams is no config; its messages would recurse through the value.
+  const deep = jsonTooDeepAt(text, 3);
+  if (deep) throw new ConfigError(file, `not a run config: nested more than 3 deep at offset ${deep}`);
   let json: unknown;
   try {
     json = JSON.parse(text);
