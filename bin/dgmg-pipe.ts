@@ -11,6 +11,7 @@ import { DEFAULT_MODEL_FILE } from '../pipeline/commands/shared';
 import { runTrain } from '../pipeline/commands/train';
 import type { Checkpoint } from '../pipeline/checkpoint';
 import { inThreadSampler, type ChunkSampler } from '../pipeline/runner';
+import { MAX_V_MAX } from '../pipeline/config';
 import { SamplePool, TrainPool } from '../actors/pool';
 import { availableParallelism } from 'node:os';
 
@@ -123,12 +124,12 @@ void yargs(hideBin(process.argv))
   )
   .command(
     'sample',
-    'Sample graphs from a trained model into a JSONL file',
+    'Sample graphs from a trained model into a JSONL (.jsonl) or graph6 (.g6) file',
     (y) =>
       y
         .option('model', modelOption)
         .option('n', { type: 'number', default: 1000, describe: 'number of graphs' })
-        .option('out', { type: 'string', default: 'graphs.jsonl', describe: 'output JSONL file' })
+        .option('out', { type: 'string', default: 'graphs.jsonl', describe: 'output file: .jsonl (JSON lines) or .g6 (graph6)' })
         .option('seed', { type: 'number', default: 0, describe: 'sampling seed; same seed, same graphs' })
         .option('v-max', { type: 'number', describe: 'most nodes a graph may have (default: the config\'s sample.vMax)' })
         .option('workers', { type: 'number', describe: `worker threads sampling chunks in parallel; the output is the same for any number (default: the number of cores, ${availableParallelism()}; 1 = in this thread)` })
@@ -138,6 +139,7 @@ void yargs(hideBin(process.argv))
     guarded(async (a) => {
       positiveInt('n', a.n);
       const vMax = a['v-max'] === undefined ? null : positiveInt('v-max', a['v-max']);
+      if (vMax !== null && vMax > MAX_V_MAX) throw new Error(`--v-max must be at most ${MAX_V_MAX}, got ${vMax}`);
       await initBackend(a.backend);
       const workers = workerCount(a.workers);
       const result = await runSample(a.model ?? null, a.n, a.out, a.seed, vMax, a.quiet, samplerFor(workers, a.backend));

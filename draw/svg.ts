@@ -210,8 +210,9 @@ interface NiceAxis {
 
 /** A range covering `values` with ends on ticks 1, 2 or 5 times a power of ten, about five of them. */
 function niceAxis(values: readonly number[]): NiceAxis {
-  let lo = values.length === 0 ? 0 : Math.min(...values);
-  let hi = values.length === 0 ? 1 : Math.max(...values);
+  // Loops, not Math.min(...): a long run's curve has more points than a call can take as arguments.
+  let lo = values.length === 0 ? 0 : values.reduce((m, v) => Math.min(m, v), Infinity);
+  let hi = values.length === 0 ? 1 : values.reduce((m, v) => Math.max(m, v), -Infinity);
   if (hi === lo) {
     const pad = Math.abs(lo) > 0 ? Math.abs(lo) / 2 : 1;
     lo -= pad;

@@ -37,7 +37,8 @@ export const ORBIT_MMD: MmdSettings = { distance: 'l2', sigma: 30, distanceScali
 export function mmdSquared(x: readonly (readonly number[])[], y: readonly (readonly number[])[], settings: MmdSettings): number {
   if (x.length === 0 || y.length === 0) throw new Error(`mmdSquared: both sets need a vector, got ${x.length} and ${y.length}`);
   if (!(settings.sigma > 0) || !(settings.distanceScaling > 0)) throw new Error('mmdSquared: sigma and distanceScaling must be > 0');
-  const length = Math.max(...x.map((v) => v.length), ...y.map((v) => v.length));
+  // A loop, not Math.max(...): a spread over every sample overflows the call stack for large samples.
+  const length = [x, y].reduce((m, set) => set.reduce((k, v) => Math.max(k, v.length), m), 0);
   const prepare = (set: readonly (readonly number[])[]): Weighted[] => group(set.map((v) => embed(v, length, settings)));
   const px = prepare(x);
   const py = prepare(y);

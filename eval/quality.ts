@@ -35,7 +35,8 @@ export function evaluateSamples(samples: readonly Graph[], train: readonly Graph
   const n = samples.length;
   const forms = samples.map(canonicalForm);
   const trainForms = new Set(train.map(canonicalForm));
-  const sizeHistogram = new Array<number>(Math.max(...samples.map((g) => g.numNodes)) + 1).fill(0);
+  // A loop, not Math.max(...): a spread of 200,000 samples overflows the call stack.
+  const sizeHistogram = new Array<number>(samples.reduce((m, g) => Math.max(m, g.numNodes), 0) + 1).fill(0);
   for (const g of samples) sizeHistogram[g.numNodes]++;
   const sampleStats = statisticsOfNonEmpty(samples);
   const testStats = statisticsOfNonEmpty(test);

@@ -34,7 +34,7 @@ export function graphStatistics(g: Graph): GraphStatistics {
 /** networkx.degree_histogram: entry d counts the nodes of degree d; [] for the graph with no nodes. */
 export function degreeHistogram(g: Graph): number[] {
   const degrees = adjacency(g).map((ns) => ns.length);
-  const hist = new Array<number>(degrees.length === 0 ? 0 : Math.max(...degrees) + 1).fill(0);
+  const hist = new Array<number>(degrees.length === 0 ? 0 : degrees.reduce((m, d) => Math.max(m, d), 0) + 1).fill(0);
   for (const d of degrees) hist[d]++;
   return hist;
 }

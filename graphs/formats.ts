@@ -1,7 +1,39 @@
 import { Graph, GraphFormatError, assertSimpleGraph } from './graph';
 
+/** A record nests three deep: the object, "edges", an edge pair. */
+const MAX_JSONL_DEPTH = 3;
+
+/**
+ * The offset (1-based) where JSON `text` opens a bracket deeper than `maxDepth`, or 0; strings are
+ * skipped. Checked before a parsed value is described or compared: JSON.stringify recurses, and
+ * thousands of levels overflow the stack.
+ */
+export function jsonTooDeepAt(text: string, maxDepth: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > maxDepth) return i + 1;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return 0;
+}
+
+/** `x` as JSON for a message: one short line, whatever its size (nesting checked by jsonTooDeepAt first). */
+export function briefJson(x: unknown): string {
+  const s = JSON.stringify(x) ?? String(x);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
 /** One JSONL record, `{"num_nodes": 12, "edges": [[0, 1], [1, 2]]}` (SPEC §6). */
 export function parseJsonlLine(line: string, where: string): Graph {
+  const deep = jsonTooDeepAt(line, MAX_JSONL_DEPTH);
+  if (deep) throw new GraphFormatError(where, `nested more than ${MAX_JSONL_DEPTH} deep at column ${deep}; a record is {"num_nodes": n, "edges": [[u, v], ...]}`);
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -19,12 +51,12 @@ export function parseJsonlLine(line: string, where: string): Graph {
   if (!('edges' in record)) throw new GraphFormatError(where, 'missing key "edges"');
   const numNodes = record.num_nodes;
   if (typeof numNodes !== 'number' || !Number.isInteger(numNodes) || numNodes < 0) {
-    throw new GraphFormatError(where, `"num_nodes" must be a non-negative integer, got ${JSON.stringify(numNodes)}`);
+    throw new GraphFormatError(where, `"num_nodes" must be a non-negative integer, got ${briefJson(numNodes)}`);
   }
-  if (!Array.isArray(record.edges)) throw new GraphFormatError(where, `"edges" must be an array, got ${JSON.stringify(record.edges)}`);
+  if (!Array.isArray(record.edges)) throw new GraphFormatError(where, `"edges" must be an array, got ${briefJson(record.edges)}`);
   const edges = record.edges.map((e: unknown, k: number): readonly [number, number] => {
     if (!Array.isArray(e) || e.length !== 2 || !e.every((x: unknown) => typeof x === 'number' && Number.isInteger(x))) {
-      throw new GraphFormatError(where, `edge ${k} must be a pair of integer node ids, got ${JSON.stringify(e)}`);
+      throw new GraphFormatError(where, `edge ${k} must be a pair of integer node ids, got ${briefJson(e)}`);
     }
     return [e[0] as number, e[1] as number];
   });
@@ -124,4 +156,26 @@ export function formatGraph6(g: Graph): string {
 /** Every graph of a graph6 text, one a line; blank lines are skipped and errors name `file:line`. */
 export function parseGraph6File(text: string, file: string): Graph[] {
   return parseLines(text, file, parseGraph6);
+}
+
+/** How a graph file is read and written. */
+export interface GraphFileFormat {
+  readonly name: 'JSONL' | 'graph6';
+  /** Every graph of a file's text; errors name `file:line`. */
+  parse(text: string, file: string): Graph[];
+  /** One graph as a line, without the newline. */
+  line(g: Graph): string;
+}
+
+const JSONL: GraphFileFormat = { name: 'JSONL', parse: parseJsonl, line: formatJsonlLine };
+const GRAPH6: GraphFileFormat = { name: 'graph6', parse: parseGraph6File, line: formatGraph6 };
+const BY_EXTENSION: ReadonlyMap<string, GraphFileFormat> = new Map([['.jsonl', JSONL], ['.json', JSONL], ['.g6', GRAPH6], ['.graph6', GRAPH6]]);
+
+/** The format of a graph file, by its extension (any case): .jsonl or .json, .g6 or .graph6; any other is refused. */
+export function graphFileFormat(file: string): GraphFileFormat {
+  const m = /\.[^./\\]*$/.exec(file);
+  const ext = m ? m[0].toLowerCase() : '';
+  const format = BY_EXTENSION.get(ext);
+  if (!format) throw new GraphFormatError(file, `unknown graph file type ${JSON.stringify(ext)}: use .jsonl (JSON lines) or .g6 (graph6)`);
+  return format;
 }

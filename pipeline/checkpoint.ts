@@ -1,8 +1,11 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { briefJson, jsonTooDeepAt } from '../graphs/formats';
 import type { AdamState } from '../model/adam';
 import { paramLayout, type ParamLayout } from '../model/params';
+import { writeFileAtomic } from './atomic';
 import { configFromJson, type RunConfig } from './config';
+
+export { writeFileAtomic };
 
 /**
  * A training checkpoint (SPEC §6): config, every parameter's name, shape and float32 data, the
@@ -19,6 +22,8 @@ export interface Checkpoint {
 }
 
 const FORMAT = 'dgmg-pipe/checkpoint@1';
+/** The checkpoint, its config, a section of it (data), data.familyParams. */
+const MAX_DEPTH = 4;
 
 export class CheckpointError extends Error {
   constructor(file: string, reason: string) {
@@ -29,27 +34,17 @@ export class CheckpointError extends Error {
 
 const b64 = (a: Float32Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 
+/** `count` float32s from base64 text; Buffer.from skips characters that are not base64, so they are refused first. */
 function floats(s: unknown, count: number, file: string, what: string): Float32Array {
-  if (typeof s !== 'string') throw new CheckpointError(file, `${what} is missing`);
+  if (typeof s !== 'string') throw new CheckpointError(file, `${what} must be base64 float32 data, got ${briefJson(s)}`);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s)) throw new CheckpointError(file, `${what} is not base64 text`);
   const buf = Buffer.from(s, 'base64');
   if (buf.byteLength !== count * 4) throw new CheckpointError(file, `${what} has ${buf.byteLength / 4} floats, expected ${count}`);
   const out = new Float32Array(count);
   new Uint8Array(out.buffer).set(buf);
+  const bad = out.findIndex((x) => !Number.isFinite(x));
+  if (bad >= 0) throw new CheckpointError(file, `${what} has a non-finite value (${out[bad]}) at index ${bad}`);
   return out;
-}
-
-/** Writes `data` to `file` atomically: a temporary file beside it, flushed, then renamed over it. */
-export function writeFileAtomic(file: string, data: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
 }
 
 export function saveCheckpoint(file: string, c: Checkpoint): void {
@@ -67,43 +62,58 @@ export function saveCheckpoint(file: string, c: Checkpoint): void {
     })),
     adam: { t: c.adam.t, m: b64(c.adam.m), v: b64(c.adam.v) },
   };
-  writeFileAtomic(file, JSON.stringify(json));
+  writeFileAtomic(file, JSON.stringify(json), 'checkpoint');
 }
 
-interface ParamJson {
-  name: string;
-  shape: number[];
-  data: string;
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** `x` if it is an integer >= 0 (a count), else an error naming the field. */
+function count(x: unknown, file: string, field: string): number {
+  if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0) throw new CheckpointError(file, `${field} must be an integer >= 0, got ${briefJson(x)}`);
+  return x;
 }
 
-/** Reads a checkpoint, checking every parameter against the model its own config describes. */
+/** Reads a checkpoint, checking every field, and every parameter against the model its own config describes. */
 export function loadCheckpoint(file: string): Checkpoint {
-  let json: Record<string, unknown>;
+  let text: string;
+  let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    text = readFileSync(file, 'utf8');
+    json = JSON.parse(text);
   } catch (e) {
     throw new CheckpointError(file, `not a readable checkpoint: ${(e as Error).message}`);
   }
-  if (json.format !== FORMAT) throw new CheckpointError(file, `not a dgmg-pipe checkpoint (format ${JSON.stringify(json.format)}, expected ${FORMAT})`);
+  const deep = jsonTooDeepAt(text, MAX_DEPTH);
+  if (deep) throw new CheckpointError(file, `not a dgmg-pipe checkpoint (nested more than ${MAX_DEPTH} deep at offset ${deep})`);
+  if (!isRecord(json)) throw new CheckpointError(file, `not a dgmg-pipe checkpoint (a JSON ${json === null ? 'null' : Array.isArray(json) ? 'array' : typeof json}, expected an object)`);
+  if (json.format !== FORMAT) throw new CheckpointError(file, `not a dgmg-pipe checkpoint (format ${briefJson(json.format)}, expected ${FORMAT})`);
   const config = configFromJson(json.config, `${file} (config)`);
   const layout = paramLayout(config.model);
-  const ps = json.params as ParamJson[];
-  if (!Array.isArray(ps) || ps.length !== layout.specs.length) throw new CheckpointError(file, `has ${Array.isArray(ps) ? ps.length : 0} parameters, its config's model has ${layout.specs.length}`);
+  const ps = json.params;
+  if (!Array.isArray(ps)) throw new CheckpointError(file, `params must be an array of the model's ${layout.specs.length} parameters, got ${briefJson(ps)}`);
+  if (ps.length !== layout.specs.length) throw new CheckpointError(file, `has ${ps.length} parameters, its config's model has ${layout.specs.length}`);
   const params = new Float32Array(layout.total);
   layout.specs.forEach((s, i) => {
-    const p = ps[i];
-    if (p.name !== s.name || JSON.stringify(p.shape) !== JSON.stringify(s.shape)) {
-      throw new CheckpointError(file, `parameter ${i} is ${p.name} ${JSON.stringify(p.shape)}, the model expects ${s.name} ${JSON.stringify(s.shape)}`);
+    const p: unknown = ps[i];
+    if (!isRecord(p) || p.name !== s.name || JSON.stringify(p.shape) !== JSON.stringify(s.shape)) {
+      const found = isRecord(p) ? `${typeof p.name === 'string' ? p.name : briefJson(p.name)} ${briefJson(p.shape)}` : briefJson(p);
+      throw new CheckpointError(file, `parameter ${i} is ${found}, the model expects ${s.name} ${JSON.stringify(s.shape)}`);
     }
     params.set(floats(p.data, s.shape.reduce((a, b) => a * b, 1), file, `parameter ${s.name}`), layout.offsets[i]);
   });
-  const adam = json.adam as { t: number; m: string; v: string };
+  const adam = json.adam;
+  if (!isRecord(adam)) throw new CheckpointError(file, `adam must be an object {"t", "m", "v"}, got ${briefJson(adam)}`);
+  const step = count(json.step, file, 'step');
+  const random = json.random;
+  if (!isRecord(random) || random.seed !== config.train.seed || random.step !== step) {
+    throw new CheckpointError(file, `random must be {"seed": ${config.train.seed}, "step": ${step}} (the config's seed and the step), got ${briefJson(random)}`);
+  }
   return {
     config,
     params,
-    adam: { t: adam.t, m: floats(adam.m, layout.total, file, 'adam.m'), v: floats(adam.v, layout.total, file, 'adam.v') },
-    step: Number(json.step),
-    graphsSeen: Number(json.graphsSeen),
+    adam: { t: count(adam.t, file, 'adam.t'), m: floats(adam.m, layout.total, file, 'adam.m'), v: floats(adam.v, layout.total, file, 'adam.v') },
+    step,
+    graphsSeen: count(json.graphsSeen, file, 'graphsSeen'),
   };
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ORDER_KINDS, type OrderKind } from '../graphs/order';
 import { makeFamily } from '../graphs/families';
+import { jsonTooDeepAt } from '../graphs/formats';
 
 /** Everything a run is made of (configs/*.json). Every key has a default; unknown keys are refused. */
 export interface RunConfig {
@@ -38,8 +39,18 @@ export interface RunConfig {
     /** A worker task (a shard, a sampling chunk) unanswered this long is abandoned, its worker replaced and the task run again. */
     readonly taskTimeoutSeconds: number;
   };
-  readonly sample: { readonly vMax: number };
+  readonly sample: {
+    /** Most nodes a sampled graph may have, at most MAX_V_MAX. */
+    readonly vMax: number;
+  };
 }
+
+/**
+ * The largest sample.vMax (and --v-max). Sampling keeps every node's state and scores every
+ * earlier node as a destination, so a graph of v nodes costs at least O(v^2) time; 10,000 is far
+ * beyond the graphs DGMG is trained on, and a larger value is a typo, not a wish.
+ */
+export const MAX_V_MAX = 10_000;
 
 export const BIAS_INITS: readonly string[] = ['normal', 'baseRate'];
 
@@ -114,7 +125,7 @@ export function validateConfig(c: RunConfig, source: string): RunConfig {
   check(c.train.checkpointSeconds > 0, source, `train.checkpointSeconds must be > 0, got ${c.train.checkpointSeconds}`);
   // setTimeout fires at once for delays beyond 2^31 ms (~24.8 days)
   check(c.train.taskTimeoutSeconds > 0 && c.train.taskTimeoutSeconds <= 86_400, source, `train.taskTimeoutSeconds must be in (0, 86400], got ${c.train.taskTimeoutSeconds}`);
-  check(posInt(c.sample.vMax), source, `sample.vMax must be a positive integer, got ${c.sample.vMax}`);
+  check(posInt(c.sample.vMax) && c.sample.vMax <= MAX_V_MAX, source, `sample.vMax must be an integer from 1 to ${MAX_V_MAX}, got ${c.sample.vMax}`);
   return c;
 }
 
@@ -131,6 +142,9 @@ export function loadConfig(file: string): RunConfig {
   } catch (e) {
     throw new ConfigError(file, `cannot read config: ${(e as Error).message}`);
   }
+  // Deeper than data.familyParams is no config; its messages would recurse through the value.
+  const deep = jsonTooDeepAt(text, 3);
+  if (deep) throw new ConfigError(file, `not a run config: nested more than 3 deep at offset ${deep}`);
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
 import { makeFamily, type Family } from '../graphs/families';
-import { parseGraph6File, parseJsonl } from '../graphs/formats';
+import { graphFileFormat } from '../graphs/formats';
 import type { Decisions, Graph } from '../graphs/graph';
 import { GraphFormatError } from '../graphs/graph';
 import { nodeOrder, type OrderKind } from '../graphs/order';
@@ -24,16 +23,14 @@ const STREAM = { train: 1, test: 2, split: 3, epoch: 4, order: 5 } as const;
 
 /** Reads a .jsonl or .g6 graph file; errors name the file and line. */
 export function readGraphFile(file: string): Graph[] {
+  const format = graphFileFormat(file);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new GraphFormatError(file, `cannot read: ${(e as Error).message}`);
   }
-  const ext = extname(file).toLowerCase();
-  if (ext === '.jsonl' || ext === '.json') return parseJsonl(text, file);
-  if (ext === '.g6' || ext === '.graph6') return parseGraph6File(text, file);
-  throw new GraphFormatError(file, `unknown graph file type ${JSON.stringify(ext)}: use .jsonl or .g6`);
+  return format.parse(text, file);
 }
 
 /** The dataset a config names: a file split into train and test by the seed, or a generated family. */

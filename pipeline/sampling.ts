@@ -1,12 +1,9 @@
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
-import { mkdirSync, renameSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { formatJsonlLine } from '../graphs/formats';
+import { graphFileFormat } from '../graphs/formats';
 import type { Graph } from '../graphs/graph';
 import { Rng } from '../graphs/random';
 import { paramLayout, type ModelConfig } from '../model/params';
 import { sampleGraphs } from '../model/sample';
+import { AtomicFile } from './atomic';
 
 /** Graphs per lockstep batch when sampling: chunk c holds graphs c*CHUNK .. c*CHUNK+CHUNK-1. */
 export const SAMPLE_CHUNK = 100;
@@ -24,24 +21,21 @@ export function sampleChunks(n: number): Array<[number, number]> {
   return out;
 }
 
-/** A JSONL file written graph by graph and renamed into place only when complete. */
-export class JsonlSink {
-  private readonly tmp: string;
-  private readonly out: ReturnType<typeof createWriteStream>;
-
-  constructor(private readonly file: string) {
-    mkdirSync(dirname(file), { recursive: true });
-    this.tmp = `${file}.tmp-${process.pid}`;
-    this.out = createWriteStream(this.tmp);
-  }
-
-  async write(graphs: readonly Graph[]): Promise<void> {
-    if (!this.out.write(graphs.map((g) => `${formatJsonlLine(g)}\n`).join(''))) await once(this.out, 'drain');
-  }
-
-  async close(): Promise<void> {
-    this.out.end();
-    await once(this.out, 'finish');
-    renameSync(this.tmp, this.file);
+/**
+ * Fills a graph file, JSONL or graph6 by its extension, with the graphs `fill` hands to `write`,
+ * and puts it in place only when `fill` has finished: an error of either (a full disk, a failed
+ * chunk) leaves no file, not a part of one. The file is opened before `fill` starts, so an
+ * unwritable place or an unknown extension fails before any work is done.
+ */
+export async function writeGraphFile<T>(file: string, fill: (write: (graphs: readonly Graph[]) => void) => Promise<T>): Promise<T> {
+  const format = graphFileFormat(file);
+  const out = new AtomicFile(file, `${format.name} graphs`);
+  try {
+    const result = await fill((graphs) => out.append(graphs.map((g) => `${format.line(g)}\n`).join('')));
+    out.commit();
+    return result;
+  } catch (e) {
+    out.abort();
+    throw e;
   }
 }

@@ -2,7 +2,7 @@ import type { Graph } from '../../graphs/graph';
 import type { Checkpoint } from '../checkpoint';
 import { progress } from '../progress';
 import type { ChunkSampler } from '../runner';
-import { JsonlSink, sampleChunks } from '../sampling';
+import { sampleChunks, writeGraphFile } from '../sampling';
 import { loadModel } from './shared';
 
 /** Samples `n` graphs chunk by chunk, up to `parallel` chunks in flight; `onChunk` gets them in order. */
@@ -57,7 +57,7 @@ export async function sampleModel(
   return { file, ckpt };
 }
 
-/** `dgmg-pipe sample`: n graphs written to a JSONL file as they are made, in order. */
+/** `dgmg-pipe sample`: n graphs written to a JSONL or graph6 file (by its extension) as they are made, in order. */
 export async function runSample(
   modelFile: string | null,
   n: number,
@@ -68,9 +68,7 @@ export async function runSample(
   makeSampler: (ckpt: Checkpoint) => ChunkSampler,
 ): Promise<{ file: string; graphs: number; seconds: number; graphsPerSecond: number }> {
   const started = Date.now();
-  const sink = new JsonlSink(out);
-  await sampleModel(modelFile, n, seed, vMax, quiet, makeSampler, (g) => sink.write(g));
-  await sink.close();
+  await writeGraphFile(out, (write) => sampleModel(modelFile, n, seed, vMax, quiet, makeSampler, async (g) => write(g)));
   const seconds = (Date.now() - started) / 1000;
   return { file: out, graphs: n, seconds: +seconds.toFixed(2), graphsPerSecond: Math.round(n / Math.max(seconds, 1e-9)) };
 }
