@@ -14,7 +14,8 @@ export const DEFAULT_MODEL: ModelConfig = { nodeSize: 16, propRounds: 2 };
 type Init =
   | { kind: 'xavier'; fanIn: number; fanOut: number }
   | { kind: 'orthogonal' }
-  | { kind: 'normal'; std: number };
+  | { kind: 'normal'; std: number }
+  | { kind: 'zeros' };
 
 export interface ParamSpec {
   readonly name: string;
@@ -26,6 +27,11 @@ export interface ParamSpec {
  * Every parameter, in the order of the flat vector. Weights are stored [in, out] so that a layer is
  * x·W + b without transposes. Initialisation follows the public DGL example: Xavier-normal linear
  * weights with N(0,1) biases, orthogonal GRU matrices with N(0,1) biases, message functions N(0, 0.1²).
+ * `embed.empty` is h_G of the graph with no nodes, read by the first add-node decision and the first
+ * node's initialisation: with a fixed h_G = 0 the first decision's logit is the stop bias alone,
+ * which every other add-node decision shares, so the model could not tell "stop before any node"
+ * from "stop now" and sampled empty graphs that no training graph is. It starts at zeros and draws
+ * nothing, so a fresh model is today's h_G = 0 model exactly.
  */
 export function paramSpecs(cfg: ModelConfig): ParamSpec[] {
   const n = cfg.nodeSize;
@@ -33,7 +39,11 @@ export function paramSpecs(cfg: ModelConfig): ParamSpec[] {
     { name: `${name}.w`, shape: [fanIn, fanOut], init: { kind: 'xavier', fanIn, fanOut } },
     { name: `${name}.b`, shape: [fanOut], init: { kind: 'normal', std: 1 } },
   ];
-  const specs: ParamSpec[] = [...linear('embed.gate', n, 1), ...linear('embed.proj', n, 2 * n)];
+  const specs: ParamSpec[] = [
+    ...linear('embed.gate', n, 1),
+    ...linear('embed.proj', n, 2 * n),
+    { name: 'embed.empty', shape: [2 * n], init: { kind: 'zeros' } },
+  ];
   for (let t = 0; t < cfg.propRounds; t++) {
     specs.push(
       { name: `prop.${t}.msg.w`, shape: [2 * n + 1, 2 * n], init: { kind: 'normal', std: 0.1 } },
@@ -115,9 +125,9 @@ export interface StopRates {
  * Fresh parameters as one flat vector, drawn from `seed`. With `stopRates`, the biases of the two
  * stop logits start at the logits of those rates instead of N(0, 1) draws (the draws are made all
  * the same, so every other parameter is unchanged). Why: the first add-node decision of every
- * graph reads h_G = 0, so its logit is the bias alone; Adam moves a parameter by at most about lr
- * a step, and from an unlucky draw (seed 0 gives +0.92: 72% empty graphs) it takes thousands of
- * steps to stop sampling empty graphs.
+ * graph reads embed.empty, zeros at the start, so its logit is the bias alone; Adam moves a
+ * parameter by at most about lr a step, and from an unlucky draw (seed 0 gives +0.92: 72% empty
+ * graphs) it takes thousands of steps to stop sampling empty graphs.
  */
 export function initParams(layout: ParamLayout, seed: number, stopRates?: StopRates): Float32Array {
   const rng = new Rng(seed);
@@ -129,6 +139,7 @@ export function initParams(layout: ParamLayout, seed: number, stopRates?: StopRa
       flat.set(orthogonal(s.shape[0], s.shape[1], rng), off);
       return;
     }
+    if (s.init.kind === 'zeros') return;
     const std = s.init.kind === 'xavier' ? Math.sqrt(2 / (s.init.fanIn + s.init.fanOut)) : s.init.std;
     for (let j = 0; j < count; j++) flat[off + j] = std * rng.normal();
   });
