@@ -8,10 +8,12 @@ import { CLUSTERING_BINS } from './stats';
  *   dimension that is the L1 distance between the cumulative sums, divided by distanceScaling,
  *   which is what is computed here (pyemd solves the same transport problem in general form).
  * - `l2`: `gaussian`, d the Euclidean distance between the vectors as they are (is_hist=False).
- * GRAN's later code swaps the EMD for total variation; the numbers here are GraphRNN's.
+ * - `tv`: GRAN's `gaussian_tv` (Liao et al. 2019, utils/dist_helper.py), d the total variation
+ *   distance sum |x_i - y_i| / 2 between the normalised, zero-padded histograms. GRAN divides by
+ *   sum + 1e-6 when normalising; here by the sum, a difference below 1e-6 relative.
  */
 export interface MmdSettings {
-  readonly distance: 'emd' | 'l2';
+  readonly distance: 'emd' | 'l2' | 'tv';
   readonly sigma: number;
   /** Divides the EMD ground distance: the bin width is 1 / distanceScaling. */
   readonly distanceScaling: number;
@@ -28,6 +30,12 @@ export const CLUSTERING_MMD: MmdSettings = { distance: 'emd', sigma: 0.1, distan
 /** orbit_stats_all: gaussian with sigma = 30 on the mean orbit count vectors, is_hist=False. */
 export const ORBIT_MMD: MmdSettings = { distance: 'l2', sigma: 30, distanceScaling: 1, isHist: false };
 
+/** GRAN's degree_stats: gaussian_tv with sigma = 1. */
+export const DEGREE_MMD_TV: MmdSettings = { distance: 'tv', sigma: 1, distanceScaling: 1, isHist: true };
+
+/** GRAN's clustering_stats: gaussian_tv with sigma = 1/10 on the same 100-bin histograms (no bin scaling). */
+export const CLUSTERING_MMD_TV: MmdSettings = { distance: 'tv', sigma: 0.1, distanceScaling: 1, isHist: true };
+
 /**
  * GraphRNN's compute_mmd: disc(X, X) + disc(Y, Y) - 2 disc(X, Y), disc the mean kernel value over
  * all pairs, self-pairs included (the biased estimate of MMD^2, as published numbers use).
@@ -42,7 +50,7 @@ export function mmdSquared(x: readonly (readonly number[])[], y: readonly (reado
   const prepare = (set: readonly (readonly number[])[]): Weighted[] => group(set.map((v) => embed(v, length, settings)));
   const px = prepare(x);
   const py = prepare(y);
-  const distance = settings.distance === 'emd' ? l1 : l2;
+  const distance = settings.distance === 'l2' ? l2 : settings.distance === 'emd' ? l1 : halfL1;
   const kernel = (a: Float64Array, b: Float64Array): number => {
     const d = distance(a, b);
     return Math.exp((-d * d) / (2 * settings.sigma * settings.sigma));
@@ -91,6 +99,11 @@ function l1(a: Float64Array, b: Float64Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
   return s;
+}
+
+// total variation between two distributions
+function halfL1(a: Float64Array, b: Float64Array): number {
+  return l1(a, b) / 2;
 }
 
 function l2(a: Float64Array, b: Float64Array): number {

@@ -11,10 +11,10 @@ export interface Tables {
   readonly hG: tf.Tensor2D;
 }
 
-
-/** The tables before any node exists: every graph is empty and has h_G = 0. */
-export function emptyTables(cfg: ModelConfig, numGraphs: number): Tables {
-  return { h: tf.zeros([0, cfg.nodeSize]), hG: tf.zeros([numGraphs, 2 * cfg.nodeSize]) };
+/** The tables before any node exists: every graph is empty, and its h_G is the learned embed.empty. */
+export function emptyTables(w: Weights, cfg: ModelConfig, numGraphs: number): Tables {
+  const hG = tf.matMul(tf.ones([numGraphs, 1]), w.p['embed.empty'].reshape([1, 2 * cfg.nodeSize])) as tf.Tensor2D;
+  return { h: tf.zeros([0, cfg.nodeSize]), hG };
 }
 
 /**

@@ -14,7 +14,8 @@ export const DEFAULT_MODEL: ModelConfig = { nodeSize: 16, propRounds: 2 };
 type Init =
   | { kind: 'xavier'; fanIn: number; fanOut: number }
   | { kind: 'orthogonal' }
-  | { kind: 'normal'; std: number };
+  | { kind: 'normal'; std: number }
+  | { kind: 'zeros' };
 
 export interface ParamSpec {
   readonly name: string;
@@ -26,6 +27,11 @@ export interface ParamSpec {
  * Every parameter, in the order of the flat vector. Weights are stored [in, out] so that a layer is
  * x·W + b without transposes. Initialisation follows the public DGL example: Xavier-normal linear
  * weights with N(0,1) biases, orthogonal GRU matrices with N(0,1) biases, message functions N(0, 0.1²).
+ * `embed.empty` is h_G of the graph with no nodes, read by the first add-node decision and the first
+ * node's initialisation: with a fixed h_G = 0 the first decision's logit is the stop bias alone,
+ * which every other add-node decision shares, so the model could not tell "stop before any node"
+ * from "stop now" and sampled empty graphs that no training graph is. It starts at zeros and draws
+ * nothing, so a fresh model is today's h_G = 0 model exactly.
  */
 export function paramSpecs(cfg: ModelConfig): ParamSpec[] {
   const n = cfg.nodeSize;
@@ -33,7 +39,11 @@ export function paramSpecs(cfg: ModelConfig): ParamSpec[] {
     { name: `${name}.w`, shape: [fanIn, fanOut], init: { kind: 'xavier', fanIn, fanOut } },
     { name: `${name}.b`, shape: [fanOut], init: { kind: 'normal', std: 1 } },
   ];
-  const specs: ParamSpec[] = [...linear('embed.gate', n, 1), ...linear('embed.proj', n, 2 * n)];
+  const specs: ParamSpec[] = [
+    ...linear('embed.gate', n, 1),
+    ...linear('embed.proj', n, 2 * n),
+    { name: 'embed.empty', shape: [2 * n], init: { kind: 'zeros' } },
+  ];
   for (let t = 0; t < cfg.propRounds; t++) {
     specs.push(
       { name: `prop.${t}.msg.w`, shape: [2 * n + 1, 2 * n], init: { kind: 'normal', std: 0.1 } },
@@ -109,15 +119,19 @@ export interface StopRates {
   readonly addNode: number;
   /** P(add-edge decision = 1, no more edges). */
   readonly addEdge: number;
+  /** P(the first add-node decision = 1): the share of graphs with no nodes. */
+  readonly empty: number;
 }
 
 /**
  * Fresh parameters as one flat vector, drawn from `seed`. With `stopRates`, the biases of the two
- * stop logits start at the logits of those rates instead of N(0, 1) draws (the draws are made all
- * the same, so every other parameter is unchanged). Why: the first add-node decision of every
- * graph reads h_G = 0, so its logit is the bias alone; Adam moves a parameter by at most about lr
- * a step, and from an unlucky draw (seed 0 gives +0.92: 72% empty graphs) it takes thousands of
- * steps to stop sampling empty graphs.
+ * stop logits start at the logits of those rates instead of N(0, 1) draws, and embed.empty starts
+ * along the stop weights w so that the first add-node logit w . embed.empty + b is the logit of
+ * the data's share of empty graphs (the draws are made all the same, so every other parameter is
+ * unchanged). Why: Adam moves a parameter by at most about lr a step, so from an unlucky draw
+ * (seed 0 gives +0.92: 72% empty graphs) it takes thousands of steps to stop sampling empty
+ * graphs; and with embed.empty at zeros the first decision starts at the mean stop rate (1 in 12
+ * graphs of 11 nodes empty), which is learnt away slowly since only one decision a graph teaches it.
  */
 export function initParams(layout: ParamLayout, seed: number, stopRates?: StopRates): Float32Array {
   const rng = new Rng(seed);
@@ -129,14 +143,21 @@ export function initParams(layout: ParamLayout, seed: number, stopRates?: StopRa
       flat.set(orthogonal(s.shape[0], s.shape[1], rng), off);
       return;
     }
+    if (s.init.kind === 'zeros') return;
     const std = s.init.kind === 'xavier' ? Math.sqrt(2 / (s.init.fanIn + s.init.fanOut)) : s.init.std;
     for (let j = 0; j < count; j++) flat[off + j] = std * rng.normal();
   });
   if (stopRates) {
     const logit = (p: number): number => Math.log(p / (1 - p));
-    const at = (name: string): number => layout.offsets[layout.specs.findIndex((s) => s.name === name)];
-    flat[at('addNode.stop.b')] = logit(stopRates.addNode);
-    flat[at('addEdge.stop.b')] = logit(stopRates.addEdge);
+    const view = (name: string): Float32Array => {
+      const i = layout.specs.findIndex((s) => s.name === name);
+      return flat.subarray(layout.offsets[i], layout.offsets[i] + size(layout.specs[i].shape));
+    };
+    view('addNode.stop.b')[0] = logit(stopRates.addNode);
+    view('addEdge.stop.b')[0] = logit(stopRates.addEdge);
+    const w = view('addNode.stop.w');
+    const scale = (logit(stopRates.empty) - logit(stopRates.addNode)) / w.reduce((s, x) => s + x * x, 0);
+    view('embed.empty').set(w.map((x) => scale * x));
   }
   return flat;
 }

@@ -47,7 +47,8 @@ export function referenceLogLikelihood(p: Params, cfg: ModelConfig, s: Decisions
   let h: tf.Tensor2D = tf.zeros([0, n]);
   const edges: Array<[number, number]> = [];
   const terms: tf.Tensor[] = [];
-  const embed = (): tf.Tensor2D => (h.shape[0] === 0 ? tf.zeros([1, 2 * n]) : plainGraphEmbed(p, h));
+  // the graph with no nodes has its own learned embedding, embed.empty
+  const embed = (): tf.Tensor2D => (h.shape[0] === 0 ? p['embed.empty'].reshape([1, 2 * n]) : plainGraphEmbed(p, h));
   const bit = (d: number): tf.Tensor1D => tf.tensor1d([d]);
   let i = 0;
   for (;;) {

@@ -72,7 +72,7 @@ export function sampleGraphs(cfg: ModelConfig, layout: ParamLayout, flat: Float3
     const params = paramTensors(layout, flat);
     const w = prepareWeights(params, cfg);
     let live = samplers.map((s) => s.graph);
-    let tables: Tables = emptyTables(cfg, live.length);
+    let tables: Tables = emptyTables(w, cfg, live.length);
     while (live.length) {
       const cur = live;
       const current = tables;

@@ -14,7 +14,7 @@ import { compileSchedule, type Schedule } from './schedule';
  */
 export function scheduleLogLikelihoods(p: Params, cfg: ModelConfig, sch: Schedule): tf.Tensor1D {
   const w = prepareWeights(p, cfg);
-  let tables = emptyTables(cfg, sch.numGraphs);
+  let tables = emptyTables(w, cfg, sch.numGraphs);
   const hGs: tf.Tensor2D[] = [tables.hG];
   const hs: tf.Tensor2D[] = [];
   for (const plan of sch.steps) {

@@ -119,7 +119,7 @@ export class BatchSource {
  * The share of stop decisions among all add-node decisions, and of "no more edges" among all
  * add-edge decisions, in the decision sequences of `graphs` (the same under every node order: a
  * graph of n nodes and m edges makes n + 1 add-node decisions, one a stop, and n + m add-edge
- * decisions, n of them "no more").
+ * decisions, n of them "no more"); and the share of graphs with no nodes.
  */
 export function stopRates(graphs: readonly Graph[]): StopRates {
   let nodes = 0;
@@ -129,5 +129,6 @@ export function stopRates(graphs: readonly Graph[]): StopRates {
     edges += g.edges.length;
   }
   const clamp = (p: number): number => Math.min(Math.max(p, 1e-4), 1 - 1e-4);
-  return { addNode: clamp(graphs.length / (nodes + graphs.length)), addEdge: clamp(nodes / Math.max(nodes + edges, 1)) };
+  const empty = graphs.filter((g) => g.numNodes === 0).length / Math.max(graphs.length, 1);
+  return { addNode: clamp(graphs.length / (nodes + graphs.length)), addEdge: clamp(nodes / Math.max(nodes + edges, 1)), empty: clamp(empty) };
 }

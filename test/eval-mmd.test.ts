@@ -2,7 +2,7 @@ import t from 'tap';
 import { Graph } from '../graphs/graph';
 import { cycleGraph, gridGraph, makeFamily } from '../graphs/families';
 import { Rng } from '../graphs/random';
-import { CLUSTERING_MMD, DEGREE_MMD, MmdSettings, ORBIT_MMD, mmdSquared } from '../eval/mmd';
+import { CLUSTERING_MMD, CLUSTERING_MMD_TV, DEGREE_MMD, DEGREE_MMD_TV, MmdSettings, ORBIT_MMD, mmdSquared } from '../eval/mmd';
 import { GraphStatistics, graphStatistics } from '../eval/stats';
 
 const EMD_1: MmdSettings = { ...DEGREE_MMD, sigma: 1 };
@@ -104,4 +104,17 @@ t.test('bad input is refused', async (t) => {
   t.throws(() => mmdSquared([], [[1]], DEGREE_MMD), /both sets/);
   t.throws(() => mmdSquared([[0, 0]], [[1]], DEGREE_MMD), /cannot be normalised/);
   t.throws(() => mmdSquared([[1]], [[1]], { ...DEGREE_MMD, sigma: 0 }), /sigma/);
+});
+
+t.test("GRAN's gaussian_tv: total variation between normalised histograms, no bin scaling", async (t) => {
+  // Path P3 [0, 2, 1] against a cycle [0, 0, 3]: pmfs [0, 2/3, 1/3] and [0, 0, 1], TV (2/3 + 2/3) / 2.
+  const got = mmdSquared([[0, 2, 1]], [[0, 0, 3]], DEGREE_MMD_TV);
+  t.ok(Math.abs(got - (2 - 2 * Math.exp(-(4 / 9) / 2))) < 1e-12, `${got}`);
+  t.equal(mmdSquared([[0, 4, 2, 0, 0]], [[0, 0, 1]], DEGREE_MMD_TV), got, 'unnormalised counts and padding do not matter');
+  // Mass moved by one bin or by 50 is the same TV (1), unlike the EMD (0.01 and 0.5).
+  const at = (i: number): number[] => Array.from({ length: 100 }, (_, j) => (j === i ? 1 : 0));
+  const tv = 2 - 2 * Math.exp(-1 / 0.02);
+  t.ok(Math.abs(mmdSquared([at(0)], [at(1)], CLUSTERING_MMD_TV) - tv) < 1e-12);
+  t.ok(Math.abs(mmdSquared([at(0)], [at(50)], CLUSTERING_MMD_TV) - tv) < 1e-12);
+  t.ok(mmdSquared([at(0)], [at(1)], CLUSTERING_MMD) < 0.01, 'the EMD kernel sees a one-bin move as small');
 });

@@ -38,10 +38,15 @@ t.test('MMD: zero for cycles against cycles, positive against trees; empty graph
   const cycles = Array.from({ length: 20 }, (_, i) => cycleGraph(5 + i));
   const same = evaluateSamples(cycles, [], cycles.slice(3, 9), null);
   t.same(same.mmd, { degree: 0, clustering: 0, orbit: 0 }, 'all cycles of 5 or more nodes share every statistic');
+  t.same(same.mmdTv, { degree: 0, clustering: 0, orbit: 0 }, 'GRAN kernels too');
   const trees = Array.from({ length: 20 }, () => randomTree(rng.int(10, 20), rng));
   const apart = evaluateSamples(cycles, [], trees, null);
   t.ok(apart.mmd.degree !== null && apart.mmd.degree > 0.1);
   t.ok(apart.mmd.orbit !== null && apart.mmd.orbit > 0);
+  t.ok(apart.mmdTv.degree !== null && apart.mmdTv.degree > 0.1 && apart.mmdTv.degree !== apart.mmd.degree, 'GRAN degree kernel differs from GraphRNN');
+  t.equal(apart.mmdTv.orbit, apart.mmd.orbit, 'both use the same orbit kernel');
+  t.match(apart.mmdKernels.mmd, /GraphRNN.*EMD/);
+  t.match(apart.mmdKernels.mmdTv, /GRAN.*total variation/);
   const withEmpty = evaluateSamples([...cycles, { numNodes: 0, edges: [] }], [], cycles, null);
   t.same(withEmpty.mmd, same.mmd);
   t.equal(withEmpty.samples, 21);

@@ -1,4 +1,6 @@
 import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Graph, adjacency, assertSimpleGraph } from '../graphs/graph';
 import { isIsomorphic } from '../graphs/canonical';
 import {
@@ -270,4 +272,24 @@ t.test('makeFamily refuses unknown names and bad parameters', async (t) => {
   t.throws(() => makeFamily('community', { pIntra: 0 }), /pIntra must be in \(0, 1\]/);
   t.throws(() => makeFamily('community', { interFraction: NaN }), /interFraction must be in \[0, 1\]/);
   t.throws(() => makeFamily('lobsters', { minNodes: 1000, maxNodes: 1000, meanBackbone: 0.01 }).sample(new Rng(1)), /no lobster with 1000\.\.1000 nodes/);
+});
+
+t.test("configs/community-small.json draws GraphRNN's community-small: two G(n/2, 0.7) halves, round(0.05 n) edges between", async (t) => {
+  const config = JSON.parse(readFileSync(join(__dirname, '..', '..', 'configs', 'community-small.json'), 'utf8'));
+  const family = makeFamily(config.data.family, config.data.familyParams);
+  const rng = new Rng(4);
+  let intra = 0;
+  let pairs = 0;
+  for (let k = 0; k < 300; k++) {
+    const g = family.sample(rng);
+    const n = g.numNodes;
+    const half = Math.floor(n / 2);
+    t.ok(n >= 12 && n <= 20, `size ${n}`);
+    const across = g.edges.filter(([u, v]) => u < half !== v < half).length;
+    t.equal(across, Math.max(1, Math.round(0.05 * n)), `inter-community edges of a ${n}-node graph`);
+    intra += g.edges.length - across;
+    pairs += (half * (half - 1)) / 2 + ((n - half) * (n - half - 1)) / 2;
+    t.ok(family.isValid(g));
+  }
+  t.ok(Math.abs(intra / pairs - 0.7) < 0.02, `intra-community density ${intra / pairs}`);
 });

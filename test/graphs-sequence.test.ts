@@ -1,6 +1,7 @@
 import t from 'tap';
 import { Graph, GraphFormatError } from '../graphs/graph';
 import { Rng } from '../graphs/random';
+import { ORDER_KINDS, nodeOrder } from '../graphs/order';
 import { SequenceError, decodeDecisions, encodeGraph } from '../graphs/sequence';
 
 function randomGraph(n: number, p: number, rng: Rng): Graph {
@@ -17,18 +18,44 @@ t.test('encodeGraph writes the SPEC §2 layout', async (t) => {
   t.same(encodeGraph({ numNodes: 0, edges: [] }), [1], 'no nodes: only the stop');
   t.same(encodeGraph({ numNodes: 1, edges: [] }), [0, 1, 1]);
   t.same(encodeGraph({ numNodes: 3, edges: [[0, 1], [1, 2]] }), [0, 1, 0, 0, 0, 1, 0, 0, 1, 1, 1], 'path 0-1-2');
-  // Node 3's earlier neighbours follow the edge list (1, 0, 2), not id order.
+  // Node 3's earlier neighbours come newest first (2, 1, 0), whatever order the edge list gives.
   t.same(
     encodeGraph({ numNodes: 4, edges: [[3, 1], [3, 0], [3, 2], [1, 0]] }),
-    [0, 1, 0, 0, 0, 1, 0, 1, 0, 0, 1, 0, 0, 0, 2, 1, 1],
+    [0, 1, 0, 0, 0, 1, 0, 1, 0, 0, 2, 0, 1, 0, 0, 1, 1],
   );
+});
+
+t.test('the sequence depends on the graph and the node order only, not on the edge listing', async (t) => {
+  const rng = new Rng(5);
+  for (let trial = 0; trial < 200; trial++) {
+    const g = randomGraph(rng.int(0, 20), rng.uniform(), rng);
+    // the same graph listed in another order, with some pairs written the other way round
+    const relisted: Graph = {
+      numNodes: g.numNodes,
+      edges: rng.permutation(g.edges.length).map((i) => (rng.uniform() < 0.5 ? [g.edges[i][1], g.edges[i][0]] : g.edges[i])),
+    };
+    for (const kind of ORDER_KINDS) {
+      const order = (graph: Graph): number[] => nodeOrder(graph, kind, new Rng(trial));
+      t.same(order(relisted), order(g), `${kind} order`);
+      t.same(encodeGraph(relisted, order(relisted)), encodeGraph(g, order(g)), `${kind} sequence`);
+    }
+  }
+});
+
+t.test('earlier neighbours are listed newest first', async (t) => {
+  const rng = new Rng(6);
+  for (let trial = 0; trial < 100; trial++) {
+    const g = randomGraph(rng.int(1, 20), rng.uniform(), rng);
+    t.ok(newestFirst(encodeGraph(g, rng.permutation(g.numNodes))));
+  }
+  t.notOk(newestFirst([0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 1]), 'the check can fail');
 });
 
 t.test('encodeGraph places order[i] at position i', async (t) => {
   const g: Graph = { numNodes: 3, edges: [[0, 2], [1, 2]] };
   // Node 2 first: both others then point back to position 0.
   t.same(encodeGraph(g, [2, 0, 1]), [0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 1]);
-  t.same(encodeGraph(g, [0, 1, 2]), [0, 1, 0, 1, 0, 0, 0, 0, 1, 1, 1]);
+  t.same(encodeGraph(g, [0, 1, 2]), [0, 1, 0, 1, 0, 0, 1, 0, 0, 1, 1], 'node 2: newest neighbour 1 first');
 });
 
 t.test('encodeGraph refuses an order that is not a permutation, and non-simple graphs', async (t) => {
@@ -90,9 +117,29 @@ t.test('decodeDecisions rejects malformed sequences with position and reason', a
   }
 });
 
-t.test('a corrupted sequence either fails to decode or re-encodes to itself', async (t) => {
+t.test('a valid sequence that adds a node\'s edges oldest first builds the same graph and re-encodes newest first', async (t) => {
+  const s = [0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 1];
+  t.same(decodeDecisions(s), { numNodes: 3, edges: [[1, 0], [2, 0], [2, 1]] });
+  t.same(encodeGraph(decodeDecisions(s)), [0, 1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 1, 1]);
+});
+
+// Whether every node's destinations descend (the sequences encodeGraph writes).
+function newestFirst(s: readonly number[]): boolean {
+  let i = 0;
+  while (s[i++] === 0) {
+    let last = Infinity;
+    while (s[i++] === 0) {
+      if (!(s[i] < last)) return false;
+      last = s[i++];
+    }
+  }
+  return true;
+}
+
+t.test('a corrupted sequence fails to decode, or re-encodes to itself when newest first', async (t) => {
   const rng = new Rng(11);
   let rejected = 0;
+  let reordered = 0;
   for (let trial = 0; trial < 2000; trial++) {
     const s = encodeGraph(randomGraph(rng.int(0, 8), 0.5, rng));
     const k = rng.int(0, s.length - 1);
@@ -101,7 +148,13 @@ t.test('a corrupted sequence either fails to decode or re-encodes to itself', as
     else if (kind === 1) s.splice(k, 1);
     else s.splice(k, 0, rng.int(-1, 8));
     try {
-      t.same(encodeGraph(decodeDecisions(s)), s);
+      const g = decodeDecisions(s);
+      if (newestFirst(s)) t.same(encodeGraph(g), s);
+      else {
+        reordered++;
+        t.same(decodeDecisions(encodeGraph(g)).numNodes, g.numNodes);
+        t.same(edgeSet(decodeDecisions(encodeGraph(g))), edgeSet(g), 'same graph');
+      }
     } catch (e) {
       if (!(e instanceof SequenceError)) throw e;
       t.ok(e.position >= 0 && e.position <= s.length);
@@ -109,4 +162,5 @@ t.test('a corrupted sequence either fails to decode or re-encodes to itself', as
     }
   }
   t.ok(rejected > 500, `most corruptions are caught (${rejected})`);
+  t.ok(reordered > 0 && reordered < rejected, `some are valid in another edge order (${reordered})`);
 });

@@ -2,7 +2,7 @@ import t from 'tap';
 import { encodeGraph } from '../graphs/sequence';
 import { Rng } from '../graphs/random';
 import type { Decisions } from '../graphs/graph';
-import { DEFAULT_MODEL, initParams, paramLayout, paramTensors } from '../model/params';
+import { DEFAULT_MODEL, initParams, paramLayout, paramTensors, type ParamLayout } from '../model/params';
 import { referenceLogLikelihood } from '../model/reference';
 import { logLikelihoods, shardGradients } from '../model/teacher';
 import { maxRelDiff, randomGraph, relNormDiff, testBackend, tf } from './helpers';
@@ -18,11 +18,26 @@ function mixedBatch(seed: number): Decisions[] {
   return seqs;
 }
 
+/** The flat offset range of parameter `name`. */
+const rangeOf = (layout: ParamLayout, name: string): [number, number] => {
+  const i = layout.specs.findIndex((s) => s.name === name);
+  return [layout.offsets[i], layout.offsets[i] + layout.specs[i].shape.reduce((a, b) => a * b, 1)];
+};
+
+/** Fresh parameters with embed.empty drawn too (it starts at zeros), so that both paths must read it. */
+function paramsWithEmpty(layout: ParamLayout, seed: number): Float32Array {
+  const flat = initParams(layout, seed);
+  const rng = new Rng(seed + 100);
+  const [from, to] = rangeOf(layout, 'embed.empty');
+  for (let j = from; j < to; j++) flat[j] = rng.normal();
+  return flat;
+}
+
 t.test('batched teacher forcing equals one graph at a time', async (t) => {
   await testBackend();
   const cfg = DEFAULT_MODEL;
   const layout = paramLayout(cfg);
-  const flat = initParams(layout, 7);
+  const flat = paramsWithEmpty(layout, 7);
   const seqs = mixedBatch(3);
 
   const refLL: number[] = [];
@@ -51,6 +66,10 @@ t.test('batched teacher forcing equals one graph at a time', async (t) => {
   t.ok(maxRelDiff(batched.gradSum, refGrad, scale) < 1e-5, `gradients agree elementwise (max diff / max |g| ${maxRelDiff(batched.gradSum, refGrad, scale)})`);
   t.same(Array.from(logLikelihoods(cfg, layout, flat, seqs)), Array.from(batched.logLik), 'forward-only path gives the same values');
 
+  const [from, to] = rangeOf(layout, 'embed.empty');
+  t.ok(refGrad.subarray(from, to).some((x) => x !== 0), 'the reference path reads embed.empty');
+  t.ok(batched.gradSum.subarray(from, to).some((x) => x !== 0), 'the batched path reads embed.empty');
+
   // Each graph alone through the batched path: batch composition must not matter.
   const alone = seqs.map((s) => logLikelihoods(cfg, layout, flat, [s])[0]);
   t.ok(maxRelDiff(alone, batched.logLik, 1e-6) < 1e-5, 'a graph scores the same alone and in a batch');
@@ -71,4 +90,36 @@ t.test('a shard that reaches only some parameters gets zero gradients for the ot
   const used = layout.specs.findIndex((s) => s.name === 'addNode.stop.b');
   t.not(r.gradSum[layout.offsets[used]], 0, 'the add-node bias does get a gradient');
   t.ok(r.logLik.every((l) => Number.isFinite(l) && l < 0));
+});
+
+t.test('embed.empty is h_G of the empty graph in both paths: the first add-node decision and the first node read it', async (t) => {
+  await testBackend();
+  const cfg = DEFAULT_MODEL;
+  const layout = paramLayout(cfg);
+  const zero = initParams(layout, 7);
+  const [from, to] = rangeOf(layout, 'embed.empty');
+  t.ok(zero.subarray(from, to).every((x) => x === 0), 'starts at zeros');
+  const learned = paramsWithEmpty(layout, 7);
+  const seqs: Decisions[] = [[1], [0, 1, 1], [0, 1, 0, 0, 0, 1, 1]];
+  const both = (flat: Float32Array): [Float32Array, number[]] => [
+    logLikelihoods(cfg, layout, flat, seqs),
+    tf.tidy(() => seqs.map((s) => referenceLogLikelihood(paramTensors(layout, flat), cfg, s).dataSync()[0])),
+  ];
+  const [batchedZero, refZero] = both(zero);
+  const [batchedLearned, refLearned] = both(learned);
+  t.ok(maxRelDiff(batchedLearned, refLearned, 1e-6) < 1e-5, 'the paths agree with a learned embed.empty');
+  // the empty graph's only decision is the first add-node decision
+  t.ok(Math.abs(batchedLearned[0] - batchedZero[0]) > 1e-3, `batched: log p(empty) moves (${batchedZero[0]} -> ${batchedLearned[0]})`);
+  t.ok(Math.abs(refLearned[0] - refZero[0]) > 1e-3, `reference: log p(empty) moves (${refZero[0]} -> ${refLearned[0]})`);
+  // with the first add-node decision's logit held, the one-node graph still moves: its node's init reads it
+  const a = layout.specs.findIndex((s) => s.name === 'addNode.stop.w');
+  const held = Float32Array.from(learned);
+  held.fill(0, layout.offsets[a], layout.offsets[a] + 2 * cfg.nodeSize);
+  const heldZero = Float32Array.from(zero);
+  heldZero.fill(0, layout.offsets[a], layout.offsets[a] + 2 * cfg.nodeSize);
+  const [bHeld, rHeld] = both(held);
+  const [bHeldZero, rHeldZero] = both(heldZero);
+  t.equal(bHeld[0], bHeldZero[0], 'the stop weights at zero: log p(empty) is the bias alone');
+  t.ok(Math.abs(bHeld[1] - bHeldZero[1]) > 1e-4, 'batched: the first node starts from embed.empty');
+  t.ok(Math.abs(rHeld[1] - rHeldZero[1]) > 1e-4, 'reference: the first node starts from embed.empty');
 });

@@ -96,6 +96,9 @@ t.test('log-likelihood of a 2-node graph equals the hand computation', async (t)
   const l1 = paramLayout(c1);
   const f1 = initParams(l1, 3);
   const P = (name: string, i = 0): number => f1[l1.offsets[l1.specs.findIndex((s) => s.name === name)] + i];
+  // a learned h_G for the empty graph (it starts at zeros)
+  f1.set([0.3, -0.7], l1.offsets[l1.specs.findIndex((s) => s.name === 'embed.empty')]);
+  const empty = [P('embed.empty', 0), P('embed.empty', 1)];
   const sig = (x: number): number => 1 / (1 + Math.exp(-x));
   const logSig = (x: number): number => Math.log(sig(x));
   // [in, out] storage: W[r][c] = P(name, r * out + c)
@@ -122,8 +125,8 @@ t.test('log-likelihood of a 2-node graph equals the hand computation', async (t)
     const c = Math.tanh(gi[2] + r * gh[2]);
     return (1 - z) * c + z * h;
   };
-  let ll = logSig(-addNodeLogit([0, 0])); // add node 0
-  const h0 = init([0, 0]);
+  let ll = logSig(-addNodeLogit(empty)); // add node 0
+  const h0 = init(empty);
   let hG = embed([h0]);
   ll += logSig(addEdgeLogit(hG, h0)); // node 0: no edges
   ll += logSig(-addNodeLogit(hG)); // add node 1

@@ -49,3 +49,15 @@ t.test('samples are simple graphs within v_max, each edge from a node to an earl
     if (label === 'greedy') t.ok(gs.filter((g) => g.numNodes === vMax).length > 30, 'greedy: most graphs are stopped by v_max');
   }
 });
+
+t.test('sampling reads embed.empty for the first add-node decision', async (t) => {
+  const at = (name: string): number => layout.offsets[layout.specs.findIndex((s) => s.name === name)];
+  const toward = (sign: number): Float32Array => {
+    const flat = initParams(layout, 2);
+    // embed.empty along the stop weights: the first logit moves by sign * 20 * |w|^2
+    for (let k = 0; k < 2 * cfg.nodeSize; k++) flat[at('embed.empty') + k] = sign * 20 * flat[at('addNode.stop.w') + k];
+    return flat;
+  };
+  t.ok(sampleGraphs(cfg, layout, toward(1), rngs(3, 50), 25).every((g) => g.numNodes === 0), 'pushed towards stop: every graph is empty');
+  t.ok(sampleGraphs(cfg, layout, toward(-1), rngs(3, 50), 25).every((g) => g.numNodes > 0), 'pushed away: no graph is empty');
+});

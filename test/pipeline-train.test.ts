@@ -104,14 +104,21 @@ t.test('every shipped config loads and names a known family', async (t) => {
 t.test('baseRate bias init starts the stop logits at the data\'s stop rates, nothing else changes', async (t) => {
   const graphs = [{ numNodes: 3, edges: [[0, 1], [1, 2]] as const }, { numNodes: 1, edges: [] }];
   const rates = stopRates(graphs);
-  t.same(rates, { addNode: 2 / 6, addEdge: 4 / 6 }, '2 stops of 6 add-node decisions; 4 "no more" of 6 add-edge decisions');
+  t.same(rates, { addNode: 2 / 6, addEdge: 4 / 6, empty: 1e-4 }, '2 stops of 6 add-node decisions; 4 "no more" of 6 add-edge decisions; no empty graph (clamped)');
+  t.equal(stopRates([...graphs, { numNodes: 0, edges: [] }]).empty, 1 / 3);
   const layout = paramLayout(config.model);
   const plain = initParams(layout, 3);
   const based = initParams(layout, 3, rates);
   const at = (name: string): number => layout.offsets[layout.specs.findIndex((s) => s.name === name)];
   t.ok(Math.abs(based[at('addNode.stop.b')] - Math.log(2 / 4)) < 1e-6);
   t.ok(Math.abs(based[at('addEdge.stop.b')] - Math.log(4 / 2)) < 1e-6);
+  // the first add-node decision reads embed.empty: its logit starts at the logit of the empty share
+  const n2 = 2 * config.model.nodeSize;
+  let first = based[at('addNode.stop.b')];
+  for (let k = 0; k < n2; k++) first += based[at('addNode.stop.w') + k] * based[at('embed.empty') + k];
+  t.ok(Math.abs(first - Math.log(1e-4 / (1 - 1e-4))) < 1e-4, `first add-node logit ${first}`);
   const differ = Array.from(plain).map((v, i) => (v !== based[i] ? i : -1)).filter((i) => i >= 0);
-  t.same(differ, [at('addNode.stop.b'), at('addEdge.stop.b')].sort((a, b) => a - b), 'only the two biases differ');
+  const emptyRows = Array.from({ length: n2 }, (_, k) => at('embed.empty') + k);
+  t.same(differ, [at('addNode.stop.b'), at('addEdge.stop.b'), ...emptyRows].sort((a, b) => a - b), 'only the two biases and embed.empty differ');
   t.throws(() => configFromJson({ train: { biasInit: 'zeros' } }, 'c.json'), /train\.biasInit must be one of normal, baseRate/);
 });

@@ -1,0 +1,147 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeFamily } from '../graphs/families';
+import { loadConfig, type RunConfig } from '../pipeline/config';
+import { readGraphFile } from '../pipeline/dataset';
+
+/**
+ * `npm run families [-- NAME ...] [-- --networkx]`: the README's family table, from the shipped
+ * configs. Each config is trained with the CLI exactly as a user would (`dgmg-pipe train --config
+ * configs/NAME.json --workers 2`, the config's own seed), then `dgmg-pipe eval --n 1000` (seed 0);
+ * the markdown table is printed and everything is written to bench/results/families.json.
+ * `--networkx` makes the other table: every family's config trained through `--data` on graphs
+ * written by networkx (bench/networkx_families.py: shuffled node ids, networkx's edge order), with
+ * the validity of 1000 samples judged by the family's own predicate (bench/results/families-networkx.json).
+ * Run it under `flock -x /tmp/dgmg-cpu.lock`: the times are part of the table.
+ */
+
+const ROOT = join(__dirname, '..', '..');
+const CLI = join(ROOT, 'dist', 'bin', 'dgmg-pipe.js');
+const RUNS = join(ROOT, 'runs', 'families');
+const WORKERS = 2;
+const SAMPLES = 1000;
+
+/** Every shipped config of a family small enough to train here (configs/grids.json is not: see the README). */
+const SHIPPED = ['cycles', 'cycles-1min', 'trees', 'ladders', 'lobsters', 'community', 'grids-small', 'community-small'];
+/** Families bench/networkx_families.py writes, by config name. */
+const NETWORKX = ['cycles', 'trees', 'ladders', 'lobsters', 'community', 'grids-small', 'community-small'];
+
+interface Mmd {
+  degree: number | null;
+  clustering: number | null;
+  orbit: number | null;
+}
+
+interface Row {
+  config: string;
+  family: string;
+  order: string;
+  seed: number;
+  epochs: number;
+  graphsTrained: number;
+  seconds: number;
+  validity: number | null;
+  uniqueness?: number;
+  novelty?: number;
+  mmd?: Mmd;
+  mmdTv?: Mmd;
+  heldOutNll?: number;
+  data?: string;
+}
+
+/** Runs the CLI and returns its --json summary; stops the bench with the command's error otherwise. */
+function cli(args: string[]): Record<string, unknown> {
+  const r = spawnSync(process.execPath, [CLI, ...args, '--json', '--quiet'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error(`dgmg-pipe ${args.join(' ')} exited with ${r.status}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as Record<string, unknown>;
+}
+
+function describe(c: RunConfig): string {
+  const params = Object.entries(c.data.familyParams).map(([k, v]) => `${k} ${v}`);
+  return [c.data.family, ...params].join(', ');
+}
+
+function trainRow(name: string, out: string, extra: string[]): Pick<Row, 'graphsTrained' | 'seconds'> {
+  const t = cli(['train', '--config', join('configs', `${name}.json`), '--out', out, '--workers', String(WORKERS), ...extra]);
+  return { graphsTrained: t.graphsTrained as number, seconds: t.seconds as number };
+}
+
+function shipped(name: string): Row {
+  const c = loadConfig(join(ROOT, 'configs', `${name}.json`));
+  const out = join(RUNS, name);
+  const t = trainRow(name, out, []);
+  const e = cli(['eval', '--model', join(out, 'checkpoint.json'), '--n', String(SAMPLES), '--seed', '0']);
+  return {
+    config: name,
+    family: describe(c),
+    order: c.data.order,
+    seed: c.train.seed,
+    epochs: c.train.epochs,
+    ...t,
+    validity: e.validity as number | null,
+    uniqueness: e.uniqueness as number,
+    novelty: e.novelty as number,
+    mmd: e.mmd as Mmd,
+    mmdTv: e.mmdTv as Mmd,
+    heldOutNll: e.heldOutNll as number,
+  };
+}
+
+function throughNetworkx(name: string): Row {
+  const c = loadConfig(join(ROOT, 'configs', `${name}.json`));
+  const out = join(RUNS, `networkx-${name}`);
+  mkdirSync(out, { recursive: true });
+  const data = join(out, 'graphs.jsonl');
+  const py = spawnSync('/usr/bin/python3', [join(ROOT, 'bench', 'networkx_families.py'), name, String(c.data.trainSize + c.data.testSize), String(c.train.seed), data], { stdio: 'inherit' });
+  if (py.status !== 0) throw new Error(`bench/networkx_families.py ${name} exited with ${py.status}`);
+  const t = trainRow(name, out, ['--data', data]);
+  const samples = join(out, 'samples.jsonl');
+  cli(['sample', '--model', join(out, 'checkpoint.json'), '--n', String(SAMPLES), '--seed', '0', '--out', samples, '--workers', '1']);
+  const family = makeFamily(c.data.family, c.data.familyParams);
+  const graphs = readGraphFile(samples);
+  return {
+    config: name,
+    family: describe(c),
+    order: c.data.order,
+    seed: c.train.seed,
+    epochs: c.train.epochs,
+    ...t,
+    validity: graphs.filter((g) => family.isValid(g)).length / graphs.length,
+    data: 'networkx (shuffled ids, networkx edge order), --data',
+  };
+}
+
+const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '' : `${(100 * x).toFixed(1)}%`);
+const num = (x: number | null | undefined): string => (x === null || x === undefined ? '' : x === 0 ? '0' : Math.abs(x) >= 0.001 ? x.toFixed(4) : x.toExponential(1));
+
+function table(rows: readonly Row[]): string {
+  const head = '| config | family | order | epochs | graphs trained | time | valid | unique | novel | MMD² degree | MMD² clustering | MMD² orbit | MMD² degree (TV) | MMD² clustering (TV) | held-out NLL |';
+  const lines = rows.map((r) =>
+    `| ${r.config}${r.data ? ' via networkx --data' : ''} | ${r.family} | ${r.order} | ${r.epochs} | ${r.graphsTrained.toLocaleString('en-US')} | ${Math.round(r.seconds)} s | ${pct(r.validity)} | ${pct(r.uniqueness)} | ${pct(r.novelty)} | ${num(r.mmd?.degree)} | ${num(r.mmd?.clustering)} | ${num(r.mmd?.orbit)} | ${num(r.mmdTv?.degree)} | ${num(r.mmdTv?.clustering)} | ${r.heldOutNll === undefined ? '' : r.heldOutNll.toFixed(2)} |`,
+  );
+  return [head, `|${'---|'.repeat(15)}`, ...lines].join('\n');
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  const networkx = args.includes('--networkx');
+  const names = args.filter((a) => !a.startsWith('--'));
+  const known = networkx ? NETWORKX : SHIPPED;
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length) throw new Error(`unknown family config(s) ${unknown.join(', ')}; known: ${known.join(', ')}`);
+  const chosen = names.length ? names : known;
+  const date = new Date().toISOString();
+  const rows: Row[] = [];
+  for (const name of chosen) {
+    rows.push(networkx ? throughNetworkx(name) : shipped(name));
+    process.stderr.write(`families: ${name}${networkx ? ' via networkx' : ''} done (${pct(rows[rows.length - 1].validity)} valid)\n`);
+  }
+  process.stdout.write(`Measured ${date} with ${WORKERS} workers, ${SAMPLES} samples (seed 0) each; training seed: each config's train.seed.\n\n${table(rows)}\n`);
+  const dir = join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = `families${networkx ? '-networkx' : ''}${names.length ? `-${chosen.join('-')}` : ''}.json`;
+  writeFileSync(join(dir, file), `${JSON.stringify({ date, workers: WORKERS, samples: SAMPLES, node: process.version, rows }, null, 2)}\n`);
+}
+
+main();
