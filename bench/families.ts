@@ -42,6 +42,8 @@ interface Row {
   graphsTrained: number;
   seconds: number;
   validity: number | null;
+  /** Samples with no nodes. */
+  empty?: number;
   uniqueness?: number;
   novelty?: number;
   mmd?: Mmd;
@@ -80,6 +82,7 @@ function shipped(name: string): Row {
     epochs: c.train.epochs,
     ...t,
     validity: e.validity as number | null,
+    empty: (e.sizeHistogram as number[])[0] ?? 0,
     uniqueness: e.uniqueness as number,
     novelty: e.novelty as number,
     mmd: e.mmd as Mmd,
@@ -108,6 +111,7 @@ function throughNetworkx(name: string): Row {
     epochs: c.train.epochs,
     ...t,
     validity: graphs.filter((g) => family.isValid(g)).length / graphs.length,
+    empty: graphs.filter((g) => g.numNodes === 0).length,
     data: 'networkx (shuffled ids, networkx edge order), --data',
   };
 }

@@ -153,7 +153,7 @@ interface Leaf {
 }
 
 /** `lab` of the canonical leaf: entry i is the node that gets label i. */
-function canonicalLabelling(g: Graph): Int32Array {
+export function canonicalLabelling(g: Graph): Int32Array {
   const n = g.numNodes;
   const adj = adjacency(g).map((ns) => Int32Array.from(ns));
   const root = Partition.unit(n);

@@ -1,3 +1,4 @@
+import { canonicalLabelling } from './canonical';
 import { Graph, adjacency } from './graph';
 import { Rng } from './random';
 
@@ -5,9 +6,12 @@ export const ORDER_KINDS = ['natural', 'bfs', 'dfs', 'random'] as const;
 export type OrderKind = (typeof ORDER_KINDS)[number];
 
 /**
- * A node order for encodeGraph: entry i is the node placed at position i. BFS and DFS start at
- * node 0, restart at the lowest unvisited node for every further component, and visit
- * neighbours in ascending id order, so the order depends on the labelling only.
+ * A node order for encodeGraph: entry i is the node placed at position i. BFS and DFS depend on
+ * the graph only, never on its labelling: they read the nodes in canonical order
+ * (graphs/canonical.ts), start at a node of least degree (the first such in canonical order),
+ * visit neighbours in canonical order, and restart the same way for every further component. So
+ * isomorphic graphs get the same decision sequence whatever ids a file gives their nodes, and the
+ * model learns one sequence per graph instead of one per labelling.
  */
 export function nodeOrder(g: Graph, kind: OrderKind, rng?: Rng): number[] {
   switch (kind) {
@@ -28,10 +32,13 @@ export function nodeOrder(g: Graph, kind: OrderKind, rng?: Rng): number[] {
 type Visit = (adj: readonly number[][], root: number, seen: Uint8Array, out: number[]) => void;
 
 function traverse(g: Graph, visit: Visit): number[] {
-  const adj = adjacency(g).map((ns) => ns.sort((a, b) => a - b));
+  const rank = new Int32Array(g.numNodes);
+  canonicalLabelling(g).forEach((v, i) => (rank[v] = i));
+  const adj = adjacency(g).map((ns) => ns.sort((a, b) => rank[a] - rank[b]));
+  const roots = Array.from({ length: g.numNodes }, (_, v) => v).sort((a, b) => adj[a].length - adj[b].length || rank[a] - rank[b]);
   const seen = new Uint8Array(g.numNodes);
   const out: number[] = [];
-  for (let root = 0; root < g.numNodes; root++) {
+  for (const root of roots) {
     if (!seen[root]) visit(adj, root, seen, out);
   }
   return out;

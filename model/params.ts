@@ -31,7 +31,7 @@ export interface ParamSpec {
  * node's initialisation: with a fixed h_G = 0 the first decision's logit is the stop bias alone,
  * which every other add-node decision shares, so the model could not tell "stop before any node"
  * from "stop now" and sampled empty graphs that no training graph is. It starts at zeros and draws
- * nothing, so a fresh model is today's h_G = 0 model exactly.
+ * nothing, so a fresh model is the h_G = 0 model exactly (baseRate starts it elsewhere: initParams).
  */
 export function paramSpecs(cfg: ModelConfig): ParamSpec[] {
   const n = cfg.nodeSize;
