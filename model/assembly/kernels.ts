@@ -1,0 +1,325 @@
+// The arithmetic of the DGMG engine (model/engine.ts), compiled to WebAssembly with SIMD by
+// `npm run build` (AssemblyScript). Every pointer is a byte offset into this module's memory, every
+// matrix is row-major float32, every index array int32. The engine owns the memory layout; these
+// kernels only read and write where they are told, and allocate nothing.
+
+// ---- dense products -------------------------------------------------------------------------
+
+// C[M x N] = A[M x K] · B[K x N] + (acc ? C : bias), bias a row of N (0: none).
+// Rows of C are built 16 columns at a time in four f32x4 accumulators (B's rows stream from L1),
+// then 4 at a time, then one at a time for the tail, so any N works.
+export function matmul(a: usize, b: usize, bias: usize, c: usize, M: i32, K: i32, N: i32, acc: i32): void {
+  const rowB = (<usize>N) << 2;
+  for (let i = 0; i < M; i++) {
+    const ai = a + ((<usize>(i * K)) << 2);
+    const ci = c + ((<usize>(i * N)) << 2);
+    let j = 0;
+    for (; j + 16 <= N; j += 16) {
+      const cj = ci + ((<usize>j) << 2);
+      let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+      if (acc) {
+        c0 = v128.load(cj); c1 = v128.load(cj, 16); c2 = v128.load(cj, 32); c3 = v128.load(cj, 48);
+      } else if (bias) {
+        const bj = bias + ((<usize>j) << 2);
+        c0 = v128.load(bj); c1 = v128.load(bj, 16); c2 = v128.load(bj, 32); c3 = v128.load(bj, 48);
+      }
+      let bp = b + ((<usize>j) << 2);
+      for (let k = 0; k < K; k++) {
+        const x = f32x4.splat(load<f32>(ai + ((<usize>k) << 2)));
+        c0 = f32x4.add(c0, f32x4.mul(x, v128.load(bp)));
+        c1 = f32x4.add(c1, f32x4.mul(x, v128.load(bp, 16)));
+        c2 = f32x4.add(c2, f32x4.mul(x, v128.load(bp, 32)));
+        c3 = f32x4.add(c3, f32x4.mul(x, v128.load(bp, 48)));
+        bp += rowB;
+      }
+      v128.store(cj, c0); v128.store(cj, c1, 16); v128.store(cj, c2, 32); v128.store(cj, c3, 48);
+    }
+    for (; j + 4 <= N; j += 4) {
+      const cj = ci + ((<usize>j) << 2);
+      let c0 = f32x4.splat(0);
+      if (acc) c0 = v128.load(cj);
+      else if (bias) c0 = v128.load(bias + ((<usize>j) << 2));
+      let bp = b + ((<usize>j) << 2);
+      for (let k = 0; k < K; k++) {
+        c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(ai + ((<usize>k) << 2))), v128.load(bp)));
+        bp += rowB;
+      }
+      v128.store(cj, c0);
+    }
+    for (; j < N; j++) {
+      const cj = ci + ((<usize>j) << 2);
+      let s: f32 = acc ? load<f32>(cj) : bias ? load<f32>(bias + ((<usize>j) << 2)) : 0;
+      let bp = b + ((<usize>j) << 2);
+      for (let k = 0; k < K; k++) {
+        s += load<f32>(ai + ((<usize>k) << 2)) * load<f32>(bp);
+        bp += rowB;
+      }
+      store<f32>(cj, s);
+    }
+  }
+}
+
+// C[K x N] += A[M x K]ᵀ · B[M x N]: the weight gradient of a product. Row k of C stays in
+// registers while the M rows stream past.
+export function matmulAtB(a: usize, b: usize, c: usize, M: i32, K: i32, N: i32): void {
+  const rowA = (<usize>K) << 2;
+  const rowB = (<usize>N) << 2;
+  for (let k = 0; k < K; k++) {
+    const ck = c + ((<usize>(k * N)) << 2);
+    let j = 0;
+    for (; j + 16 <= N; j += 16) {
+      const cj = ck + ((<usize>j) << 2);
+      let c0 = v128.load(cj), c1 = v128.load(cj, 16), c2 = v128.load(cj, 32), c3 = v128.load(cj, 48);
+      let ap = a + ((<usize>k) << 2);
+      let bp = b + ((<usize>j) << 2);
+      for (let i = 0; i < M; i++) {
+        const x = f32x4.splat(load<f32>(ap));
+        c0 = f32x4.add(c0, f32x4.mul(x, v128.load(bp)));
+        c1 = f32x4.add(c1, f32x4.mul(x, v128.load(bp, 16)));
+        c2 = f32x4.add(c2, f32x4.mul(x, v128.load(bp, 32)));
+        c3 = f32x4.add(c3, f32x4.mul(x, v128.load(bp, 48)));
+        ap += rowA;
+        bp += rowB;
+      }
+      v128.store(cj, c0); v128.store(cj, c1, 16); v128.store(cj, c2, 32); v128.store(cj, c3, 48);
+    }
+    for (; j + 4 <= N; j += 4) {
+      const cj = ck + ((<usize>j) << 2);
+      let c0 = v128.load(cj);
+      let ap = a + ((<usize>k) << 2);
+      let bp = b + ((<usize>j) << 2);
+      for (let i = 0; i < M; i++) {
+        c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(ap)), v128.load(bp)));
+        ap += rowA;
+        bp += rowB;
+      }
+      v128.store(cj, c0);
+    }
+    for (; j < N; j++) {
+      const cj = ck + ((<usize>j) << 2);
+      let s = load<f32>(cj);
+      let ap = a + ((<usize>k) << 2);
+      let bp = b + ((<usize>j) << 2);
+      for (let i = 0; i < M; i++) {
+        s += load<f32>(ap) * load<f32>(bp);
+        ap += rowA;
+        bp += rowB;
+      }
+      store<f32>(cj, s);
+    }
+  }
+}
+
+// out[N] += column sums of X[M x N] (a bias gradient).
+export function colSum(x: usize, M: i32, N: i32, out: usize): void {
+  for (let i = 0; i < M; i++) {
+    const xi = x + ((<usize>(i * N)) << 2);
+    let j = 0;
+    for (; j + 4 <= N; j += 4) {
+      const o = out + ((<usize>j) << 2);
+      v128.store(o, f32x4.add(v128.load(o), v128.load(xi + ((<usize>j) << 2))));
+    }
+    for (; j < N; j++) {
+      const o = out + ((<usize>j) << 2);
+      store<f32>(o, load<f32>(o) + load<f32>(xi + ((<usize>j) << 2)));
+    }
+  }
+}
+
+// ---- rows by index ---------------------------------------------------------------------------
+
+// out[i] = x[idx[i]], rows of `width` floats.
+export function gatherRows(x: usize, idx: usize, count: i32, width: i32, out: usize): void {
+  const w = (<usize>width) << 2;
+  for (let i = 0; i < count; i++) {
+    memory.copy(out + <usize>i * w, x + <usize>load<i32>(idx + ((<usize>i) << 2)) * w, w);
+  }
+}
+
+// out[i] = row idx[i] of concat(A (na rows), B (nb rows), C): a step's node table assembled from
+// the carried rows, the propagated rows and the new nodes without materialising the concat.
+export function gatherRows3(a: usize, na: i32, b: usize, nb: i32, c: usize, idx: usize, count: i32, width: i32, out: usize): void {
+  const w = (<usize>width) << 2;
+  for (let i = 0; i < count; i++) {
+    const r = load<i32>(idx + ((<usize>i) << 2));
+    const from = r < na ? a + <usize>r * w : r < na + nb ? b + <usize>(r - na) * w : c + <usize>(r - na - nb) * w;
+    memory.copy(out + <usize>i * w, from, w);
+  }
+}
+
+// The adjoint of gatherRows3: each row of dy added to the gradient row it was read from.
+export function scatterAddRows3(dy: usize, idx: usize, count: i32, width: i32, da: usize, na: i32, db: usize, nb: i32, dc: usize): void {
+  const w = (<usize>width) << 2;
+  for (let i = 0; i < count; i++) {
+    const r = load<i32>(idx + ((<usize>i) << 2));
+    const to = r < na ? da + <usize>r * w : r < na + nb ? db + <usize>(r - na) * w : dc + <usize>(r - na - nb) * w;
+    addRow(to, dy + <usize>i * w, width);
+  }
+}
+
+// dx[idx[i]] += dy[i]: the adjoint of gatherRows.
+export function scatterAddRows(dy: usize, idx: usize, count: i32, width: i32, dx: usize): void {
+  const w = (<usize>width) << 2;
+  for (let i = 0; i < count; i++) addRow(dx + <usize>load<i32>(idx + ((<usize>i) << 2)) * w, dy + <usize>i * w, width);
+}
+
+// dst[0..width) += src[0..width).
+@inline
+function addRow(dst: usize, src: usize, width: i32): void {
+  let k = 0;
+  for (; k + 4 <= width; k += 4) {
+    const o = (<usize>k) << 2;
+    v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
+  }
+  for (; k < width; k++) {
+    const o = (<usize>k) << 2;
+    store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
+  }
+}
+
+// ---- GraphProp -------------------------------------------------------------------------------
+
+// Z = [deg_v h_v ; sum_{u->v} h_u ; deg_v ; deg_v] for every row v (width 2n+2), so that
+// Z · [W_t ; b_t] = sum_{u->v} W_t [h_v ; h_u ; 1] + b_t = a_v (SPEC §3, x_uv = 1).
+export function messageInput(h: usize, deg: usize, src: usize, dst: usize, edges: i32, rows: i32, n: i32, z: usize): void {
+  const w = 2 * n + 2;
+  for (let v = 0; v < rows; v++) {
+    const d = load<f32>(deg + ((<usize>v) << 2));
+    const zv = z + ((<usize>(v * w)) << 2);
+    const hv = h + ((<usize>(v * n)) << 2);
+    const dv = f32x4.splat(d);
+    let k = 0;
+    for (; k + 4 <= n; k += 4) v128.store(zv + ((<usize>k) << 2), f32x4.mul(dv, v128.load(hv + ((<usize>k) << 2))));
+    for (; k < n; k++) store<f32>(zv + ((<usize>k) << 2), d * load<f32>(hv + ((<usize>k) << 2)));
+    memory.fill(zv + ((<usize>n) << 2), 0, (<usize>n) << 2);
+    store<f32>(zv + ((<usize>(2 * n)) << 2), d);
+    store<f32>(zv + ((<usize>(2 * n + 1)) << 2), d);
+  }
+  for (let e = 0; e < edges; e++) {
+    const u = load<i32>(src + ((<usize>e) << 2));
+    const v = load<i32>(dst + ((<usize>e) << 2));
+    addRow(z + ((<usize>(v * w + n)) << 2), h + ((<usize>(u * n)) << 2), n);
+  }
+}
+
+// dh += the adjoint of messageInput applied to dZ.
+export function messageInputBackward(dz: usize, deg: usize, src: usize, dst: usize, edges: i32, rows: i32, n: i32, dh: usize): void {
+  const w = 2 * n + 2;
+  for (let v = 0; v < rows; v++) {
+    const d = load<f32>(deg + ((<usize>v) << 2));
+    const zv = dz + ((<usize>(v * w)) << 2);
+    const hv = dh + ((<usize>(v * n)) << 2);
+    for (let k = 0; k < n; k++) {
+      const o = (<usize>k) << 2;
+      store<f32>(hv + o, load<f32>(hv + o) + d * load<f32>(zv + o));
+    }
+  }
+  for (let e = 0; e < edges; e++) {
+    const u = load<i32>(src + ((<usize>e) << 2));
+    const v = load<i32>(dst + ((<usize>e) << 2));
+    addRow(dh + ((<usize>(u * n)) << 2), dz + ((<usize>(v * w + n)) << 2), n);
+  }
+}
+
+@inline
+function sigmoid(x: f32): f32 {
+  return 1 / (1 + Mathf.exp(-x));
+}
+
+// PyTorch's GRUCell after its two products (biases included): gi = a·W_i + b_i, gh = h·W_h + b_h,
+// r = σ(gi_r + gh_r), z = σ(gi_z + gh_z), c = tanh(gi_n + r * gh_n), h' = (1 - z) * c + z * h.
+// Saves r, z, c, gh_n per row (4n floats) for the backward.
+export function gruForward(gi: usize, gh: usize, h: usize, rows: i32, n: i32, out: usize, saved: usize): void {
+  for (let v = 0; v < rows; v++) {
+    const gv = (<usize>(v * 3 * n)) << 2;
+    const hv = (<usize>(v * n)) << 2;
+    const sv = saved + ((<usize>(v * 4 * n)) << 2);
+    for (let k = 0; k < n; k++) {
+      const ko = (<usize>k) << 2;
+      const no = (<usize>n) << 2;
+      const r = sigmoid(load<f32>(gi + gv + ko) + load<f32>(gh + gv + ko));
+      const z = sigmoid(load<f32>(gi + gv + no + ko) + load<f32>(gh + gv + no + ko));
+      const hn = load<f32>(gh + gv + 2 * no + ko);
+      const c = Mathf.tanh(load<f32>(gi + gv + 2 * no + ko) + r * hn);
+      const hk = load<f32>(h + hv + ko);
+      store<f32>(out + hv + ko, c + z * (hk - c));
+      store<f32>(sv + ko, r);
+      store<f32>(sv + no + ko, z);
+      store<f32>(sv + 2 * no + ko, c);
+      store<f32>(sv + 3 * no + ko, hn);
+    }
+  }
+}
+
+// From dh' (dy): dgi, dgh (the products' output gradients, biases' too) and dh = dy * z, written.
+export function gruBackward(dy: usize, h: usize, saved: usize, rows: i32, n: i32, dgi: usize, dgh: usize, dh: usize): void {
+  const no = (<usize>n) << 2;
+  for (let v = 0; v < rows; v++) {
+    const gv = (<usize>(v * 3 * n)) << 2;
+    const hv = (<usize>(v * n)) << 2;
+    const sv = saved + ((<usize>(v * 4 * n)) << 2);
+    for (let k = 0; k < n; k++) {
+      const ko = (<usize>k) << 2;
+      const r = load<f32>(sv + ko);
+      const z = load<f32>(sv + no + ko);
+      const c = load<f32>(sv + 2 * no + ko);
+      const hn = load<f32>(sv + 3 * no + ko);
+      const g = load<f32>(dy + hv + ko);
+      const dc = g * (1 - z) * (1 - c * c);
+      const dz = g * (load<f32>(h + hv + ko) - c) * z * (1 - z);
+      const dr = dc * hn * r * (1 - r);
+      store<f32>(dh + hv + ko, g * z);
+      store<f32>(dgi + gv + ko, dr);
+      store<f32>(dgh + gv + ko, dr);
+      store<f32>(dgi + gv + no + ko, dz);
+      store<f32>(dgh + gv + no + ko, dz);
+      store<f32>(dgi + gv + 2 * no + ko, dc);
+      store<f32>(dgh + gv + 2 * no + ko, dc * r);
+    }
+  }
+}
+
+// ---- GraphEmbed ------------------------------------------------------------------------------
+
+// y = h·[w_gate | W_proj] + b (width 1+m, biases included): hG[g] = sum over rows v of graph g of
+// σ(y_v0) * y_v,1: (hG is overwritten; a graph with no rows gets 0). Saves σ(y_v0) in gate.
+export function gatedSum(y: usize, graphOfRow: usize, rows: i32, m: i32, numGraphs: i32, gate: usize, hG: usize): void {
+  memory.fill(hG, 0, (<usize>(numGraphs * m)) << 2);
+  const w = m + 1;
+  for (let v = 0; v < rows; v++) {
+    const yv = y + ((<usize>(v * w)) << 2);
+    const s = sigmoid(load<f32>(yv));
+    store<f32>(gate + ((<usize>v) << 2), s);
+    const go = hG + ((<usize>(load<i32>(graphOfRow + ((<usize>v) << 2)) * m)) << 2);
+    for (let k = 0; k < m; k++) {
+      const o = (<usize>k) << 2;
+      store<f32>(go + o, load<f32>(go + o) + s * load<f32>(yv + 4 + o));
+    }
+  }
+}
+
+// dy (width 1+m) from dhG, written.
+export function gatedSumBackward(dhG: usize, y: usize, graphOfRow: usize, gate: usize, rows: i32, m: i32, dy: usize): void {
+  const w = m + 1;
+  for (let v = 0; v < rows; v++) {
+    const yv = y + ((<usize>(v * w)) << 2);
+    const dv = dy + ((<usize>(v * w)) << 2);
+    const s = load<f32>(gate + ((<usize>v) << 2));
+    const go = dhG + ((<usize>(load<i32>(graphOfRow + ((<usize>v) << 2)) * m)) << 2);
+    let dGate: f32 = 0;
+    for (let k = 0; k < m; k++) {
+      const o = (<usize>k) << 2;
+      const g = load<f32>(go + o);
+      dGate += g * load<f32>(yv + 4 + o);
+      store<f32>(dv + 4 + o, g * s);
+    }
+    store<f32>(dv, dGate * s * (1 - s));
+  }
+}
+
+// ---- layout ----------------------------------------------------------------------------------
+
+// First byte after this module's static data: the engine's arena starts here.
+export function heapBase(): usize {
+  return __heap_base;
+}
