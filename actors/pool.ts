@@ -1,12 +1,11 @@
 /**
- * The actor pools (SPEC §5): Piscina thread pools whose workers each hold a tfjs backend and the
- * model. TrainPool is the ShardRunner of `train --workers N`; SamplePool computes seeded sampling
+ * The actor pools (SPEC §5): Piscina thread pools whose workers each hold the model (and their
+ * own engine arena). TrainPool is the ShardRunner of `train --workers N`; SamplePool computes seeded sampling
  * chunks for `sample --workers N`.
  */
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { Decisions, Graph } from '../graphs/graph';
-import type { BackendChoice } from '../model/backend';
 import { paramLayout, type ModelConfig } from '../model/params';
 import type { ShardGradients } from '../model/teacher';
 import type { RunConfig } from '../pipeline/config';
@@ -19,7 +18,6 @@ import { decodeGraphs, encodeSequences, FAULT_ENV, parseFault, type EncodedGraph
 export const MAX_ATTEMPTS = 3;
 
 export interface PoolOptions {
-  readonly backend?: BackendChoice;
   readonly attempts?: number;
   /** Where retries are reported (default: stderr). */
   readonly log?: (line: string) => void;
@@ -70,7 +68,7 @@ export class TrainPool implements ShardRunner {
     this.total = paramLayout(config.model).total;
     this.attempts = opts.attempts ?? MAX_ATTEMPTS;
     this.log = opts.log ?? stderrLog;
-    const data: TrainWorkerData = { model: config.model, backend: opts.backend ?? 'auto' };
+    const data: TrainWorkerData = { model: config.model };
     this.pool = new Piscina({
       filename: join(__dirname, 'train-worker.js'),
       minThreads: threads,
@@ -128,7 +126,7 @@ export class SamplePool implements ChunkSampler {
     this.parallel = 2 * threads;
     this.attempts = opts.attempts ?? MAX_ATTEMPTS;
     this.log = opts.log ?? stderrLog;
-    const data: SampleWorkerData = { model, params, backend: opts.backend ?? 'auto' };
+    const data: SampleWorkerData = { model, params };
     this.pool = new Piscina({
       filename: join(__dirname, 'sample-worker.js'),
       minThreads: threads,

@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const soakArg = process.argv.indexOf('--soak');
   const soakSeconds = soakArg > 0 ? Number(process.argv[soakArg + 1]) : quick ? 30 : 300;
-  const rows: Row[] = [...(await singleThread(quick ? 1.5 : 5)), ...(await workerRows(quick))];
+  const rows: Row[] = [...singleThread(quick ? 1.5 : 5), ...(await workerRows(quick))];
   process.stdout.write('backend  what         batch  workers  graphs/s  heapMB\n');
   for (const r of rows) {
     process.stdout.write(`${r.backend.padEnd(8)} ${r.what.padEnd(12)} ${String(r.batch).padStart(5)} ${String(r.workers).padStart(8)} ${String(r.graphsPerSecond).padStart(9)} ${String(r.heapMB).padStart(7)}\n`);

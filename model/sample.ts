@@ -3,7 +3,7 @@ import type { Rng } from '../graphs/random';
 import { allocWeights, dot, fillWeights, forwardStep, sigmoid, type StepBuffers } from './engine';
 import { paramView, type ModelConfig, type ParamLayout } from './params';
 import { planStep, type GraphEvent, type LiveGraph } from './schedule';
-import { Arena } from './wasm';
+import { arena } from './wasm';
 
 /** Where a graph being sampled stands: before an add-node or an add-edge decision. */
 interface Sampler {
@@ -87,8 +87,6 @@ function decide(s: Sampler, vMax: number, heads: Heads, at: StateView, scores: F
   }
 }
 
-let shared: Arena | null = null;
-
 /**
  * Samples one graph per generator in `rngs`, all in lockstep: each step draws every live graph's
  * decisions at its current state, then applies all graphs' events at once with one engine step.
@@ -102,8 +100,7 @@ export function sampleGraphs(cfg: ModelConfig, layout: ParamLayout, flat: Float3
   const B = rngs.length;
   const maxRows = B * vMax;
   const maxEdges = B * vMax * (vMax - 1); // both directions of every possible edge
-  shared ??= new Arena();
-  const a = shared;
+  const a = arena();
   a.reset();
   const w = allocWeights(a, cfg);
   // two sets of tables: the step reads one and writes the other

@@ -15,7 +15,7 @@ import {
 } from './engine';
 import { paramView, type ModelConfig, type ParamLayout } from './params';
 import { compileSchedule, type BinaryDecisionRows, type Schedule } from './schedule';
-import { Arena } from './wasm';
+import { arena, type Arena } from './wasm';
 
 /**
  * Batched teacher forcing (SPEC §4) on the engine: the compiled schedule is laid out in one arena
@@ -24,13 +24,6 @@ import { Arena } from './wasm';
  * and the backward runs the steps in reverse. The tables are stored back to back, so the
  * schedule's decision rows (into concat(hG_0..hG_K) and concat(H_1..H_K)) index them directly.
  */
-
-let shared: Arena | null = null;
-/** One arena per thread, reused by every call: it grows to the largest batch and stays. */
-function arena(): Arena {
-  shared ??= new Arena();
-  return shared;
-}
 
 interface Laid {
   readonly steps: StepBuffers[];

@@ -113,3 +113,14 @@ export class Arena {
     this.F.fill(0, at >> 2, (at >> 2) + count);
   }
 }
+
+let threadArena: Arena | null = null;
+
+/**
+ * This thread's arena. Teacher forcing and sampling each lay out their buffers afresh per call
+ * (calls are synchronous and never nest), so they share it.
+ */
+export function arena(): Arena {
+  threadArena ??= new Arena();
+  return threadArena;
+}

@@ -9,9 +9,8 @@ import { loadCheckpoint } from '../pipeline/checkpoint';
 import { configFromJson, type RunConfig } from '../pipeline/config';
 import { loadDataset } from '../pipeline/dataset';
 import { inProcessRunner, trainSteps, type ShardRunner } from '../pipeline/train';
-import { relNormDiff, testBackend } from './helpers';
+import { relNormDiff } from './helpers';
 
-const backend = process.env.DGMG_TEST_BACKEND === 'cpu' ? 'cpu' : 'wasm';
 
 // 40 cycles, batches of 10: 3 workers get shards of 4, 3 and 3 graphs.
 const config: RunConfig = configFromJson(
@@ -79,10 +78,9 @@ const relDiff = (a: number, b: number): number => Math.abs(a - b) / Math.abs(b);
 
 const runs: Record<string, Run> = {};
 
-t.before(async () => {
-  await testBackend();
-  pool2 = new TrainPool(config, 2, { backend, log: (l) => retryLog.push(l), fault: null });
-  pool3 = new TrainPool(config, 3, { backend, log: (l) => retryLog.push(l), fault: null });
+t.before(() => {
+  pool2 = new TrainPool(config, 2, { log: (l) => retryLog.push(l), fault: null });
+  pool3 = new TrainPool(config, 3, { log: (l) => retryLog.push(l), fault: null });
 });
 
 t.teardown(async () => {
@@ -167,6 +165,6 @@ t.test('a NaN loss stops the run with its step number; the last good checkpoint 
 t.test('a malformed DGMG_FAULT is refused when the pool starts', async (t) => {
   process.env[FAULT_ENV] = 'explode:step=1';
   t.teardown(() => void delete process.env[FAULT_ENV]);
-  t.throws(() => new TrainPool(config, 1, { backend }), /DGMG_FAULT="explode:step=1": unknown fault kind "explode"/);
+  t.throws(() => new TrainPool(config, 1), /DGMG_FAULT="explode:step=1": unknown fault kind "explode"/);
   t.throws(() => pool2.injectFault('crash:shard=1'), /step= is required/);
 });

@@ -7,7 +7,6 @@ import { configFromJson, ConfigError, loadConfig } from '../pipeline/config';
 import { loadDataset, stopRates } from '../pipeline/dataset';
 import { initParams, paramLayout } from '../model/params';
 import { inProcessRunner, splitShards, trainSteps, type TrainRun } from '../pipeline/train';
-import { testBackend } from './helpers';
 
 const config = configFromJson(
   { data: { trainSize: 24, testSize: 4, familyParams: { minNodes: 4, maxNodes: 7 } }, model: { nodeSize: 6 }, train: { epochs: 2, batchSize: 5, lr: 0.01, lrFinalFraction: 0.1, checkpointEvery: 3 } },
@@ -17,8 +16,6 @@ const data = loadDataset(config, 0);
 const run = (over: Partial<TrainRun>): TrainRun => ({
   config, data, checkpointFile: null, resume: null, runner: inProcessRunner(config), shards: 1, stopAtStep: null, stopRequested: () => false, ...over,
 });
-
-t.before(testBackend);
 
 t.test('k steps, save, resume, k more equals 2k steps', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'dgmg-resume-'));
