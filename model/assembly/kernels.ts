@@ -6,56 +6,84 @@
 // ---- dense products -------------------------------------------------------------------------
 
 // C[M x N] = A[M x K] · B[K x N] + (acc ? C : bias), bias a row of N (0: none).
-// Rows of C are built 16 columns at a time in four f32x4 accumulators (B's rows stream from L1),
-// then 4 at a time, then one at a time for the tail, so any N works.
+// Two rows of C at a time, 16 columns at a time, in eight f32x4 accumulators: each load of B's
+// row serves two rows of A (B streams from L1). Then single rows, 4 columns, and a scalar tail,
+// so any M and N work.
 export function matmul(a: usize, b: usize, bias: usize, c: usize, M: i32, K: i32, N: i32, acc: i32): void {
   const rowB = (<usize>N) << 2;
-  for (let i = 0; i < M; i++) {
-    const ai = a + ((<usize>(i * K)) << 2);
-    const ci = c + ((<usize>(i * N)) << 2);
+  const rowA = (<usize>K) << 2;
+  const rowC = (<usize>N) << 2;
+  let i = 0;
+  for (; i + 2 <= M; i += 2) {
+    const ai = a + (<usize>i) * rowA;
+    const ci = c + (<usize>i) * rowC;
     let j = 0;
     for (; j + 16 <= N; j += 16) {
       const cj = ci + ((<usize>j) << 2);
+      const dj = cj + rowC;
       let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+      let d0 = f32x4.splat(0), d1 = f32x4.splat(0), d2 = f32x4.splat(0), d3 = f32x4.splat(0);
       if (acc) {
         c0 = v128.load(cj); c1 = v128.load(cj, 16); c2 = v128.load(cj, 32); c3 = v128.load(cj, 48);
+        d0 = v128.load(dj); d1 = v128.load(dj, 16); d2 = v128.load(dj, 32); d3 = v128.load(dj, 48);
       } else if (bias) {
         const bj = bias + ((<usize>j) << 2);
         c0 = v128.load(bj); c1 = v128.load(bj, 16); c2 = v128.load(bj, 32); c3 = v128.load(bj, 48);
+        d0 = c0; d1 = c1; d2 = c2; d3 = c3;
       }
       let bp = b + ((<usize>j) << 2);
+      let ap = ai;
       for (let k = 0; k < K; k++) {
-        const x = f32x4.splat(load<f32>(ai + ((<usize>k) << 2)));
-        c0 = f32x4.add(c0, f32x4.mul(x, v128.load(bp)));
-        c1 = f32x4.add(c1, f32x4.mul(x, v128.load(bp, 16)));
-        c2 = f32x4.add(c2, f32x4.mul(x, v128.load(bp, 32)));
-        c3 = f32x4.add(c3, f32x4.mul(x, v128.load(bp, 48)));
+        const x = v128.load32_splat(ap);
+        const y = v128.load32_splat(ap + rowA);
+        const b0 = v128.load(bp), b1 = v128.load(bp, 16), b2 = v128.load(bp, 32), b3 = v128.load(bp, 48);
+        c0 = f32x4.add(c0, f32x4.mul(x, b0));
+        c1 = f32x4.add(c1, f32x4.mul(x, b1));
+        c2 = f32x4.add(c2, f32x4.mul(x, b2));
+        c3 = f32x4.add(c3, f32x4.mul(x, b3));
+        d0 = f32x4.add(d0, f32x4.mul(y, b0));
+        d1 = f32x4.add(d1, f32x4.mul(y, b1));
+        d2 = f32x4.add(d2, f32x4.mul(y, b2));
+        d3 = f32x4.add(d3, f32x4.mul(y, b3));
         bp += rowB;
+        ap += 4;
       }
       v128.store(cj, c0); v128.store(cj, c1, 16); v128.store(cj, c2, 32); v128.store(cj, c3, 48);
+      v128.store(dj, d0); v128.store(dj, d1, 16); v128.store(dj, d2, 32); v128.store(dj, d3, 48);
     }
-    for (; j + 4 <= N; j += 4) {
-      const cj = ci + ((<usize>j) << 2);
-      let c0 = f32x4.splat(0);
-      if (acc) c0 = v128.load(cj);
-      else if (bias) c0 = v128.load(bias + ((<usize>j) << 2));
-      let bp = b + ((<usize>j) << 2);
-      for (let k = 0; k < K; k++) {
-        c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(ai + ((<usize>k) << 2))), v128.load(bp)));
-        bp += rowB;
-      }
-      v128.store(cj, c0);
+    if (j < N) {
+      matmulColumns(ai, b, bias, ci, K, N, acc, j);
+      matmulColumns(ai + rowA, b, bias, ci + rowC, K, N, acc, j);
     }
-    for (; j < N; j++) {
-      const cj = ci + ((<usize>j) << 2);
-      let s: f32 = acc ? load<f32>(cj) : bias ? load<f32>(bias + ((<usize>j) << 2)) : 0;
-      let bp = b + ((<usize>j) << 2);
-      for (let k = 0; k < K; k++) {
-        s += load<f32>(ai + ((<usize>k) << 2)) * load<f32>(bp);
-        bp += rowB;
-      }
-      store<f32>(cj, s);
+  }
+  if (i < M) matmulColumns(a + (<usize>i) * rowA, b, bias, c + (<usize>i) * rowC, K, N, acc, 0);
+}
+
+// One row of matmul's C from column j0 on: 4 columns at a time, then one at a time.
+function matmulColumns(ai: usize, b: usize, bias: usize, ci: usize, K: i32, N: i32, acc: i32, j0: i32): void {
+  const rowB = (<usize>N) << 2;
+  let j = j0;
+  for (; j + 4 <= N; j += 4) {
+    const cj = ci + ((<usize>j) << 2);
+    let c0 = f32x4.splat(0);
+    if (acc) c0 = v128.load(cj);
+    else if (bias) c0 = v128.load(bias + ((<usize>j) << 2));
+    let bp = b + ((<usize>j) << 2);
+    for (let k = 0; k < K; k++) {
+      c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(ai + ((<usize>k) << 2)), v128.load(bp)));
+      bp += rowB;
     }
+    v128.store(cj, c0);
+  }
+  for (; j < N; j++) {
+    const cj = ci + ((<usize>j) << 2);
+    let s: f32 = acc ? load<f32>(cj) : bias ? load<f32>(bias + ((<usize>j) << 2)) : 0;
+    let bp = b + ((<usize>j) << 2);
+    for (let k = 0; k < K; k++) {
+      s += load<f32>(ai + ((<usize>k) << 2)) * load<f32>(bp);
+      bp += rowB;
+    }
+    store<f32>(cj, s);
   }
 }
 
@@ -221,28 +249,93 @@ export function messageInputBackward(dz: usize, deg: usize, src: usize, dst: usi
   }
 }
 
+// ---- float32 transcendentals, four lanes at a time -------------------------------------------
+// Cephes' expf and tanhf (the algorithms of musl's scalar ones), accurate to about 2 ulp: the GRU's
+// three per-entry transcendentals were most of a sampling step when computed one at a time.
+
+// e^x: x = k ln 2 + r with |r| <= ln2 / 2 (ln 2 split in two parts so k ln 2 is exact), a degree-6
+// polynomial for e^r, 2^k put into the exponent bits. Clamped to the normal float range.
+@inline
+function expv(x: v128): v128 {
+  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.3));
+  const k = f32x4.floor(f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504088896341)), f32x4.splat(0.5)));
+  let r = f32x4.sub(x, f32x4.mul(k, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(k, f32x4.splat(-2.12194440e-4)));
+  let y = f32x4.splat(1.9875691500e-4);
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.3981999507e-3));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(8.3334519073e-3));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(4.1665795894e-2));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.6666665459e-1));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(5.0000001201e-1));
+  y = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(y, r), r), r), f32x4.splat(1));
+  const pow2k = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(k), i32x4.splat(127)), 23);
+  return f32x4.mul(y, pow2k);
+}
+
+@inline
+function sigmoidv(x: v128): v128 {
+  return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), expv(f32x4.neg(x))));
+}
+
+// tanh x: an odd polynomial for |x| < 0.625 (where 1 - 2 / (e^2x + 1) would cancel), else that.
+@inline
+function tanhv(x: v128): v128 {
+  const a = f32x4.abs(x);
+  const z = f32x4.mul(x, x);
+  let p = f32x4.splat(-5.70498872745e-3);
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.06390887954e-2));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-5.37397155531e-2));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.33314422036e-1));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-3.33332819422e-1));
+  const small = f32x4.add(f32x4.mul(f32x4.mul(p, z), x), x);
+  const big = f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(expv(f32x4.add(a, a)), f32x4.splat(1))));
+  // big carries |x|'s sign: copy x's sign bit onto it
+  const signed = v128.or(v128.and(big, i32x4.splat(0x7fffffff)), v128.and(x, i32x4.splat(0x80000000)));
+  return v128.bitselect(small, signed, f32x4.lt(a, f32x4.splat(0.625)));
+}
+
+// The scalar forms the kernels use for rows narrower than four lanes: the same arithmetic.
 @inline
 function sigmoid(x: f32): f32 {
-  return 1 / (1 + Mathf.exp(-x));
+  return f32x4.extract_lane(sigmoidv(f32x4.splat(x)), 0);
+}
+
+// One GRU entry group of four lanes (see gruForward): r, z, c, h' and the saved values.
+@inline
+function gruLanes(gi: usize, gh: usize, h: usize, out: usize, sv: usize, no: usize): void {
+  const r = sigmoidv(f32x4.add(v128.load(gi), v128.load(gh)));
+  const z = sigmoidv(f32x4.add(v128.load(gi + no), v128.load(gh + no)));
+  const hn = v128.load(gh + 2 * no);
+  const c = tanhv(f32x4.add(v128.load(gi + 2 * no), f32x4.mul(r, hn)));
+  v128.store(out, f32x4.add(c, f32x4.mul(z, f32x4.sub(v128.load(h), c))));
+  v128.store(sv, r);
+  v128.store(sv + no, z);
+  v128.store(sv + 2 * no, c);
+  v128.store(sv + 3 * no, hn);
 }
 
 // PyTorch's GRUCell after its two products (biases included): gi = a·W_i + b_i, gh = h·W_h + b_h,
 // r = σ(gi_r + gh_r), z = σ(gi_z + gh_z), c = tanh(gi_n + r * gh_n), h' = (1 - z) * c + z * h.
 // Saves r, z, c, gh_n per row (4n floats) for the backward.
 export function gruForward(gi: usize, gh: usize, h: usize, rows: i32, n: i32, out: usize, saved: usize): void {
+  const no = (<usize>n) << 2;
   for (let v = 0; v < rows; v++) {
     const gv = (<usize>(v * 3 * n)) << 2;
     const hv = (<usize>(v * n)) << 2;
     const sv = saved + ((<usize>(v * 4 * n)) << 2);
-    for (let k = 0; k < n; k++) {
+    let k = 0;
+    for (; k + 4 <= n; k += 4) {
       const ko = (<usize>k) << 2;
-      const no = (<usize>n) << 2;
+      gruLanes(gi + gv + ko, gh + gv + ko, h + hv + ko, out + hv + ko, sv + ko, no);
+    }
+    for (; k < n; k++) {
+      // the same lanes on a narrow row: one entry at a time through lane 0
+      const ko = (<usize>k) << 2;
       const r = sigmoid(load<f32>(gi + gv + ko) + load<f32>(gh + gv + ko));
       const z = sigmoid(load<f32>(gi + gv + no + ko) + load<f32>(gh + gv + no + ko));
       const hn = load<f32>(gh + gv + 2 * no + ko);
-      const c = Mathf.tanh(load<f32>(gi + gv + 2 * no + ko) + r * hn);
-      const hk = load<f32>(h + hv + ko);
-      store<f32>(out + hv + ko, c + z * (hk - c));
+      const c = f32x4.extract_lane(tanhv(f32x4.splat(load<f32>(gi + gv + 2 * no + ko) + r * hn)), 0);
+      store<f32>(out + hv + ko, c + z * (load<f32>(h + hv + ko) - c));
       store<f32>(sv + ko, r);
       store<f32>(sv + no + ko, z);
       store<f32>(sv + 2 * no + ko, c);
