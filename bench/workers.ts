@@ -14,7 +14,7 @@ import type { Row } from './throughput';
  */
 
 /** Graphs/s of `steps` training steps after `warm` warm-up steps, on `workers` threads. */
-async function trainRate(batchSize: number, workers: number, steps: number): Promise<number> {
+export async function trainRate(batchSize: number, workers: number, steps: number): Promise<number> {
   const config = configFromJson({ train: { batchSize, epochs: 1000, checkpointEvery: 1_000_000 }, data: { trainSize: 2000, testSize: 0 } }, 'bench');
   const data = loadDataset(config, 0);
   const pool = new TrainPool(config, workers);
