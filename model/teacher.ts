@@ -4,7 +4,6 @@ import {
   allocWeightGrads,
   allocWeights,
   backwardStep,
-  dot,
   fillWeights,
   forwardStep,
   logSigmoid,
@@ -25,6 +24,21 @@ import { arena, type Arena } from './wasm';
  * schedule's decision rows (into concat(hG_0..hG_K) and concat(H_1..H_K)) index them directly.
  */
 
+/**
+ * The decision heads read the tables only through dot products with fixed vectors, so every row
+ * is projected once (two products) and each decision adds up two or three of those numbers:
+ * hG rows · [w_addNode | w_addEdge,G] and H rows · [w_addEdge,v | w_dest,u | w_dest,v].
+ * Their backward is the same pair of products, transposed, on per-row sums of d(-log p).
+ */
+interface HeadBuffers {
+  readonly hgW: number;
+  readonly hgWT: number;
+  readonly hW: number;
+  readonly hWT: number;
+  readonly hgProj: number;
+  readonly hProj: number;
+}
+
 interface Laid {
   readonly steps: StepBuffers[];
   /** Row offsets of H_s in the node table and of hG_s in the embedding table. */
@@ -36,9 +50,19 @@ interface Laid {
   readonly totalGraphs: number;
   readonly gi: number;
   readonly gh: number;
-  /** Score of every choose-destination pair. */
-  readonly scores: number;
-  readonly grads: { readonly dHTable: number; readonly dHGTable: number; readonly w: WeightGrads; readonly zeroFloats: number; readonly back: BackwardBuffers } | null;
+  readonly heads: HeadBuffers;
+  readonly grads: {
+    readonly dHTable: number;
+    readonly dHGTable: number;
+    readonly w: WeightGrads;
+    /** d(-log p) per table row and head column (see HeadBuffers), and the head weights' gradients. */
+    readonly hgCoef: number;
+    readonly hCoef: number;
+    readonly dHgW: number;
+    readonly dHW: number;
+    readonly zeroFloats: number;
+    readonly back: BackwardBuffers;
+  } | null;
 }
 
 /** Places the schedule's tables, saved values, index plans and (with `grads`) gradient buffers. */
@@ -102,13 +126,24 @@ function layOut(a: Arena, cfg: ModelConfig, sch: Schedule, grads: boolean): Laid
   for (const st of steps) if (st.init) st.init = { ...st.init, hG: initHG, h: initH };
   const gi = a.f32(maxProp * 3 * n);
   const gh = a.f32(maxProp * 3 * n);
-  const scores = a.f32(sch.chooseDest.uRow.length);
+  const heads = {
+    hgW: a.f32(2 * n * 2),
+    hgWT: a.f32(2 * n * 2),
+    hW: a.f32(n * 3),
+    hWT: a.f32(n * 3),
+    hgProj: a.f32(graphs * 2),
+    hProj: a.f32(rows * 3),
+  };
   const gradsFrom = a.mark();
   const g = grads
     ? {
         dHTable: a.f32(rows * n),
         dHGTable: a.f32(graphs * 2 * n),
         w: allocWeightGrads(a, cfg),
+        hgCoef: a.f32(graphs * 2),
+        hCoef: a.f32(rows * 3),
+        dHgW: a.f32(2 * n * 2),
+        dHW: a.f32(n * 3),
         // everything above is summed into and starts at zero; the scratch below is written first
         zeroFloats: (a.mark() - gradsFrom) >> 2,
         back: {
@@ -127,7 +162,7 @@ function layOut(a: Arena, cfg: ModelConfig, sch: Schedule, grads: boolean): Laid
         },
       }
     : null;
-  return { steps, hOff, hgOff, hTable, hgTable, totalRows: rows, totalGraphs: graphs, gi, gh, scores, grads: g };
+  return { steps, hOff, hgOff, hTable, hgTable, totalRows: rows, totalGraphs: graphs, gi, gh, heads, grads: g };
 }
 
 /** Copies the schedule's index plans into their places (after commit). */
@@ -146,119 +181,118 @@ function putPlans(a: Arena, sch: Schedule, laid: Laid): void {
   });
 }
 
-/**
- * Binary decisions with P(1) = σ(l), l = [x ; y]·w + b, x a row of table X (width wx), y a row of
- * table Y (width wy; none when wy = 0). Adds log P(decision) to its graph's total; with `dl`,
- * writes d(-log P)/dl per decision.
- */
-function scoreBinary(
-  F: Float32Array,
-  d: BinaryDecisionRows,
-  X: number,
-  wx: number,
-  Y: number,
-  wy: number,
-  w: Float32Array,
-  b: number,
-  total: Float64Array,
-  dl: Float64Array | null,
-): void {
-  for (let i = 0; i < d.graph.length; i++) {
-    let l = b + dot(F, (X >> 2) + d.hgRow[i] * wx, w, 0, wx);
-    if (wy) l += dot(F, (Y >> 2) + d.hRow[i] * wy, w, wx, wy);
-    const sign = 2 * d.decision[i] - 1;
-    total[d.graph[i]] += logSigmoid(sign * l);
-    if (dl) dl[i] = -sign * sigmoid(-sign * l);
+/** The heads' weight columns (see HeadBuffers) and their transposes, from the parameters. */
+function fillHeads(a: Arena, n: number, h: HeadBuffers, P: (name: string) => Float32Array): void {
+  const F = a.F;
+  const an = P('addNode.stop.w');
+  const ae = P('addEdge.stop.w');
+  const cd = P('chooseDest.score.w');
+  for (let k = 0; k < 2 * n; k++) {
+    F[(h.hgW >> 2) + 2 * k] = an[k];
+    F[(h.hgW >> 2) + 2 * k + 1] = ae[k];
+    F[(h.hgWT >> 2) + k] = an[k];
+    F[(h.hgWT >> 2) + 2 * n + k] = ae[k];
   }
-}
-
-/** The adjoint of scoreBinary's logit: dX, dY rows and dw, db from dl. */
-function scoreBinaryBackward(F: Float32Array, d: BinaryDecisionRows, X: number, dX: number, wx: number, Y: number, dY: number, wy: number, w: Float32Array, dw: Float32Array, db: Float32Array, dl: Float64Array): void {
-  for (let i = 0; i < d.graph.length; i++) {
-    const g = dl[i];
-    const xo = (X >> 2) + d.hgRow[i] * wx;
-    const dxo = (dX >> 2) + d.hgRow[i] * wx;
-    for (let k = 0; k < wx; k++) {
-      dw[k] += g * F[xo + k];
-      F[dxo + k] += g * w[k];
+  for (let k = 0; k < n; k++) {
+    const cols = [ae[2 * n + k], cd[k], cd[n + k]];
+    for (let c = 0; c < 3; c++) {
+      F[(h.hW >> 2) + 3 * k + c] = cols[c];
+      F[(h.hWT >> 2) + c * n + k] = cols[c];
     }
-    if (wy) {
-      const yo = (Y >> 2) + d.hRow[i] * wy;
-      const dyo = (dY >> 2) + d.hRow[i] * wy;
-      for (let k = 0; k < wy; k++) {
-        dw[wx + k] += g * F[yo + k];
-        F[dyo + k] += g * w[wx + k];
-      }
-    }
-    db[0] += g;
   }
 }
 
 /**
  * Every decision of the batch scored against the tables: log p of every graph, and with `grad`
  * the gradient of -sum log p added into the node and embedding table gradients and the heads'
- * parameters.
+ * parameters. Binary decisions: P(1) = σ(l), log-sigmoid of ±l. ChooseDest: log-softmax of the
+ * scores s_u = w·[h_u ; h_v] + b within each decision's segment of candidates.
  */
 function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, sch: Schedule, laid: Laid, grad: Float32Array | null): Float64Array {
   const n = cfg.nodeSize;
-  const F = a.F;
+  const k = a.k;
   const P = (name: string): Float32Array => paramView(layout, flat, name);
+  const h = laid.heads;
+  fillHeads(a, n, h, P);
+  k.matmul(laid.hgTable, h.hgW, 0, h.hgProj, laid.totalGraphs, 2 * n, 2, 0);
+  k.matmul(laid.hTable, h.hW, 0, h.hProj, laid.totalRows, n, 3, 0);
+  const F = a.F;
+  const hg = h.hgProj >> 2;
+  const hp = h.hProj >> 2;
+  const g = grad ? laid.grads : null;
+  const hgC = g ? g.hgCoef >> 2 : 0;
+  const hC = g ? g.hCoef >> 2 : 0;
   const total = new Float64Array(sch.numGraphs);
-  const g = laid.grads;
-  const an = sch.addNode;
-  const anDl = grad ? new Float64Array(an.graph.length) : null;
-  scoreBinary(F, an, laid.hgTable, 2 * n, 0, 0, P('addNode.stop.w'), P('addNode.stop.b')[0], total, anDl);
-  const ae = sch.addEdge;
-  const aeDl = grad ? new Float64Array(ae.graph.length) : null;
-  scoreBinary(F, ae, laid.hgTable, 2 * n, laid.hTable, n, P('addEdge.stop.w'), P('addEdge.stop.b')[0], total, aeDl);
 
-  // ChooseDest: s_u = w·[h_u ; h_v] + b per candidate, log-softmax within each decision's segment
-  const cd = sch.chooseDest;
-  const cw = P('chooseDest.score.w');
-  const cb = P('chooseDest.score.b')[0];
-  const S = laid.scores >> 2;
-  const H = laid.hTable >> 2;
-  for (let i = 0; i < cd.uRow.length; i++) F[S + i] = cb + dot(F, H + cd.uRow[i] * n, cw, 0, n) + dot(F, H + cd.vRow[i] * n, cw, n, n);
-  const segStart = (seg: number, from: number): number => {
-    let i = from;
-    while (i < cd.segment.length && cd.segment[i] === seg) i++;
-    return i;
+  /** log P of decision i with logit l; returns d(-log P)/dl. */
+  const binary = (d: BinaryDecisionRows, i: number, l: number): number => {
+    const sign = 2 * d.decision[i] - 1;
+    total[d.graph[i]] += logSigmoid(sign * l);
+    return -sign * sigmoid(-sign * l);
   };
-  const dScore = grad ? new Float64Array(cd.uRow.length) : null;
+  const an = sch.addNode;
+  const anB = P('addNode.stop.b')[0];
+  let dAnB = 0;
+  for (let i = 0; i < an.graph.length; i++) {
+    const dl = binary(an, i, F[hg + 2 * an.hgRow[i]] + anB);
+    if (g) {
+      F[hgC + 2 * an.hgRow[i]] += dl;
+      dAnB += dl;
+    }
+  }
+  const ae = sch.addEdge;
+  const aeB = P('addEdge.stop.b')[0];
+  let dAeB = 0;
+  for (let i = 0; i < ae.graph.length; i++) {
+    const dl = binary(ae, i, F[hg + 2 * ae.hgRow[i] + 1] + F[hp + 3 * ae.hRow[i]] + aeB);
+    if (g) {
+      F[hgC + 2 * ae.hgRow[i] + 1] += dl;
+      F[hC + 3 * ae.hRow[i]] += dl;
+      dAeB += dl;
+    }
+  }
+  const cd = sch.chooseDest;
+  const cdB = P('chooseDest.score.b')[0];
+  const score = (i: number): number => F[hp + 3 * cd.uRow[i] + 1] + F[hp + 3 * cd.vRow[i] + 2] + cdB;
   for (let seg = 0, from = 0; seg < cd.graph.length; seg++) {
-    const to = segStart(seg, from);
+    let to = from;
     let max = -Infinity;
-    for (let i = from; i < to; i++) max = Math.max(max, F[S + i]);
+    for (; to < cd.segment.length && cd.segment[to] === seg; to++) max = Math.max(max, score(to));
     let z = 0;
-    for (let i = from; i < to; i++) z += Math.exp(F[S + i] - max);
+    for (let i = from; i < to; i++) z += Math.exp(score(i) - max);
     const logZ = max + Math.log(z);
-    total[cd.graph[seg]] += F[S + cd.chosen[seg]] - logZ;
-    if (dScore) {
-      for (let i = from; i < to; i++) dScore[i] = Math.exp(F[S + i] - logZ);
-      dScore[cd.chosen[seg]] -= 1;
+    total[cd.graph[seg]] += score(cd.chosen[seg]) - logZ;
+    if (g) {
+      // d(-log p)/ds_i = softmax_i - [i chosen]; they sum to zero over a segment, so b's gradient is 0
+      for (let i = from; i < to; i++) {
+        const ds = Math.exp(score(i) - logZ) - (i === cd.chosen[seg] ? 1 : 0);
+        F[hC + 3 * cd.uRow[i] + 1] += ds;
+        F[hC + 3 * cd.vRow[i] + 2] += ds;
+      }
     }
     from = to;
   }
 
-  if (grad && g && anDl && aeDl && dScore) {
+  if (grad && g) {
+    k.matmul(g.hgCoef, h.hgWT, 0, g.dHGTable, laid.totalGraphs, 2, 2 * n, 1);
+    k.matmul(g.hCoef, h.hWT, 0, g.dHTable, laid.totalRows, 3, n, 1);
+    k.matmulAtB(laid.hgTable, g.hgCoef, g.dHgW, laid.totalGraphs, 2 * n, 2);
+    k.matmulAtB(laid.hTable, g.hCoef, g.dHW, laid.totalRows, n, 3);
     const G = (name: string): Float32Array => paramView(layout, grad, name);
-    scoreBinaryBackward(F, an, laid.hgTable, g.dHGTable, 2 * n, 0, 0, 0, P('addNode.stop.w'), G('addNode.stop.w'), G('addNode.stop.b'), anDl);
-    scoreBinaryBackward(F, ae, laid.hgTable, g.dHGTable, 2 * n, laid.hTable, g.dHTable, n, P('addEdge.stop.w'), G('addEdge.stop.w'), G('addEdge.stop.b'), aeDl);
-    const dcw = G('chooseDest.score.w');
-    const dcb = G('chooseDest.score.b');
-    const dH = g.dHTable >> 2;
-    for (let i = 0; i < cd.uRow.length; i++) {
-      const d = dScore[i];
-      const uo = cd.uRow[i] * n;
-      const vo = cd.vRow[i] * n;
-      for (let k = 0; k < n; k++) {
-        dcw[k] += d * F[H + uo + k];
-        dcw[n + k] += d * F[H + vo + k];
-        F[dH + uo + k] += d * cw[k];
-        F[dH + vo + k] += d * cw[n + k];
-      }
-      dcb[0] += d;
+    const dAn = G('addNode.stop.w');
+    const dAe = G('addEdge.stop.w');
+    const dCd = G('chooseDest.score.w');
+    for (let c = 0; c < 2 * n; c++) {
+      dAn[c] += F[(g.dHgW >> 2) + 2 * c];
+      dAe[c] += F[(g.dHgW >> 2) + 2 * c + 1];
     }
+    for (let c = 0; c < n; c++) {
+      dAe[2 * n + c] += F[(g.dHW >> 2) + 3 * c];
+      dCd[c] += F[(g.dHW >> 2) + 3 * c + 1];
+      dCd[n + c] += F[(g.dHW >> 2) + 3 * c + 2];
+    }
+    G('addNode.stop.b')[0] += dAnB;
+    G('addEdge.stop.b')[0] += dAeB;
   }
   return total;
 }
