@@ -208,6 +208,15 @@ export function addWeightGrads(arena: Arena, cfg: ModelConfig, layout: ParamLayo
   for (let i = 0; i < 2 * n * n; i++) dInitW[n * n + i] += at(g.initFromGraph, i);
 }
 
+/**
+ * hG_0: the embedding of every graph before its first node, h_G = 0 (SPEC §3). A learned
+ * empty-graph embedding would be written here (and its gradient is the sum of these rows' in
+ * the teacher's backward).
+ */
+export function emptyGraphEmbeddings(arena: Arena, cfg: ModelConfig, hG: number, numGraphs: number): void {
+  arena.zero(hG, numGraphs * 2 * cfg.nodeSize);
+}
+
 /** The propagation part of a step: GraphProp over `count` rows gathered from the previous table. */
 export interface PropBuffers {
   /** Rows of the previous node table (int32), local edges src -> dst (int32), in-degree (f32). */

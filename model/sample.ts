@@ -1,6 +1,6 @@
 import type { Graph } from '../graphs/graph';
 import type { Rng } from '../graphs/random';
-import { allocWeights, dot, fillWeights, forwardStep, sigmoid, type StepBuffers } from './engine';
+import { allocWeights, dot, emptyGraphEmbeddings, fillWeights, forwardStep, sigmoid, type StepBuffers } from './engine';
 import { paramView, type ModelConfig, type ParamLayout } from './params';
 import { planStep, type GraphEvent, type LiveGraph } from './schedule';
 import { arena } from './wasm';
@@ -152,8 +152,7 @@ export function sampleGraphs(cfg: ModelConfig, layout: ParamLayout, flat: Float3
   let live = samplers.map((s) => s.graph);
   let cur = 0;
   let rows = 0;
-  // hG_0: every graph starts empty, with h_G = 0
-  a.zero(tables[cur].hG, B * 2 * n);
+  emptyGraphEmbeddings(a, cfg, tables[cur].hG, B);
   while (live.length) {
     const now = tables[cur];
     let base = 0;

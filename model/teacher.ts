@@ -4,6 +4,7 @@ import {
   allocWeightGrads,
   allocWeights,
   backwardStep,
+  emptyGraphEmbeddings,
   fillWeights,
   forwardStep,
   logSigmoid,
@@ -307,8 +308,7 @@ function forward(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, sch:
   a.commit();
   fillWeights(a, cfg, layout, flat, w);
   putPlans(a, sch, laid);
-  // hG_0: every graph starts empty, with h_G = 0
-  a.zero(laid.hgTable, sch.numGraphs * 2 * cfg.nodeSize);
+  emptyGraphEmbeddings(a, cfg, laid.hgTable, sch.numGraphs);
   if (laid.grads) a.zero(laid.grads.dHTable, laid.grads.zeroFloats);
   const scratch = { gi: laid.gi, gh: laid.gh };
   for (const st of laid.steps) forwardStep(a.k, cfg, w, st, scratch);
