@@ -87,54 +87,78 @@ function matmulColumns(ai: usize, b: usize, bias: usize, ci: usize, K: i32, N: i
   }
 }
 
-// C[K x N] += A[M x K]ᵀ · B[M x N]: the weight gradient of a product. Row k of C stays in
-// registers while the M rows stream past.
+// C[K x N] += A[M x K]ᵀ · B[M x N]: the weight gradient of a product. Two rows of C (k, k+1)
+// stay in eight accumulators while the M rows stream past: each load of B's row serves both, and
+// A[i, k], A[i, k+1] are neighbours. Then a single row, 4 columns, and a scalar tail.
 export function matmulAtB(a: usize, b: usize, c: usize, M: i32, K: i32, N: i32): void {
   const rowA = (<usize>K) << 2;
   const rowB = (<usize>N) << 2;
-  for (let k = 0; k < K; k++) {
+  let k = 0;
+  for (; k + 2 <= K; k += 2) {
     const ck = c + ((<usize>(k * N)) << 2);
     let j = 0;
     for (; j + 16 <= N; j += 16) {
       const cj = ck + ((<usize>j) << 2);
+      const dj = cj + rowB;
       let c0 = v128.load(cj), c1 = v128.load(cj, 16), c2 = v128.load(cj, 32), c3 = v128.load(cj, 48);
+      let d0 = v128.load(dj), d1 = v128.load(dj, 16), d2 = v128.load(dj, 32), d3 = v128.load(dj, 48);
       let ap = a + ((<usize>k) << 2);
       let bp = b + ((<usize>j) << 2);
       for (let i = 0; i < M; i++) {
-        const x = f32x4.splat(load<f32>(ap));
-        c0 = f32x4.add(c0, f32x4.mul(x, v128.load(bp)));
-        c1 = f32x4.add(c1, f32x4.mul(x, v128.load(bp, 16)));
-        c2 = f32x4.add(c2, f32x4.mul(x, v128.load(bp, 32)));
-        c3 = f32x4.add(c3, f32x4.mul(x, v128.load(bp, 48)));
+        const x = v128.load32_splat(ap);
+        const y = v128.load32_splat(ap, 4);
+        const b0 = v128.load(bp), b1 = v128.load(bp, 16), b2 = v128.load(bp, 32), b3 = v128.load(bp, 48);
+        c0 = f32x4.add(c0, f32x4.mul(x, b0));
+        c1 = f32x4.add(c1, f32x4.mul(x, b1));
+        c2 = f32x4.add(c2, f32x4.mul(x, b2));
+        c3 = f32x4.add(c3, f32x4.mul(x, b3));
+        d0 = f32x4.add(d0, f32x4.mul(y, b0));
+        d1 = f32x4.add(d1, f32x4.mul(y, b1));
+        d2 = f32x4.add(d2, f32x4.mul(y, b2));
+        d3 = f32x4.add(d3, f32x4.mul(y, b3));
         ap += rowA;
         bp += rowB;
       }
       v128.store(cj, c0); v128.store(cj, c1, 16); v128.store(cj, c2, 32); v128.store(cj, c3, 48);
+      v128.store(dj, d0); v128.store(dj, d1, 16); v128.store(dj, d2, 32); v128.store(dj, d3, 48);
     }
-    for (; j + 4 <= N; j += 4) {
-      const cj = ck + ((<usize>j) << 2);
-      let c0 = v128.load(cj);
-      let ap = a + ((<usize>k) << 2);
-      let bp = b + ((<usize>j) << 2);
-      for (let i = 0; i < M; i++) {
-        c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(ap)), v128.load(bp)));
-        ap += rowA;
-        bp += rowB;
-      }
-      v128.store(cj, c0);
+    if (j < N) {
+      matmulAtBColumns(a, b, c, M, K, N, k, j);
+      matmulAtBColumns(a, b, c, M, K, N, k + 1, j);
     }
-    for (; j < N; j++) {
-      const cj = ck + ((<usize>j) << 2);
-      let s = load<f32>(cj);
-      let ap = a + ((<usize>k) << 2);
-      let bp = b + ((<usize>j) << 2);
-      for (let i = 0; i < M; i++) {
-        s += load<f32>(ap) * load<f32>(bp);
-        ap += rowA;
-        bp += rowB;
-      }
-      store<f32>(cj, s);
+  }
+  if (k < K) matmulAtBColumns(a, b, c, M, K, N, k, 0);
+}
+
+// Row k of matmulAtB's C from column j0 on: 4 columns at a time, then one at a time.
+function matmulAtBColumns(a: usize, b: usize, c: usize, M: i32, K: i32, N: i32, k: i32, j0: i32): void {
+  const rowA = (<usize>K) << 2;
+  const rowB = (<usize>N) << 2;
+  const ck = c + ((<usize>(k * N)) << 2);
+  let j = j0;
+  for (; j + 4 <= N; j += 4) {
+    const cj = ck + ((<usize>j) << 2);
+    let c0 = v128.load(cj);
+    let ap = a + ((<usize>k) << 2);
+    let bp = b + ((<usize>j) << 2);
+    for (let i = 0; i < M; i++) {
+      c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(ap), v128.load(bp)));
+      ap += rowA;
+      bp += rowB;
     }
+    v128.store(cj, c0);
+  }
+  for (; j < N; j++) {
+    const cj = ck + ((<usize>j) << 2);
+    let s = load<f32>(cj);
+    let ap = a + ((<usize>k) << 2);
+    let bp = b + ((<usize>j) << 2);
+    for (let i = 0; i < M; i++) {
+      s += load<f32>(ap) * load<f32>(bp);
+      ap += rowA;
+      bp += rowB;
+    }
+    store<f32>(cj, s);
   }
 }
 
