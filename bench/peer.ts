@@ -21,6 +21,9 @@ const PYTHON = '/usr/bin/python3';
 export interface PeerFigures {
   readonly oneThread64: number;
   readonly oneThread256: number;
+  /** The same per CPU-second of the peer's process (its clock replaced by time.process_time). */
+  readonly oneThread64Cpu: number;
+  readonly oneThread256Cpu: number;
   /** Two single-thread processes at batch 256 at once, their figures added. */
   readonly twoProcesses256: number;
 }
@@ -38,9 +41,15 @@ export function peerMissing(dir: string): string | null {
   return null;
 }
 
-/** One peer training run, batched lockstep, one thread: its graphs/s. */
-function peerRun(dir: string, batch: number): Promise<number> {
-  const args = ['train_bench.py', '--threads', '1', '--variant', 'batched', '--batch-size', String(batch), '--train-graphs', String(4 * batch), '--warmup', String(batch), '--sample-graphs', '0'];
+/**
+ * One peer training run, batched lockstep, one thread: its graphs/s by the wall clock, or with
+ * `cpu` per CPU-second (train_bench.py run with time.perf_counter replaced by time.process_time;
+ * the peer's files are not changed).
+ */
+function peerRun(dir: string, batch: number, cpu = false): Promise<number> {
+  const benchArgs = ['--threads', '1', '--variant', 'batched', '--batch-size', String(batch), '--train-graphs', String(4 * batch), '--warmup', String(batch), '--sample-graphs', '0'];
+  const cpuClock = `import runpy, sys, time\ntime.perf_counter = time.process_time\nsys.argv = ['train_bench.py'] + sys.argv[1:]\nrunpy.run_path('train_bench.py', run_name='__main__')`;
+  const args = cpu ? ['-c', cpuClock, ...benchArgs] : ['train_bench.py', ...benchArgs];
   return new Promise((ok, fail) => {
     const child = spawn(PYTHON, args, { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -56,16 +65,22 @@ function peerRun(dir: string, batch: number): Promise<number> {
 export async function peerFigures(dir: string): Promise<PeerFigures> {
   const oneThread64 = await peerRun(dir, 64);
   const oneThread256 = await peerRun(dir, 256);
+  const oneThread64Cpu = await peerRun(dir, 64, true);
+  const oneThread256Cpu = await peerRun(dir, 256, true);
   const pair = await Promise.all([peerRun(dir, 256), peerRun(dir, 256)]);
-  return { oneThread64, oneThread256, twoProcesses256: pair[0] + pair[1] };
+  return { oneThread64, oneThread256, oneThread64Cpu, oneThread256Cpu, twoProcesses256: pair[0] + pair[1] };
 }
 
 /** Our figures against the peer's: lines `what  ours  peer  ours/peer`. */
 export function ratioLines(rows: readonly Row[], peer: PeerFigures): string[] {
-  const ours = (what: string, batch: number, workers: number): number => rows.find((r) => r.what === what && r.batch === batch && r.workers === workers)?.graphsPerSecond ?? NaN;
+  const row = (what: string, batch: number, workers: number): Row | undefined => rows.find((r) => r.what === what && r.batch === batch && r.workers === workers);
+  const ours = (what: string, batch: number, workers: number): number => row(what, batch, workers)?.graphsPerSecond ?? NaN;
+  const oursCpu = (batch: number): number => row('train', batch, 1)?.graphsPerCpuSecond ?? NaN;
   const lines: Array<[string, number, number]> = [
     ['one thread, batch 64', ours('train', 64, 1), peer.oneThread64],
     ['one thread, batch 256', ours('train', 256, 1), peer.oneThread256],
+    ['one thread, batch 64, per CPU-second', oursCpu(64), peer.oneThread64Cpu],
+    ['one thread, batch 256, per CPU-second', oursCpu(256), peer.oneThread256Cpu],
     ['two cores, batch 256 (2 workers / 2 peer processes)', ours('pool-train', 256, 2), peer.twoProcesses256],
   ];
   return [
