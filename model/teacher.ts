@@ -298,8 +298,11 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
   return total;
 }
 
-/** Lays out, fills and runs the forward pass; returns log p per graph and the layout. */
-function forward(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, sch: Schedule, grad: Float32Array | null): { logLik: Float64Array; laid: Laid; a: Arena } {
+/**
+ * Lays out the batch, runs it forward and returns log p per graph; with `grad`, runs the backward
+ * too and adds the gradient of -sum log p into `grad` (flat, layout order).
+ */
+function run(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, sch: Schedule, grad: Float32Array | null): Float64Array {
   if (flat.length !== layout.total) throw new Error(`parameter vector has ${flat.length} floats, the model needs ${layout.total}`);
   const a = arena();
   a.reset();
@@ -326,7 +329,7 @@ function forward(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, sch:
     }
     addWeightGrads(a, cfg, layout, flat, g.w, grad);
   }
-  return { logLik, laid, a };
+  return logLik;
 }
 
 /** What a shard of a batch contributes to a training step. */
@@ -341,11 +344,11 @@ export interface ShardGradients {
 export function shardGradients(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, seqs: readonly Decisions[]): ShardGradients {
   const sch = compileSchedule(seqs);
   const gradSum = new Float32Array(layout.total);
-  const { logLik } = forward(cfg, layout, flat, sch, gradSum);
+  const logLik = run(cfg, layout, flat, sch, gradSum);
   return { logLik: Float32Array.from(logLik), gradSum };
 }
 
 /** log p of every graph, no gradients (evaluation). */
 export function logLikelihoods(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, seqs: readonly Decisions[]): Float32Array {
-  return Float32Array.from(forward(cfg, layout, flat, compileSchedule(seqs), null).logLik);
+  return Float32Array.from(run(cfg, layout, flat, compileSchedule(seqs), null));
 }
