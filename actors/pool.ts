@@ -1,12 +1,11 @@
 /**
- * The actor pools (SPEC §5): Piscina thread pools whose workers each hold a tfjs backend and the
- * model. TrainPool is the ShardRunner of `train --workers N`; SamplePool is the ChunkSampler of
+ * The actor pools (SPEC §5): Piscina thread pools whose workers each hold the model (and their
+ * own engine arena). TrainPool is the ShardRunner of `train --workers N`; SamplePool is the ChunkSampler of
  * `sample --workers N`.
  */
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { Decisions, Graph } from '../graphs/graph';
-import type { BackendChoice } from '../model/backend';
 import { paramLayout } from '../model/params';
 import type { ShardGradients } from '../model/teacher';
 import type { RunConfig } from '../pipeline/config';
@@ -17,7 +16,6 @@ import { decodeGraphs, encodeSequences, type EncodedGraphs, type EncodedSequence
 export const MAX_ATTEMPTS = 3;
 
 export interface PoolOptions {
-  readonly backend?: BackendChoice;
   readonly attempts?: number;
   /** Where retries are reported (default: stderr). */
   readonly log?: (line: string) => void;
@@ -100,7 +98,7 @@ export class TrainPool implements ShardRunner {
     this.total = paramLayout(config.model).total;
     this.attempts = opts.attempts ?? MAX_ATTEMPTS;
     this.log = opts.log ?? stderrLog;
-    const data: TrainWorkerData = { model: config.model, backend: opts.backend ?? 'auto' };
+    const data: TrainWorkerData = { model: config.model };
     this.pool = new TimedPool(opts.worker?.filename ?? join(__dirname, 'train-worker.js'), threads, { ...opts.worker?.data, ...data }, config.train.taskTimeoutSeconds);
   }
 
@@ -144,7 +142,7 @@ export class SamplePool implements ChunkSampler {
     this.parallel = 2 * threads;
     this.attempts = opts.attempts ?? MAX_ATTEMPTS;
     this.log = opts.log ?? stderrLog;
-    const data: SampleWorkerData = { model: config.model, params, backend: opts.backend ?? 'auto' };
+    const data: SampleWorkerData = { model: config.model, params };
     this.pool = new TimedPool(opts.worker?.filename ?? join(__dirname, 'sample-worker.js'), threads, { ...opts.worker?.data, ...data }, config.train.taskTimeoutSeconds);
   }
 

@@ -4,13 +4,11 @@
  * transferred, never JSON.
  */
 import type { Decisions, Graph } from '../graphs/graph';
-import type { BackendChoice } from '../model/backend';
 import type { ModelConfig } from '../model/params';
 
 /** Given to every training worker once, at start: the model it computes for. */
 export interface TrainWorkerData {
   readonly model: ModelConfig;
-  readonly backend: BackendChoice;
 }
 
 /** One shard of one step. `params` is this task's own copy of the version's parameters. */
@@ -37,7 +35,6 @@ export interface TrainTaskResult {
 export interface SampleWorkerData {
   readonly model: ModelConfig;
   readonly params: Float32Array;
-  readonly backend: BackendChoice;
 }
 
 export interface SampleTask {

@@ -4,17 +4,12 @@
  * go back as flat Int32Arrays, transferred.
  */
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
-import { initBackend } from '../model/backend';
 import { sampleChunk } from '../pipeline/sampling';
 import { encodeGraphs, type SampleTask, type SampleWorkerData } from './protocol';
 
 const data = workerData as SampleWorkerData;
-const ready = initBackend(data.backend);
-// A failed start is reported by every task that awaits it, not as an unhandled rejection that kills the thread.
-ready.catch(() => undefined);
 
-export default async function sampleOneChunk(task: SampleTask): Promise<unknown> {
-  await ready;
+export default function sampleOneChunk(task: SampleTask): unknown {
   const e = encodeGraphs(sampleChunk(data.model, data.params, task.seed, task.from, task.count, task.vMax));
   return move({
     get [transferableSymbol]() {

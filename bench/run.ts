@@ -2,17 +2,19 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { singleThread, type Row } from './throughput';
 import { memorySoak, workerRows } from './workers';
+import { peerDir, peerFigures, peerMissing, ratioLines } from './peer';
 
 /**
- * `npm run bench [-- --quick] [-- --soak SECONDS]`: single-thread and worker throughput tables,
- * and memory over a long run, printed and written to bench/results/. `--quick` (CI) keeps the
+ * `npm run bench [-- --quick] [-- --soak SECONDS] [-- --peer [--peer-dir DIR]]`: single-thread and
+ * worker throughput tables, and memory over a long run, printed and written to bench/results/;
+ * with --peer, the PyTorch peer's figures beside ours (bench/peer.ts). `--quick` (CI) keeps the
  * whole run to a few minutes; it fails only when a figure is missing or not a number.
  */
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const soakArg = process.argv.indexOf('--soak');
   const soakSeconds = soakArg > 0 ? Number(process.argv[soakArg + 1]) : quick ? 30 : 300;
-  const rows: Row[] = [...(await singleThread(quick ? 1.5 : 5)), ...(await workerRows(quick))];
+  const rows: Row[] = [...singleThread(quick ? 1.5 : 5), ...(await workerRows(quick))];
   process.stdout.write('backend  what         batch  workers  graphs/s  heapMB\n');
   for (const r of rows) {
     process.stdout.write(`${r.backend.padEnd(8)} ${r.what.padEnd(12)} ${String(r.batch).padStart(5)} ${String(r.workers).padStart(8)} ${String(r.graphsPerSecond).padStart(9)} ${String(r.heapMB).padStart(7)}\n`);
@@ -23,6 +25,12 @@ async function main(): Promise<void> {
   for (const s of speedups) process.stdout.write(`2 workers vs 1 at batch ${s.batch}: ${s.speedup}x\n`);
   const soak = await memorySoak(soakSeconds);
   process.stdout.write(`memory over ${soak.seconds} s of training (${soak.workers} workers, ${soak.graphs} graphs): rss MB ${soak.rssMB.join(' ')}\n`);
+  if (process.argv.includes('--peer')) {
+    const dir = peerDir(process.argv);
+    const missing = peerMissing(dir);
+    if (missing) process.stdout.write(`peer skipped: ${missing}\n`);
+    else for (const line of ratioLines(rows, await peerFigures(dir))) process.stdout.write(`${line}\n`);
+  }
   const out = { date: new Date().toISOString(), quick, node: process.version, rows, speedups, soak };
   const dir = join(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });

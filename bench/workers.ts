@@ -14,10 +14,10 @@ import type { Row } from './throughput';
  */
 
 /** Graphs/s of `steps` training steps after `warm` warm-up steps, on `workers` threads. */
-async function trainRate(batchSize: number, workers: number, steps: number): Promise<number> {
+export async function trainRate(batchSize: number, workers: number, steps: number): Promise<number> {
   const config = configFromJson({ train: { batchSize, epochs: 1000, checkpointEvery: 1_000_000 }, data: { trainSize: 2000, testSize: 0 } }, 'bench');
   const data = loadDataset(config, 0);
-  const pool = new TrainPool(config, workers, { backend: 'wasm' });
+  const pool = new TrainPool(config, workers);
   const warm = 3;
   let t0 = 0;
   try {
@@ -35,9 +35,9 @@ async function trainRate(batchSize: number, workers: number, steps: number): Pro
 
 async function sampleRate(workers: number, n: number): Promise<number> {
   const { ckpt } = loadModel(null); // the shipped model: cycles of 10-20 nodes, as a trained model makes
-  const pool = new SamplePool(ckpt.config, ckpt.params, workers, { backend: 'wasm' });
+  const pool = new SamplePool(ckpt.config, ckpt.params, workers);
   try {
-    await pool.chunk(1, 0, 100, 25); // warm-up: workers load the backend
+    await pool.chunk(1, 0, 100, 25); // warm-up: workers start and load the engine
     const t0 = performance.now();
     await Promise.all(sampleChunks(n).map(([from, count]) => pool.chunk(1, from, count, 25)));
     return n / ((performance.now() - t0) / 1000);
@@ -52,11 +52,11 @@ export async function workerRows(quick: boolean): Promise<Row[]> {
   for (const batch of [64, 128, 256]) {
     for (const workers of [1, 2]) {
       const rate = await trainRate(batch, workers, quick ? Math.max(2, Math.round(1024 / batch)) : Math.round(8192 / batch));
-      rows.push({ backend: 'wasm', what: 'pool-train', batch, workers, graphsPerSecond: Math.round(rate), heapMB: heap(), tensors: 0 });
+      rows.push({ backend: 'engine', what: 'pool-train', batch, workers, graphsPerSecond: Math.round(rate), heapMB: heap() });
     }
   }
   for (const workers of [1, 2]) {
-    rows.push({ backend: 'wasm', what: 'pool-sample', batch: 100, workers, graphsPerSecond: Math.round(await sampleRate(workers, quick ? 800 : 4000)), heapMB: heap(), tensors: 0 });
+    rows.push({ backend: 'engine', what: 'pool-sample', batch: 100, workers, graphsPerSecond: Math.round(await sampleRate(workers, quick ? 800 : 4000)), heapMB: heap() });
   }
   return rows;
 }
@@ -66,7 +66,7 @@ export async function memorySoak(seconds: number): Promise<{ seconds: number; wo
   const workers = Math.min(2, availableParallelism());
   const config = configFromJson({ train: { batchSize: 128, epochs: 100000, checkpointEvery: 1_000_000 }, data: { trainSize: 4000, testSize: 0 } }, 'bench');
   const data = loadDataset(config, 0);
-  const pool = new TrainPool(config, workers, { backend: 'wasm' });
+  const pool = new TrainPool(config, workers);
   const rssMB: number[] = [];
   const started = performance.now();
   let next = 0;

@@ -2,7 +2,6 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ORDER_KINDS, type OrderKind } from '../graphs/order';
-import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../model/backend';
 import { runAnimate } from '../pipeline/commands/animate';
 import { runDraw } from '../pipeline/commands/draw';
 import { runEval } from '../pipeline/commands/eval';
@@ -38,8 +37,8 @@ function fail(e: unknown): never {
 }
 
 /** Where `sample` and `eval` compute their chunks: this thread for 1, a worker pool for more. */
-function samplerFor(workers: number, backend: BackendChoice): (ckpt: Checkpoint) => ChunkSampler {
-  return (ckpt) => (workers > 1 ? new SamplePool(ckpt.config, ckpt.params, workers, { backend }) : inThreadSampler(ckpt));
+function samplerFor(workers: number): (ckpt: Checkpoint) => ChunkSampler {
+  return (ckpt) => (workers > 1 ? new SamplePool(ckpt.config, ckpt.params, workers) : inThreadSampler(ckpt));
 }
 
 /** A command handler whose errors end the process through `fail`. */
@@ -74,7 +73,6 @@ function positiveInt(flag: string, value: number): number {
   return value;
 }
 
-const backendOption = { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'tfjs backend: auto = tfjs-node when installed, else wasm' };
 
 void yargs(hideBin(process.argv))
   .scriptName('dgmg-pipe')
@@ -96,11 +94,9 @@ void yargs(hideBin(process.argv))
         .option('order', { choices: ORDER_KINDS, describe: 'node order of the decision sequences' })
         .option('workers', { type: 'number', describe: `worker threads, each computing one shard of every batch (default: the number of cores, ${availableParallelism()}; 1 = in this thread)` })
         .option('max-steps', { type: 'number', describe: 'stop after this many steps in total' })
-        .option('backend', backendOption)
         .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' }),
     guarded(async (a) => {
-      await initBackend(a.backend);
       const workers = workerCount(a.workers);
       const summary = await runTrain(
         {
@@ -109,7 +105,7 @@ void yargs(hideBin(process.argv))
           resumeDir: a.resume ?? null,
           overrides: { epochs: a.epochs, batchSize: a['batch-size'], lr: a.lr, seed: a.seed, dataFile: a.data, order: a.order as OrderKind | undefined },
           workers,
-          makeRunner: (config, n) => new TrainPool(config, n, { backend: a.backend }),
+          makeRunner: (config, n) => new TrainPool(config, n),
           stopAtStep: a['max-steps'] ?? null,
           quiet: a.quiet,
         },
@@ -133,16 +129,14 @@ void yargs(hideBin(process.argv))
         .option('seed', { type: 'number', default: 0, describe: 'sampling seed; same seed, same graphs' })
         .option('v-max', { type: 'number', describe: 'most nodes a graph may have (default: the config\'s sample.vMax)' })
         .option('workers', { type: 'number', describe: `worker threads sampling chunks in parallel; the output is the same for any number (default: the number of cores, ${availableParallelism()}; 1 = in this thread)` })
-        .option('backend', backendOption)
         .option('json', { type: 'boolean', default: false })
         .option('quiet', { type: 'boolean', default: false }),
     guarded(async (a) => {
       positiveInt('n', a.n);
       const vMax = a['v-max'] === undefined ? null : positiveInt('v-max', a['v-max']);
       if (vMax !== null && vMax > MAX_V_MAX) throw new Error(`--v-max must be at most ${MAX_V_MAX}, got ${vMax}`);
-      await initBackend(a.backend);
       const workers = workerCount(a.workers);
-      const result = await runSample(a.model ?? null, a.n, a.out, a.seed, vMax, a.quiet, samplerFor(workers, a.backend));
+      const result = await runSample(a.model ?? null, a.n, a.out, a.seed, vMax, a.quiet, samplerFor(workers));
       report(a.json, { ...result, workers });
     }),
   )
@@ -154,13 +148,11 @@ void yargs(hideBin(process.argv))
         .option('model', modelOption)
         .option('n', { type: 'number', default: 1000, describe: 'number of graphs to sample' })
         .option('seed', { type: 'number', default: 0, describe: 'sampling seed' })
-        .option('backend', backendOption)
         .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
         .option('quiet', { type: 'boolean', default: false }),
     guarded(async (a) => {
       positiveInt('n', a.n);
-      await initBackend(a.backend);
-      report(a.json, await runEval(a.model ?? null, a.n, a.seed, a.quiet, samplerFor(1, a.backend)));
+      report(a.json, await runEval(a.model ?? null, a.n, a.seed, a.quiet, samplerFor(1)));
     }),
   )
   .command(
@@ -172,11 +164,9 @@ void yargs(hideBin(process.argv))
         .option('n', { type: 'number', default: 16, describe: 'number of graphs' })
         .option('out', { type: 'string', default: 'samples.svg', describe: 'output SVG file' })
         .option('seed', { type: 'number', default: 0 })
-        .option('backend', backendOption)
         .option('json', { type: 'boolean', default: false }),
     guarded(async (a) => {
       if (!Number.isInteger(a.n) || a.n < 1 || a.n > 400) throw new Error(`--n must be an integer from 1 to 400, got ${a.n}`);
-      await initBackend(a.backend);
       report(a.json, runDraw(a.model ?? null, a.n, a.out, a.seed));
     }),
   )
@@ -188,10 +178,8 @@ void yargs(hideBin(process.argv))
         .option('model', modelOption)
         .option('out', { type: 'string', default: 'generation.html', describe: 'output HTML file' })
         .option('seed', { type: 'number', default: 0 })
-        .option('backend', backendOption)
         .option('json', { type: 'boolean', default: false }),
     guarded(async (a) => {
-      await initBackend(a.backend);
       report(a.json, runAnimate(a.model ?? null, a.out, a.seed));
     }),
   )

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * Kernels of our own for the two ops that batched DGMG lives on (row gather and segment sum),
+ * tfjs kernels of our own for the reference path (reference.ts, the tests' oracle; training and
+ * sampling run on engine.ts): row gather and segment sum, which its per-edge messages live on,
  * and a matMul gradient without transposed-operand matMuls. Measured on this machine
  * (shared/probes/tfjs-backends): wasm has no UnsortedSegmentSum at all, cpu's is
  * O(segments x rows), wasm's GatherV2 and transposed MatMul are several times slower than a

@@ -48,19 +48,3 @@ export function binaryLogProb(logits: tf.Tensor1D, decisions: tf.Tensor1D): tf.T
   const y = tf.mul(logits, tf.sub(tf.mul(decisions, 2), 1));
   return tf.neg(tf.softplus(tf.neg(y))) as tf.Tensor1D;
 }
-
-/**
- * log softmax within segments, read at one chosen entry per segment. The per-segment max is
- * subtracted for stability; it enters as a constant, which is exact because log-sum-exp shifted
- * by a constant and shifted back has the same value and gradient.
- */
-export function segmentLogSoftmaxAt(scores: tf.Tensor1D, seg: Int32Array, numSegments: number, chosen: Int32Array): tf.Tensor1D {
-  const sv = scores.dataSync();
-  const max = new Float32Array(numSegments).fill(-Infinity);
-  for (let i = 0; i < seg.length; i++) if (sv[i] > max[seg[i]]) max[seg[i]] = sv[i];
-  const shiftPerEntry = tf.tensor1d(Float32Array.from(seg, (s) => max[s]));
-  const segT = indices(seg);
-  const sumExp = segmentSum(tf.exp(tf.sub(scores, shiftPerEntry)).reshape([-1, 1]), segT, numSegments).reshape([-1]);
-  const logZ = tf.add(tf.log(sumExp), tf.tensor1d(max));
-  return tf.sub(tf.gather(scores, indices(chosen)), logZ);
-}

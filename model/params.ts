@@ -174,3 +174,17 @@ export function paramTensors(layout: ParamLayout, flat: Float32Array): Params {
   });
   return out;
 }
+
+const indexByName = new WeakMap<ParamLayout, Map<string, number>>();
+
+/** Parameter `name`'s floats in `flat` (a view, not a copy), found through the layout. */
+export function paramView(layout: ParamLayout, flat: Float32Array, name: string): Float32Array {
+  let byName = indexByName.get(layout);
+  if (!byName) {
+    byName = new Map(layout.specs.map((s, i) => [s.name, i]));
+    indexByName.set(layout, byName);
+  }
+  const i = byName.get(name);
+  if (i === undefined) throw new Error(`the model has no parameter ${name}`);
+  return flat.subarray(layout.offsets[i], layout.offsets[i] + size(layout.specs[i].shape));
+}

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Decisions } from '../graphs/graph';
-import { addEdgeLogit, addNodeLogit, chooseDestScore } from './dgmg';
 import { binaryLogProb, gatherRows, indices, linear, segmentSum } from './ops';
 import type { ModelConfig, Params } from './params';
 
@@ -8,6 +7,21 @@ import type { ModelConfig, Params } from './params';
  * The one-graph-at-a-time computation that the batched schedule must equal (SPEC §4): decisions in
  * sequence order, every equation written with plain tfjs ops as SPEC §3 states it, messages per edge.
  */
+
+/** AddNode: the logit of "stop" from h_G. */
+function addNodeLogit(p: Params, hG: tf.Tensor2D): tf.Tensor1D {
+  return linear(p, 'addNode.stop', hG).reshape([-1]);
+}
+
+/** AddEdge: the logit of "no more edges" from [h_G ; h_v], v the newest node. */
+function addEdgeLogit(p: Params, hG: tf.Tensor2D, hv: tf.Tensor2D): tf.Tensor1D {
+  return linear(p, 'addEdge.stop', tf.concat([hG, hv], 1) as tf.Tensor2D).reshape([-1]);
+}
+
+/** ChooseDest: the score w·[h_u ; h_v] + b of candidate u for source v, one pair per row. */
+function chooseDestScore(p: Params, hu: tf.Tensor2D, hv: tf.Tensor2D): tf.Tensor1D {
+  return linear(p, 'chooseDest.score', tf.concat([hu, hv], 1) as tf.Tensor2D).reshape([-1]);
+}
 
 /** h_G = sum_v sigmoid(g(h_v)) * f(h_v) over the rows of one graph. */
 export function plainGraphEmbed(p: Params, h: tf.Tensor2D): tf.Tensor2D {

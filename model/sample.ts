@@ -1,11 +1,9 @@
-import * as tf from '@tensorflow/tfjs';
 import type { Graph } from '../graphs/graph';
 import type { Rng } from '../graphs/random';
-import { addEdgeLogit, addNodeLogit, chooseDestScore, prepareWeights } from './dgmg';
-import { advance, emptyTables, type Tables } from './lockstep';
-import { gatherRows, indices } from './ops';
-import { paramTensors, type ModelConfig, type ParamLayout } from './params';
+import { allocWeights, dot, emptyGraphEmbeddings, fillWeights, forwardStep, sigmoid, type StepBuffers } from './engine';
+import { paramView, type ModelConfig, type ParamLayout } from './params';
 import { planStep, type GraphEvent, type LiveGraph } from './schedule';
+import { arena } from './wasm';
 
 /** Where a graph being sampled stands: before an add-node or an add-edge decision. */
 interface Sampler {
@@ -16,43 +14,73 @@ interface Sampler {
   attempts: number;
 }
 
-const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+/** The decision heads' parameters, read once per call. */
+interface Heads {
+  readonly addNodeW: Float32Array;
+  readonly addNodeB: number;
+  readonly addEdgeW: Float32Array;
+  readonly addEdgeB: number;
+  readonly destW: Float32Array;
+  readonly destB: number;
+}
 
-/** Index of a draw from softmax(scores[from..to)), relative to `from`. */
-function drawSoftmax(rng: Rng, scores: Float32Array, from: number, to: number): number {
+/** Where graph `slot`'s state lies in the current tables: its h_G row and its first node row. */
+interface StateView {
+  readonly F: Float32Array;
+  /** Float offsets of hG_s's row of this graph and of its first node in H_s. */
+  readonly hG: number;
+  readonly h: number;
+  readonly n: number;
+}
+
+/** Index of a draw from softmax(scores[0..count)). */
+function drawSoftmax(rng: Rng, scores: Float64Array, count: number): number {
   let max = -Infinity;
-  for (let i = from; i < to; i++) max = Math.max(max, scores[i]);
+  for (let i = 0; i < count; i++) max = Math.max(max, scores[i]);
   let z = 0;
-  for (let i = from; i < to; i++) z += Math.exp(scores[i] - max);
+  for (let i = 0; i < count; i++) z += Math.exp(scores[i] - max);
   let u = rng.uniform() * z;
-  for (let i = from; i < to - 1; i++) {
+  for (let i = 0; i < count - 1; i++) {
     u -= Math.exp(scores[i] - max);
-    if (u < 0) return i - from;
+    if (u < 0) return i;
   }
-  return to - 1 - from;
+  return count - 1;
 }
 
 /**
  * Runs a graph's decisions at the current state until the state changes (a new node, or a new
- * edge) or the graph stops (null). Every decision here reads the same state, so the logits
- * computed for this state serve them all; a repeated edge changes nothing and the node tries again.
+ * edge) or the graph stops (null). Every decision here reads the same state; each head is
+ * evaluated when a decision needs it. A repeated edge changes nothing and the node tries again.
  */
-function decide(s: Sampler, vMax: number, nodeLogit: number, edgeLogit: number, scores: Float32Array, scoreFrom: number): GraphEvent | null {
+function decide(s: Sampler, vMax: number, heads: Heads, at: StateView, scores: Float64Array): GraphEvent | null {
   const g = s.graph;
+  const n = at.n;
   for (;;) {
     if (s.phase === 'edge') {
       const v = g.numNodes - 1;
-      // P(1 = no more edges) = sigmoid(l); a node tries at most (nodes - 1) edges
-      if (s.attempts >= g.numNodes - 1 || s.rng.uniform() < sigmoid(edgeLogit)) {
+      // P(1 = no more edges) = sigmoid(l), l = w·[h_G ; h_v] + b; a node tries at most (nodes - 1) edges
+      if (s.attempts >= g.numNodes - 1) {
+        s.phase = 'node';
+        continue;
+      }
+      const edgeLogit = heads.addEdgeB + dot(at.F, at.hG, heads.addEdgeW, 0, 2 * n) + dot(at.F, at.h + v * n, heads.addEdgeW, 2 * n, n);
+      if (s.rng.uniform() < sigmoid(edgeLogit)) {
         s.phase = 'node';
         continue;
       }
       s.attempts++;
-      const dest = v === 1 ? 0 : drawSoftmax(s.rng, scores, scoreFrom, scoreFrom + v);
+      let dest = 0;
+      if (v > 1) {
+        const hv = dot(at.F, at.h + v * n, heads.destW, n, n);
+        for (let u = 0; u < v; u++) scores[u] = heads.destB + dot(at.F, at.h + u * n, heads.destW, 0, n) + hv;
+        dest = drawSoftmax(s.rng, scores, v);
+      }
       if (!g.edges.some(([a, b]) => (a === v && b === dest) || (a === dest && b === v))) return { kind: 'edge', src: v, dst: dest };
       continue;
     }
-    if (g.numNodes >= vMax || s.rng.uniform() < sigmoid(nodeLogit)) return null;
+    if (g.numNodes >= vMax) return null;
+    // P(1 = stop) = sigmoid(w·h_G + b)
+    if (s.rng.uniform() < sigmoid(heads.addNodeB + dot(at.F, at.hG, heads.addNodeW, 0, 2 * n))) return null;
     s.phase = 'edge';
     s.attempts = 0;
     return { kind: 'node' };
@@ -60,59 +88,110 @@ function decide(s: Sampler, vMax: number, nodeLogit: number, edgeLogit: number, 
 }
 
 /**
- * Samples one graph per generator in `rngs`, all in lockstep: each step scores the decisions of
- * every live graph at its current state in one set of ops, then applies all graphs' events at once.
+ * Samples one graph per generator in `rngs`, all in lockstep: each step draws every live graph's
+ * decisions at its current state, then applies all graphs' events at once with one engine step.
  * A graph's draws come from its own generator only, so it does not depend on its batch mates.
+ * Every buffer is laid out once per call, sized for v_max nodes per graph.
  */
 export function sampleGraphs(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, rngs: readonly Rng[], vMax: number): Graph[] {
+  if (flat.length !== layout.total) throw new Error(`parameter vector has ${flat.length} floats, the model needs ${layout.total}`);
+  const n = cfg.nodeSize;
+  const T = cfg.propRounds;
+  const B = rngs.length;
+  const maxRows = B * vMax;
+  const maxEdges = B * vMax * (vMax - 1); // both directions of every possible edge
+  const a = arena();
+  a.reset();
+  const w = allocWeights(a, cfg);
+  // two sets of tables: the step reads one and writes the other
+  const tables = [0, 1].map(() => ({ H: a.f32(maxRows * n), hG: a.f32(B * 2 * n) }));
+  const st: StepBuffers = {
+    prevH: 0,
+    prevRows: 0,
+    prevHG: 0,
+    H: 0,
+    rows: 0,
+    hG: 0,
+    numGraphs: 0,
+    Y: a.f32(maxRows * (2 * n + 1)),
+    gate: a.f32(maxRows),
+    graphOfRow: a.i32(maxRows),
+    assemble: a.i32(maxRows),
+    prop: null,
+    init: null,
+  };
+  const prop = {
+    rows: a.i32(maxRows),
+    count: 0,
+    src: a.i32(maxEdges),
+    dst: a.i32(maxEdges),
+    edges: 0,
+    deg: a.f32(maxRows),
+    x: Array.from({ length: T + 1 }, () => a.f32(maxRows * n)),
+    // no backward: every round may reuse one Z and one gate buffer
+    z: new Array<number>(T).fill(a.f32(maxRows * (2 * n + 2))),
+    saved: new Array<number>(T).fill(a.f32(maxRows * 4 * n)),
+  };
+  const init = { idx: a.i32(B), count: 0, hG: a.f32(B * 2 * n), h: a.f32(B * n) };
+  const scratch = { gi: a.f32(maxRows * 3 * n), gh: a.f32(maxRows * 3 * n) };
+  a.commit();
+  fillWeights(a, cfg, layout, flat, w);
+  const F = a.F;
+  const P = (name: string): Float32Array => paramView(layout, flat, name);
+  const heads: Heads = {
+    addNodeW: P('addNode.stop.w'),
+    addNodeB: P('addNode.stop.b')[0],
+    addEdgeW: P('addEdge.stop.w'),
+    addEdgeB: P('addEdge.stop.b')[0],
+    destW: P('chooseDest.score.w'),
+    destB: P('chooseDest.score.b')[0],
+  };
+  const scores = new Float64Array(vMax);
+
   const samplers: Sampler[] = rngs.map((rng, id) => ({ graph: { id, numNodes: 0, edges: [] }, rng, phase: 'node', attempts: 0 }));
-  // One scope for the parameters and weights; the tables of each step are freed as the next replaces them.
-  tf.engine().startScope();
-  try {
-    const params = paramTensors(layout, flat);
-    const w = prepareWeights(params, cfg);
-    let live = samplers.map((s) => s.graph);
-    let tables: Tables = emptyTables(w, cfg, live.length);
-    while (live.length) {
-      const cur = live;
-      const current = tables;
-      // rows of each live graph in the node table, in order
-      const base: number[] = [];
-      cur.reduce((r, g) => (base.push(r), r + g.numNodes), 0);
-      const withNodes = cur.map((_, i) => i).filter((i) => cur[i].numNodes > 0);
-      const uRows: number[] = [];
-      const vRows: number[] = [];
-      const scoreFrom = new Array<number>(cur.length).fill(0);
-      for (const i of withNodes) {
-        const v = cur[i].numNodes - 1;
-        scoreFrom[i] = uRows.length;
-        for (let u = 0; u < v; u++) {
-          uRows.push(base[i] + u);
-          vRows.push(base[i] + v);
-        }
-      }
-      const [nodeLogits, edgeLogits, scores] = tf.tidy(() => {
-        const nl = addNodeLogit(params, current.hG);
-        const el = withNodes.length
-          ? addEdgeLogit(params, gatherRows(current.hG, indices(withNodes)), gatherRows(current.h, indices(withNodes.map((i) => base[i] + cur[i].numNodes - 1))))
-          : tf.zeros([0]);
-        const sc = uRows.length ? chooseDestScore(params, gatherRows(current.h, indices(uRows)), gatherRows(current.h, indices(vRows))) : tf.zeros([0]);
-        return [nl.dataSync() as Float32Array, el.dataSync() as Float32Array, sc.dataSync() as Float32Array];
-      });
-      const edgeLogit = new Array<number>(cur.length).fill(0);
-      withNodes.forEach((i, k) => (edgeLogit[i] = edgeLogits[k]));
-      const events = cur.map((g, i) => decide(samplers[g.id], vMax, nodeLogits[i], edgeLogit[i], scores, scoreFrom[i]));
-      const { plan, next } = planStep(cur, events);
-      live = next;
-      const [h, hG] = tf.tidy(() => {
-        const t = advance(w, cfg, current, plan);
-        return [t.h, t.hG];
-      });
-      tables = { h: h as tf.Tensor2D, hG: hG as tf.Tensor2D };
-      tf.dispose([current.h, current.hG]);
+  let live = samplers.map((s) => s.graph);
+  let cur = 0;
+  let rows = 0;
+  emptyGraphEmbeddings(a, cfg, layout, flat, tables[cur].hG, B);
+  while (live.length) {
+    const now = tables[cur];
+    let base = 0;
+    const events = live.map((g, slot) => {
+      const ev = decide(samplers[g.id], vMax, heads, { F, hG: (now.hG >> 2) + slot * 2 * n, h: (now.H >> 2) + base * n, n }, scores);
+      base += g.numNodes;
+      return ev;
+    });
+    const { plan, next } = planStep(live, events);
+    live = next;
+    const out = tables[1 - cur];
+    st.prevH = now.H;
+    st.prevRows = rows;
+    st.prevHG = now.hG;
+    st.H = out.H;
+    st.rows = plan.assemble.length;
+    st.hG = out.hG;
+    st.numGraphs = plan.numGraphs;
+    a.put(st.assemble, plan.assemble);
+    a.put(st.graphOfRow, plan.graphOfRow);
+    st.prop = null;
+    if (plan.prop) {
+      prop.count = plan.prop.rows.length;
+      prop.edges = plan.prop.src.length;
+      a.put(prop.rows, plan.prop.rows);
+      a.put(prop.src, plan.prop.src);
+      a.put(prop.dst, plan.prop.dst);
+      a.put(prop.deg, plan.prop.deg);
+      st.prop = prop;
     }
-  } finally {
-    tf.engine().endScope();
+    st.init = null;
+    if (plan.init) {
+      init.count = plan.init.length;
+      a.put(init.idx, plan.init);
+      st.init = init;
+    }
+    forwardStep(a.k, cfg, w, st, scratch);
+    cur = 1 - cur;
+    rows = st.rows;
   }
-  return samplers.map((s) => ({ numNodes: s.graph.numNodes, edges: s.graph.edges.map(([a, b]) => [a, b] as const) }));
+  return samplers.map((s) => ({ numNodes: s.graph.numNodes, edges: s.graph.edges.map(([x, y]) => [x, y] as const) }));
 }

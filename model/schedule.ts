@@ -43,64 +43,75 @@ export interface StepPlan {
 /**
  * Applies one event to each live graph (null: the graph is finished and leaves the batch) and
  * returns the index plan of that step. Mutates the graphs; returns those still live, in order.
+ * Sizes are counted first so that every index array is filled in place (the sampler plans a step
+ * per decision round).
  */
 export function planStep(live: readonly LiveGraph[], events: ReadonlyArray<GraphEvent | null>): { plan: StepPlan; next: LiveGraph[] } {
-  const prevRows = live.reduce((a, g) => a + g.numNodes, 0);
-  const propRows: number[] = [];
-  const src: number[] = [];
-  const dst: number[] = [];
-  const deg: number[] = [];
-  const init: number[] = [];
-  const propBase = new Map<LiveGraph, number>();
-  let base = 0;
+  let prevRows = 0;
+  let propCount = 0;
+  let edgeCount = 0;
+  let initCount = 0;
+  let rowCount = 0;
   live.forEach((g, slot) => {
     const ev = events[slot];
-    if (ev?.kind === 'node') init.push(slot);
-    if (ev?.kind === 'edge') {
+    prevRows += g.numNodes;
+    if (ev === null) return;
+    if (ev.kind === 'edge') {
       g.edges.push([ev.src, ev.dst]);
-      const local = propRows.length;
-      propBase.set(g, local);
-      const d = new Array<number>(g.numNodes).fill(0);
-      for (const [a, b] of g.edges) {
-        src.push(local + a, local + b);
-        dst.push(local + b, local + a);
-        d[a]++;
-        d[b]++;
-      }
-      for (let j = 0; j < g.numNodes; j++) propRows.push(base + j);
-      deg.push(...d);
-    }
-    base += g.numNodes;
+      propCount += g.numNodes;
+      edgeCount += 2 * g.edges.length;
+    } else initCount++;
+    rowCount += g.numNodes + (ev.kind === 'node' ? 1 : 0);
   });
-
-  const assemble: number[] = [];
-  const graphOfRow: number[] = [];
+  const rows = new Int32Array(propCount);
+  const src = new Int32Array(edgeCount);
+  const dst = new Int32Array(edgeCount);
+  const deg = new Float32Array(propCount);
+  const init = new Int32Array(initCount);
+  const assemble = new Int32Array(rowCount);
+  const graphOfRow = new Int32Array(rowCount);
   const next: LiveGraph[] = [];
-  const newNodeBase = prevRows + propRows.length;
+  // rows of concat([previous table, propagated rows, new nodes]) (see StepPlan.assemble)
+  const newNodeBase = prevRows + propCount;
+  let base = 0;
+  let local = 0;
+  let e = 0;
   let newNodes = 0;
-  base = 0;
+  let r = 0;
   live.forEach((g, slot) => {
     const ev = events[slot];
     const oldBase = base;
     base += g.numNodes;
     if (ev === null) return;
-    const p = propBase.get(g);
-    for (let j = 0; j < g.numNodes; j++) assemble.push(p === undefined ? oldBase + j : prevRows + p + j);
-    if (ev.kind === 'node') {
-      assemble.push(newNodeBase + newNodes++);
+    if (ev.kind === 'edge') {
+      for (const [a, b] of g.edges) {
+        src[e] = local + a;
+        dst[e++] = local + b;
+        src[e] = local + b;
+        dst[e++] = local + a;
+        deg[local + a]++;
+        deg[local + b]++;
+      }
+      for (let j = 0; j < g.numNodes; j++) {
+        rows[local + j] = oldBase + j;
+        assemble[r++] = prevRows + local + j;
+      }
+      local += g.numNodes;
+    } else {
+      for (let j = 0; j < g.numNodes; j++) assemble[r++] = oldBase + j;
+      init[newNodes] = slot;
+      assemble[r++] = newNodeBase + newNodes++;
       g.numNodes++;
     }
-    for (let j = 0; j < g.numNodes; j++) graphOfRow.push(next.length);
+    graphOfRow.fill(next.length, r - g.numNodes, r);
     next.push(g);
   });
 
   const plan: StepPlan = {
-    prop: propRows.length
-      ? { rows: Int32Array.from(propRows), src: Int32Array.from(src), dst: Int32Array.from(dst), deg: Float32Array.from(deg) }
-      : null,
-    init: init.length ? Int32Array.from(init) : null,
-    assemble: Int32Array.from(assemble),
-    graphOfRow: Int32Array.from(graphOfRow),
+    prop: propCount ? { rows, src, dst, deg } : null,
+    init: initCount ? init : null,
+    assemble,
+    graphOfRow,
     numGraphs: next.length,
   };
   return { plan, next };

@@ -9,7 +9,6 @@ import { loadCheckpoint, saveCheckpoint } from '../pipeline/checkpoint';
 import { configFromJson } from '../pipeline/config';
 
 const CLI = resolve(__dirname, '..', 'bin', 'dgmg-pipe.js');
-const backend = process.env.DGMG_TEST_BACKEND === 'cpu' ? 'cpu' : 'wasm';
 
 interface Done {
   code: number | null;
@@ -20,7 +19,7 @@ interface Done {
 /** Runs the CLI; `onStderr` sees stderr as it arrives (with the child, to signal it). */
 function cli(args: string[], onStderr?: (text: string, kill: (sig: NodeJS.Signals) => void) => void): Promise<Done> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args, '--backend', backend], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -10,9 +10,8 @@ import { loadDataset } from '../pipeline/dataset';
 import { inProcessRunner, type ShardRunner } from '../pipeline/runner';
 import { trainSteps } from '../pipeline/train';
 import { faultMemory, setFault, type Fault } from './fixtures/faults';
-import { relNormDiff, testBackend } from './helpers';
+import { relNormDiff } from './helpers';
 
-const backend = process.env.DGMG_TEST_BACKEND === 'cpu' ? 'cpu' : 'wasm';
 
 // 40 cycles, batches of 10: 3 workers get shards of 4, 3 and 3 graphs.
 const config: RunConfig = configFromJson(
@@ -26,7 +25,7 @@ const data = loadDataset(config, config.train.seed);
 const STEPS = 4;
 
 // Warm pools of the test-only worker (the real one with faults injected) serve most tests (a
-// pool's threads load tfjs and warm up once); each test arms the fault and starts the log its
+// pool's threads load the engine and warm up once); each test arms the fault and starts the log its
 // retries go to.
 const faults = faultMemory();
 let pool2: TrainPool;
@@ -34,7 +33,6 @@ let pool3: TrainPool;
 let retryLog: string[] = [];
 const faultyPool = (threads: number, taskTimeoutSeconds = config.train.taskTimeoutSeconds): TrainPool =>
   new TrainPool({ ...config, train: { ...config.train, taskTimeoutSeconds } }, threads, {
-    backend,
     log: (l) => retryLog.push(l),
     worker: { filename: join(__dirname, 'fixtures', 'faulty-train-worker.js'), data: { faults } },
   });
@@ -88,8 +86,7 @@ const relDiff = (a: number, b: number): number => Math.abs(a - b) / Math.abs(b);
 
 const runs: Record<string, Run> = {};
 
-t.before(async () => {
-  await testBackend();
+t.before(() => {
   pool2 = faultyPool(2);
   pool3 = faultyPool(3);
 });
@@ -105,7 +102,7 @@ t.test('1, 2 and 3 workers on the same batches give the same parameters', async 
   runs.inProcess3 = await train(inProcessRunner(config), 3);
   runs.pool2 = await train(pool(pool2), 2);
   runs.pool3 = await train(pool(pool3), 3);
-  const real = await train(new TrainPool(config, 3, { backend }), 3);
+  const real = await train(new TrainPool(config, 3), 3);
 
   // The pool computes exactly what this thread computes for the same shards: same bits.
   t.same(Array.from(real.params), Array.from(runs.inProcess3.params), '3 workers of the real worker = 3 shards in process, bit for bit');

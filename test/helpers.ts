@@ -3,7 +3,7 @@ import type { Graph } from '../graphs/graph';
 import { Rng } from '../graphs/random';
 import { initBackend } from '../model/backend';
 
-/** The backend tests run on: DGMG_TEST_BACKEND, default wasm (the one `auto` picks here). */
+/** The tfjs backend the reference equations (model/reference.ts) run on: DGMG_TEST_BACKEND, default wasm. */
 export async function testBackend(): Promise<string> {
   const choice = process.env.DGMG_TEST_BACKEND === 'cpu' ? 'cpu' : 'wasm';
   return initBackend(choice);

@@ -3,7 +3,6 @@ import { assertSimpleGraph } from '../graphs/graph';
 import { Rng } from '../graphs/random';
 import { initParams, paramLayout, type ModelConfig } from '../model/params';
 import { sampleGraphs } from '../model/sample';
-import { testBackend } from './helpers';
 
 const cfg: ModelConfig = { nodeSize: 8, propRounds: 2 };
 const layout = paramLayout(cfg);
@@ -16,8 +15,6 @@ bias(greedy, 'addNode.stop.b', -6);
 bias(greedy, 'addEdge.stop.b', -1.5);
 const plain = initParams(layout, 2);
 const rngs = (seed: number, n: number): Rng[] => Array.from({ length: n }, (_, i) => Rng.derive(seed, i));
-
-t.before(testBackend);
 
 t.test('sampling is reproducible from its seed and independent of the batch', async (t) => {
   const a = sampleGraphs(cfg, layout, greedy, rngs(5, 40), 9);

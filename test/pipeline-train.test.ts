@@ -8,7 +8,6 @@ import { loadDataset, stopRates } from '../pipeline/dataset';
 import { initParams, paramLayout } from '../model/params';
 import { inProcessRunner, splitShards } from '../pipeline/runner';
 import { trainSteps, type TrainRun } from '../pipeline/train';
-import { testBackend } from './helpers';
 
 const config = configFromJson(
   { data: { trainSize: 24, testSize: 4, familyParams: { minNodes: 4, maxNodes: 7 } }, model: { nodeSize: 6 }, train: { epochs: 2, batchSize: 5, lr: 0.01, lrFinalFraction: 0.1, checkpointEvery: 3 } },
@@ -19,7 +18,6 @@ const run = (over: Partial<TrainRun>): TrainRun => ({
   config, data, checkpointFile: null, resume: null, runner: inProcessRunner(config), shards: 1, stopAtStep: null, stopRequested: () => false, ...over,
 });
 
-t.before(testBackend);
 
 t.test('k steps, save, resume, k more equals 2k steps', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'dgmg-resume-'));
