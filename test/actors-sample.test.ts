@@ -6,21 +6,17 @@ import { initParams, paramLayout } from '../model/params';
 import { configFromJson } from '../pipeline/config';
 import { inThreadSampler } from '../pipeline/runner';
 import { faultMemory, setFault } from './fixtures/faults';
-import { testBackend } from './helpers';
 
-const backend = process.env.DGMG_TEST_BACKEND === 'cpu' ? 'cpu' : 'wasm';
 
 // A pool that gives up on a chunk after 10 s instead of 120.
 const config = configFromJson({ model: { nodeSize: 8 }, train: { taskTimeoutSeconds: 10 }, sample: { vMax: 12 } }, 'sampling faults test');
 const layout = paramLayout(config.model);
 const ckpt = { config, params: initParams(layout, 4), adam: adamState(layout.total), step: 0, graphsSeen: 0 };
 
-t.before(testBackend);
-
 t.test('a hung sampling worker is terminated after train.taskTimeoutSeconds and its chunk re-run; the graphs are the same', async (t) => {
   const faults = faultMemory();
   const log: string[] = [];
-  const pool = new SamplePool(config, ckpt.params, 2, { backend, log: (l) => log.push(l), worker: { filename: join(__dirname, 'fixtures', 'faulty-sample-worker.js'), data: { faults } } });
+  const pool = new SamplePool(config, ckpt.params, 2, { log: (l) => log.push(l), worker: { filename: join(__dirname, 'fixtures', 'faulty-sample-worker.js'), data: { faults } } });
   t.teardown(() => pool.close());
   setFault(faults, { kind: 'hang', step: 100, shard: null, times: 1 });
   const [a, b] = await Promise.all([pool.chunk(9, 0, 100, 12), pool.chunk(9, 100, 50, 12)]);
