@@ -6,6 +6,9 @@ import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../model/backe
 import { DEFAULT_MODEL_FILE, inThreadSampler, runAnimate, runDraw, runEval, runSample, runTrain, type ChunkSampler } from '../pipeline/commands';
 import type { Checkpoint } from '../pipeline/checkpoint';
 import { SamplePool, TrainPool } from '../actors/pool';
+import { RedisChunkSampler, RedisShardRunner, type CoordinatorOptions } from '../actors/cluster-runner';
+import { runWorkerHost } from '../actors/cluster-worker';
+import { KEY_TTL_SECONDS } from '../actors/cluster-protocol';
 import { availableParallelism } from 'node:os';
 
 /** Prints a result: JSON on stdout with --json, else `key: value` lines. */
@@ -63,12 +66,41 @@ function positiveInt(flag: string, value: number): number {
   return value;
 }
 
+/** The coordinator's options (train and sample); with --redis the shards go to `dgmg-pipe worker` hosts. */
+const clusterOptions = {
+  redis: { type: 'string', describe: 'compute on worker hosts (dgmg-pipe worker) through this Redis: redis://[user:password@]host:port, rediss:// for TLS' },
+  'redis-ca': { type: 'string', describe: 'CA certificate (PEM) of a rediss:// server' },
+  'redis-timeout': { type: 'number', default: 60, describe: 'with --redis: seconds to wait for a lost Redis before stopping' },
+  'task-timeout': { type: 'number', default: 300, describe: 'with --redis: seconds before an unanswered task is sent again' },
+} as const;
+
+const stderrLine = (prefix: string) => (line: string): void => void process.stderr.write(`${prefix}: ${line}\n`);
+
+/** `value` if it is a number > 0, else an error naming the flag. */
+function positiveSeconds(flag: string, value: number): number {
+  if (!(value > 0) || !Number.isFinite(value)) throw new Error(`--${flag} must be a number of seconds > 0, got ${value}`);
+  return value * 1000;
+}
+
+/** The coordinator's settings from the flags; null without --redis. */
+function coordinator(a: { redis?: string; 'redis-ca'?: string; 'redis-timeout': number; 'task-timeout': number }): CoordinatorOptions | null {
+  if (a.redis === undefined) return null;
+  return {
+    url: a.redis,
+    caFile: a['redis-ca'] ?? null,
+    redisTimeoutMs: positiveSeconds('redis-timeout', a['redis-timeout']),
+    taskTimeoutMs: positiveSeconds('task-timeout', a['task-timeout']),
+    ttlSeconds: KEY_TTL_SECONDS,
+    log: stderrLine('dgmg-pipe'),
+  };
+}
+
 const backendOption = { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'tfjs backend: auto = tfjs-node when installed, else wasm' };
 
 void yargs(hideBin(process.argv))
   .scriptName('dgmg-pipe')
   .strict()
-  .demandCommand(1, 'name a command: train, sample, eval, draw, animate')
+  .demandCommand(1, 'name a command: train, sample, eval, draw, animate, worker')
   .command(
     'train',
     'Train a DGMG with batched teacher forcing; writes <out>/checkpoint.json',
@@ -87,10 +119,13 @@ void yargs(hideBin(process.argv))
         .option('max-steps', { type: 'number', describe: 'stop after this many steps in total' })
         .option('backend', backendOption)
         .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
-        .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' }),
+        .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
+        .options(clusterOptions),
     guarded(async (a) => {
       await initBackend(a.backend);
       const workers = workerCount(a.workers);
+      const cluster = coordinator(a);
+      if (cluster && workers < 2) throw new Error('--redis splits every batch into --workers shards: give --workers 2 or more');
       const summary = await runTrain(
         {
           configFile: a.config ?? null,
@@ -98,7 +133,7 @@ void yargs(hideBin(process.argv))
           resumeDir: a.resume ?? null,
           overrides: { epochs: a.epochs, batchSize: a['batch-size'], lr: a.lr, seed: a.seed, dataFile: a.data, order: a.order as OrderKind | undefined },
           workers,
-          makeRunner: (config, n) => new TrainPool(config, n, { backend: a.backend }),
+          makeRunner: (config, n) => (cluster ? new RedisShardRunner(config, cluster) : new TrainPool(config, n, { backend: a.backend })),
           stopAtStep: a['max-steps'] ?? null,
           quiet: a.quiet,
         },
@@ -124,13 +159,16 @@ void yargs(hideBin(process.argv))
         .option('workers', { type: 'number', describe: `worker threads sampling chunks in parallel; the output is the same for any number (default: the number of cores, ${availableParallelism()}; 1 = in this thread)` })
         .option('backend', backendOption)
         .option('json', { type: 'boolean', default: false })
-        .option('quiet', { type: 'boolean', default: false }),
+        .option('quiet', { type: 'boolean', default: false })
+        .options(clusterOptions),
     guarded(async (a) => {
       positiveInt('n', a.n);
       const vMax = a['v-max'] === undefined ? null : positiveInt('v-max', a['v-max']);
       await initBackend(a.backend);
       const workers = workerCount(a.workers);
-      const result = await runSample(a.model ?? null, a.n, a.out, a.seed, vMax, a.quiet, samplerFor(workers, a.backend));
+      const cluster = coordinator(a);
+      const sampler = cluster ? (ckpt: Checkpoint): ChunkSampler => new RedisChunkSampler(ckpt.config.model, ckpt.params, workers, cluster) : samplerFor(workers, a.backend);
+      const result = await runSample(a.model ?? null, a.n, a.out, a.seed, vMax, a.quiet, sampler);
       report(a.json, { ...result, workers });
     }),
   )
@@ -181,6 +219,28 @@ void yargs(hideBin(process.argv))
     guarded(async (a) => {
       await initBackend(a.backend);
       report(a.json, runAnimate(a.model ?? null, a.out, a.seed));
+    }),
+  )
+  .command(
+    'worker',
+    'Compute the train and sample tasks of coordinators (train/sample --redis) on this host, until Ctrl-C',
+    (y) =>
+      y
+        .option('redis', { type: 'string', demandOption: true, describe: 'the coordinators\' Redis: redis://[user:password@]host:port, rediss:// for TLS' })
+        .option('redis-ca', clusterOptions['redis-ca'])
+        .option('threads', { type: 'number', describe: `tasks computed at once, each on its own thread (default: the number of cores, ${availableParallelism()})` })
+        .option('lease', { type: 'number', default: 30, describe: 'seconds after which a task of a host that stopped answering is computed elsewhere' })
+        .option('backend', backendOption),
+    guarded(async (a) => {
+      await runWorkerHost({
+        url: a.redis,
+        caFile: a['redis-ca'] ?? null,
+        threads: a.threads === undefined ? availableParallelism() : positiveInt('threads', a.threads),
+        backend: a.backend,
+        leaseMs: positiveSeconds('lease', a.lease),
+        ttlSeconds: KEY_TTL_SECONDS,
+        log: stderrLine('dgmg-pipe worker'),
+      });
     }),
   )
   .help()
