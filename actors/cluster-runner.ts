@@ -288,7 +288,7 @@ export class Coordinator {
 
   /** Deletes keys of finished work early (they expire anyway). */
   async forget(keysToDelete: readonly string[]): Promise<void> {
-    if (keysToDelete.length && this.downSince === null) await this.blobs.del(...keysToDelete);
+    if (keysToDelete.length) await this.raceFailure(this.blobs.del(...keysToDelete));
   }
 
   /**
@@ -305,7 +305,8 @@ export class Coordinator {
       await Promise.all([this.queue.close(), this.events.close()]);
       await this.blobs.quit();
     } else {
-      await Promise.all([this.queue.disconnect(), this.events.disconnect()]);
+      // BullMQ's disconnect waits for a connection that may never come back: not awaited.
+      for (const c of [this.queue, this.events]) c.disconnect().catch(() => undefined);
       this.blobs.disconnect();
     }
   }

@@ -170,7 +170,9 @@ export async function runWorkerHost(o: WorkerHostOptions): Promise<void> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
-  await worker.close();
+  // With Redis away the tasks in hand cannot be handed back (their leases run out and others take
+  // them): BullMQ's graceful close would wait for Redis, so it is forced.
+  await (redisDown ? worker.close(true).catch(() => undefined) : worker.close());
   await Promise.all([train.close(), sample.close()]);
   blobs.disconnect();
   o.log('stopped');
