@@ -116,8 +116,9 @@ export class Coordinator {
     this.blobs.on('ready', () => this.back());
     this.queue.on('error', () => undefined); // reported through `blobs`, which shares the server
     this.events.on('error', () => undefined);
-    this.events.on('completed', ({ jobId: id }) => void this.answered(id));
-    this.events.on('failed', ({ jobId: id, failedReason }) => void this.failed(id, failedReason));
+    // A handler that meets a lost Redis reports it; the tasks go again when Redis is back.
+    this.events.on('completed', ({ jobId: id }) => void this.answered(id).catch((e: Error) => this.lost(e.message)));
+    this.events.on('failed', ({ jobId: id, failedReason }) => void this.failed(id, failedReason).catch((e: Error) => this.lost(e.message)));
     this.timer = setInterval(() => void this.tick(), TICK_MS);
     const { queue, events } = this;
     this.ready = (async () => {
@@ -185,6 +186,7 @@ export class Coordinator {
       return;
     }
     this.pending.delete(key);
+    for (const [id, k] of this.byJob) if (k === key) this.byJob.delete(id); // copies whose events may never come
     this.lastAnswer = Date.now();
     this.announcedWaiting = false;
     p.resolve(value);
