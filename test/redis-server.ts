@@ -107,9 +107,10 @@ export function runCli(args: string[], opts: { env?: Record<string, string>; wra
   };
 }
 
-/** Starts `n` worker hosts against `url` and waits until each is connected. */
+/** Starts `n` worker hosts against `url` (one thread each unless `extra` says --threads) and waits until each is connected. */
 export async function startWorkers(n: number, url: string, extra: string[] = [], opts: { env?: Record<string, string>; wrap?: string[] } = {}): Promise<Proc[]> {
-  const ws = Array.from({ length: n }, () => runCli(['worker', '--redis', url, '--threads', '1', ...extra], opts));
+  const threads = extra.includes('--threads') ? [] : ['--threads', '1'];
+  const ws = Array.from({ length: n }, () => runCli(['worker', '--redis', url, ...threads, ...extra], opts));
   await Promise.all(ws.map((w) => w.waitFor(/connected to /)));
   return ws;
 }
