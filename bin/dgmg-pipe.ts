@@ -9,9 +9,13 @@ import { runSample } from '../pipeline/commands/sample';
 import { DEFAULT_MODEL_FILE } from '../pipeline/commands/shared';
 import { runTrain } from '../pipeline/commands/train';
 import type { Checkpoint } from '../pipeline/checkpoint';
+import type { RunConfig } from '../pipeline/config';
 import { inThreadSampler, type ChunkSampler } from '../pipeline/runner';
 import { MAX_V_MAX } from '../pipeline/config';
 import { SamplePool, TrainPool } from '../actors/pool';
+import { RedisChunkSampler, RedisShardRunner, type CoordinatorOptions } from '../actors/cluster-runner';
+import { runWorkerHost } from '../actors/cluster-worker';
+import { KEY_TTL_SECONDS } from '../actors/cluster-protocol';
 import { availableParallelism } from 'node:os';
 
 /** Prints a result: JSON on stdout with --json, else `key: value` lines. */
@@ -73,11 +77,47 @@ function positiveInt(flag: string, value: number): number {
   return value;
 }
 
+/** The coordinator's options (train and sample); with --redis the shards go to `dgmg-pipe worker` hosts. */
+const clusterOptions = {
+  redis: { type: 'string', describe: 'compute on worker hosts (dgmg-pipe worker) through this Redis: redis://[user:password@]host:port, rediss:// for TLS' },
+  'redis-ca': { type: 'string', describe: 'CA certificate (PEM) of a rediss:// server' },
+  'redis-timeout': { type: 'number', default: 60, describe: 'with --redis: seconds to wait for a lost Redis before stopping' },
+  'task-timeout': { type: 'number', describe: 'with --redis: seconds before an unanswered task is sent again (default: the config\'s train.taskTimeoutSeconds)' },
+} as const;
+
+const stderrLine = (prefix: string) => (line: string): void => void process.stderr.write(`${prefix}: ${line}\n`);
+
+/** `value` if it is a number > 0, else an error naming the flag. */
+function positiveSeconds(flag: string, value: number): number {
+  if (!(value > 0) || !Number.isFinite(value)) throw new Error(`--${flag} must be a number of seconds > 0, got ${value}`);
+  return value * 1000;
+}
+
+/**
+ * The coordinator's settings from the flags, for a run whose config is `config` (--task-timeout
+ * overrides its train.taskTimeoutSeconds, the in-process pools' timeout); null without --redis.
+ */
+function coordinator(
+  a: { redis?: string; 'redis-ca'?: string; 'redis-timeout': number; 'task-timeout'?: number },
+): ((config: RunConfig) => CoordinatorOptions) | null {
+  if (a.redis === undefined) return null;
+  const url = a.redis;
+  const redisTimeoutMs = positiveSeconds('redis-timeout', a['redis-timeout']);
+  const taskTimeout = a['task-timeout'] === undefined ? null : positiveSeconds('task-timeout', a['task-timeout']);
+  return (config) => ({
+    url,
+    caFile: a['redis-ca'] ?? null,
+    redisTimeoutMs,
+    taskTimeoutMs: taskTimeout ?? config.train.taskTimeoutSeconds * 1000,
+    ttlSeconds: KEY_TTL_SECONDS,
+    log: stderrLine('dgmg-pipe'),
+  });
+}
 
 void yargs(hideBin(process.argv))
   .scriptName('dgmg-pipe')
   .strict()
-  .demandCommand(1, 'name a command: train, sample, eval, draw, animate')
+  .demandCommand(1, 'name a command: train, sample, eval, draw, animate, worker')
   .command(
     'train',
     'Train a DGMG with batched teacher forcing; writes <out>/checkpoint.json',
@@ -95,9 +135,12 @@ void yargs(hideBin(process.argv))
         .option('workers', { type: 'number', describe: `worker threads, each computing one shard of every batch (default: the number of cores, ${availableParallelism()}; 1 = in this thread)` })
         .option('max-steps', { type: 'number', describe: 'stop after this many steps in total' })
         .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
-        .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' }),
+        .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
+        .options(clusterOptions),
     guarded(async (a) => {
       const workers = workerCount(a.workers);
+      const cluster = coordinator(a);
+      if (cluster && workers < 2) throw new Error('--redis splits every batch into --workers shards: give --workers 2 or more');
       const summary = await runTrain(
         {
           configFile: a.config ?? null,
@@ -105,7 +148,7 @@ void yargs(hideBin(process.argv))
           resumeDir: a.resume ?? null,
           overrides: { epochs: a.epochs, batchSize: a['batch-size'], lr: a.lr, seed: a.seed, dataFile: a.data, order: a.order as OrderKind | undefined },
           workers,
-          makeRunner: (config, n) => new TrainPool(config, n),
+          makeRunner: (config, n) => (cluster ? new RedisShardRunner(config, cluster(config)) : new TrainPool(config, n)),
           stopAtStep: a['max-steps'] ?? null,
           quiet: a.quiet,
         },
@@ -130,13 +173,16 @@ void yargs(hideBin(process.argv))
         .option('v-max', { type: 'number', describe: 'most nodes a graph may have (default: the config\'s sample.vMax)' })
         .option('workers', { type: 'number', describe: `worker threads sampling chunks in parallel; the output is the same for any number (default: the number of cores, ${availableParallelism()}; 1 = in this thread)` })
         .option('json', { type: 'boolean', default: false })
-        .option('quiet', { type: 'boolean', default: false }),
+        .option('quiet', { type: 'boolean', default: false })
+        .options(clusterOptions),
     guarded(async (a) => {
       positiveInt('n', a.n);
       const vMax = a['v-max'] === undefined ? null : positiveInt('v-max', a['v-max']);
       if (vMax !== null && vMax > MAX_V_MAX) throw new Error(`--v-max must be at most ${MAX_V_MAX}, got ${vMax}`);
       const workers = workerCount(a.workers);
-      const result = await runSample(a.model ?? null, a.n, a.out, a.seed, vMax, a.quiet, samplerFor(workers));
+      const cluster = coordinator(a);
+      const sampler = cluster ? (ckpt: Checkpoint): ChunkSampler => new RedisChunkSampler(ckpt.config.model, ckpt.params, workers, cluster(ckpt.config)) : samplerFor(workers);
+      const result = await runSample(a.model ?? null, a.n, a.out, a.seed, vMax, a.quiet, sampler);
       report(a.json, { ...result, workers });
     }),
   )
@@ -181,6 +227,26 @@ void yargs(hideBin(process.argv))
         .option('json', { type: 'boolean', default: false }),
     guarded(async (a) => {
       report(a.json, runAnimate(a.model ?? null, a.out, a.seed));
+    }),
+  )
+  .command(
+    'worker',
+    'Compute the train and sample tasks of coordinators (train/sample --redis) on this host, until Ctrl-C',
+    (y) =>
+      y
+        .option('redis', { type: 'string', demandOption: true, describe: 'the coordinators\' Redis: redis://[user:password@]host:port, rediss:// for TLS' })
+        .option('redis-ca', clusterOptions['redis-ca'])
+        .option('threads', { type: 'number', describe: `tasks computed at once, each on its own thread (default: the number of cores, ${availableParallelism()})` })
+        .option('lease', { type: 'number', default: 30, describe: 'seconds after which a task of a host that stopped answering is computed elsewhere' }),
+    guarded(async (a) => {
+      await runWorkerHost({
+        url: a.redis,
+        caFile: a['redis-ca'] ?? null,
+        threads: a.threads === undefined ? availableParallelism() : positiveInt('threads', a.threads),
+        leaseMs: positiveSeconds('lease', a.lease),
+        ttlSeconds: KEY_TTL_SECONDS,
+        log: stderrLine('dgmg-pipe worker'),
+      });
     }),
   )
   .help()
