@@ -87,14 +87,39 @@ function decide(s: Sampler, vMax: number, heads: Heads, at: StateView, scores: F
   }
 }
 
+/** The most sampling buffers one lockstep batch may lay out; a batch whose graphs could outgrow it runs in parts. */
+const LOCKSTEP_BYTES = 256 * 2 ** 20;
+
 /**
- * Samples one graph per generator in `rngs`, all in lockstep: each step draws every live graph's
- * decisions at its current state, then applies all graphs' events at once with one engine step.
- * A graph's draws come from its own generator only, so it does not depend on its batch mates.
- * Every buffer is laid out once per call, sized for v_max nodes per graph.
+ * The bytes one graph of up to v_max nodes may take in sampleLockstep's buffers: per node row,
+ * (17 + T)·n + 8 floats (both tables, Y, the T + 1 propagated states, Z, the saved gates, the GRU
+ * products, and the index rows), and both directions of every possible edge. The edges grow as
+ * v_max², which is why a v_max in the thousands samples a few graphs at a time.
+ */
+export function lockstepBytesPerGraph(cfg: ModelConfig, vMax: number): number {
+  return 4 * (vMax * ((17 + cfg.propRounds) * cfg.nodeSize + 8) + 2 * vMax * (vMax - 1));
+}
+
+/**
+ * Samples one graph per generator in `rngs`: in one lockstep batch, or in several when the
+ * batch's worst case would not fit LOCKSTEP_BYTES. A graph's draws come from its own generator
+ * only, so the parts give the same graphs as one batch.
  */
 export function sampleGraphs(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, rngs: readonly Rng[], vMax: number): Graph[] {
   if (flat.length !== layout.total) throw new Error(`parameter vector has ${flat.length} floats, the model needs ${layout.total}`);
+  const perBatch = Math.max(1, Math.floor(LOCKSTEP_BYTES / lockstepBytesPerGraph(cfg, vMax)));
+  if (rngs.length <= perBatch) return sampleLockstep(cfg, layout, flat, rngs, vMax);
+  const out: Graph[] = [];
+  for (let i = 0; i < rngs.length; i += perBatch) for (const g of sampleLockstep(cfg, layout, flat, rngs.slice(i, i + perBatch), vMax)) out.push(g);
+  return out;
+}
+
+/**
+ * Samples one graph per generator in `rngs`, all in lockstep: each step draws every live graph's
+ * decisions at its current state, then applies all graphs' events at once with one engine step.
+ * Every buffer is laid out once per call, sized for v_max nodes per graph.
+ */
+function sampleLockstep(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, rngs: readonly Rng[], vMax: number): Graph[] {
   const n = cfg.nodeSize;
   const T = cfg.propRounds;
   const B = rngs.length;

@@ -47,10 +47,11 @@ export interface RunConfig {
 
 /**
  * The largest sample.vMax (and --v-max). Sampling keeps every node's state and scores every
- * earlier node as a destination, so a graph of v nodes costs at least O(v^2) time; 10,000 is far
- * beyond the graphs DGMG is trained on, and a larger value is a typo, not a wish.
+ * earlier node as a destination, so a graph of v nodes costs at least O(v^2) time, and the
+ * sampler lays out room for every possible edge (~134 MB for one graph of 4,096 nodes; see
+ * model/sample.ts). 4,096 is far beyond the graphs DGMG is trained on: a larger value is a typo.
  */
-export const MAX_V_MAX = 10_000;
+export const MAX_V_MAX = 4096;
 
 export const BIAS_INITS: readonly string[] = ['normal', 'baseRate'];
 

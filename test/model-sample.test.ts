@@ -2,7 +2,7 @@ import t from 'tap';
 import { assertSimpleGraph } from '../graphs/graph';
 import { Rng } from '../graphs/random';
 import { initParams, paramLayout, type ModelConfig } from '../model/params';
-import { sampleGraphs } from '../model/sample';
+import { lockstepBytesPerGraph, sampleGraphs } from '../model/sample';
 
 const cfg: ModelConfig = { nodeSize: 8, propRounds: 2 };
 const layout = paramLayout(cfg);
@@ -57,4 +57,13 @@ t.test('sampling reads embed.empty for the first add-node decision', async (t) =
   };
   t.ok(sampleGraphs(cfg, layout, toward(1), rngs(3, 50), 25).every((g) => g.numNodes === 0), 'pushed towards stop: every graph is empty');
   t.ok(sampleGraphs(cfg, layout, toward(-1), rngs(3, 50), 25).every((g) => g.numNodes > 0), 'pushed away: no graph is empty');
+});
+
+t.test('a batch whose v_max would not fit one lockstep layout is sampled in parts, with the same graphs', async (t) => {
+  // The initial model stops long before 60 nodes, so v_max 60 and 4096 give the same graphs;
+  // at 4096 a graph's worst case (~134 MB) lets only one graph into a lockstep batch.
+  t.ok(lockstepBytesPerGraph(cfg, 4096) > 2 ** 27, 'v_max 4096 takes one graph per batch');
+  const big = sampleGraphs(cfg, layout, plain, rngs(3, 5), 4096);
+  t.ok(big.every((g) => g.numNodes < 60), 'no graph comes near v_max');
+  t.same(big, sampleGraphs(cfg, layout, plain, rngs(3, 5), 60), 'five batches of one = one batch of five');
 });
