@@ -1,0 +1,71 @@
+import type { Row } from './throughput';
+
+/**
+ * Speed guards of the quick benchmark (CI): ratios of two figures measured in the same run, each
+ * with a floor. Absolute graphs/s move 10 to 20% between runs on a shared machine; a ratio of two
+ * figures taken minutes apart in one process does not, while the regressions it stands for (the
+ * batching undone, the workers serialised) move it by several times its noise.
+ */
+
+/** A figure's name: the benchmark row it comes from. */
+export function figureName(r: Pick<Row, 'what' | 'backend' | 'batch' | 'workers'>): string {
+  return `${r.what} ${r.backend} batch ${r.batch} workers ${r.workers}`;
+}
+
+/** Every row's graphs/s by figure name. */
+export function figures(rows: readonly Row[]): Map<string, number> {
+  return new Map(rows.map((r) => [figureName(r), r.graphsPerSecond]));
+}
+
+export interface Guard {
+  /** What the ratio is, as the failure line shows it. */
+  readonly name: string;
+  readonly numerator: string;
+  readonly denominator: string;
+  /** The ratio must be at least this. */
+  readonly floor: number;
+}
+
+/**
+ * One line per guard. Floors from 6 quick runs on the 2-core machine (README, "Speed"): each sits
+ * well under the lowest ratio seen and well over what the regression it catches would give.
+ */
+export const GUARDS: readonly Guard[] = [
+  // shardGradients + Adam: one batched op per decision step, not one per graph (else ~1x)
+  { name: 'train batch 64 / batch 1', numerator: 'train wasm batch 64 workers 1', denominator: 'train wasm batch 1 workers 1', floor: 4 },
+  // sampleChunk: 100 graphs in lockstep against one graph at a time over the same graphs
+  { name: 'sample chunk 100 / chunk 1', numerator: 'sample wasm batch 100 workers 1', denominator: 'sample wasm batch 1 workers 1', floor: 3 },
+  // the train pool: a shard is one batched call in its worker, not one task or call per graph
+  { name: 'pool batch 256 (1 worker) / thread batch 1', numerator: 'pool-train wasm batch 256 workers 1', denominator: 'train wasm batch 1 workers 1', floor: 4 },
+  // the train pool's two workers compute their shards at the same time, not one after the other
+  { name: 'pool batch 256: 2 workers / 1', numerator: 'pool-train wasm batch 256 workers 2', denominator: 'pool-train wasm batch 256 workers 1', floor: 1.1 },
+];
+
+export interface GuardResult {
+  readonly guard: Guard;
+  /** NaN when a figure is missing or not a positive number. */
+  readonly ratio: number;
+  readonly ok: boolean;
+  /** One line: the ratio, its value and its floor, or which figure is missing. */
+  readonly line: string;
+}
+
+const times = (x: number): string => `${Number(x.toFixed(2))}x`;
+
+/** Checks every guard against the figures of one run. */
+export function checkGuards(figs: ReadonlyMap<string, number>, guards: readonly Guard[] = GUARDS): GuardResult[] {
+  return guards.map((guard) => {
+    const bad = [guard.numerator, guard.denominator].find((f) => {
+      const v = figs.get(f);
+      return v === undefined || !Number.isFinite(v) || v <= 0;
+    });
+    if (bad !== undefined) {
+      const v = figs.get(bad);
+      const why = v === undefined ? 'is missing' : `is not a positive number (${v})`;
+      return { guard, ratio: NaN, ok: false, line: `bench guard failed: ${guard.name}: figure "${bad}" ${why}` };
+    }
+    const ratio = (figs.get(guard.numerator) as number) / (figs.get(guard.denominator) as number);
+    const ok = ratio >= guard.floor;
+    return { guard, ratio, ok, line: `bench guard ${ok ? 'ok' : 'failed'}: ${guard.name} = ${times(ratio)}, floor ${times(guard.floor)}` };
+  });
+}
