@@ -12,24 +12,31 @@ import { DEFAULT_CONFIG } from '../pipeline/config';
 
 /**
  * Single-thread throughput on cycles of 10..20 nodes with the default model: teacher-forced
- * training (forward + backward + Adam) at several batch sizes per backend, and sampling.
+ * training (forward + backward + Adam) at several batch sizes per backend, and sampling in
+ * lockstep chunks of 100 and one graph at a time.
  */
 export function cycles(n: number, seed: number): number[][] {
   const rng = new Rng(seed);
   return Array.from({ length: n }, () => encodeGraph(cycleGraph(rng.int(10, 20))));
 }
 
-function timeLoop(seconds: number, fn: () => number): { perSecond: number; iterations: number } {
-  fn(); // warm-up
+function timeLoop(seconds: number, fn: () => number): number {
   let units = 0;
-  let iterations = 0;
   const start = performance.now();
-  while (performance.now() - start < seconds * 1000) {
-    units += fn();
-    iterations++;
-  }
-  return { perSecond: units / ((performance.now() - start) / 1000), iterations };
+  while (performance.now() - start < seconds * 1000) units += fn();
+  return units / ((performance.now() - start) / 1000);
 }
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2;
+}
+
+/**
+ * Turns each configuration's time is split into, round-robin: the median turn drops a cold start
+ * or a slow spell of the shared machine instead of charging it to whichever configuration ran then.
+ */
+const ROUNDS = 3;
 
 export interface Row {
   backend: string;
@@ -43,35 +50,41 @@ export interface Row {
 
 export async function singleThread(seconds: number): Promise<Row[]> {
   const layout = paramLayout(DEFAULT_MODEL);
+  // sampling from the shipped model: it makes cycles of 10-20 nodes, as a trained model does
+  const shipped = loadModel(null).ckpt;
   const rows: Row[] = [];
   for (const backend of ['wasm', 'cpu'] as const) {
     await initBackend(backend);
     const params = initParams(layout, 0);
     const adam = adamState(layout.total);
+    const configs: Array<{ what: string; batch: number; fn: () => number }> = [];
     for (const B of [1, 16, 64, 256]) {
       // cpu is ~10x slower than wasm here; its large batches would take most of the budget
       if (backend === 'cpu' && B > 64) continue;
       const seqs = cycles(B, B);
-      const { perSecond } = timeLoop(seconds, () => {
+      const fn = (): number => {
         const r = shardGradients(DEFAULT_MODEL, layout, params, seqs);
         const g = r.gradSum.map((x) => x / B);
         adamStep({ ...DEFAULT_CONFIG.train }, adam, params, g);
         return B;
-      });
-      rows.push({ backend, what: 'train', batch: B, workers: 1, graphsPerSecond: Math.round(perSecond), heapMB: Math.round(process.memoryUsage().heapUsed / 2 ** 20), tensors: tf.memory().numTensors });
+      };
+      configs.push({ what: 'train', batch: B, fn });
     }
-    // sampling from the shipped model: it makes cycles of 10-20 nodes, as a trained model does
-    const shipped = loadModel(null).ckpt;
     // a lockstep chunk of 100, and one graph at a time through the same 100 graphs
     for (const count of [100, 1]) {
       let from = 0;
-      const sample = timeLoop(seconds, () => {
+      const fn = (): number => {
         const n = sampleChunk(shipped.config.model, shipped.params, 1, from, count, shipped.config.sample.vMax).length;
         from = (from + count) % 100;
         return n;
-      });
-      rows.push({ backend, what: 'sample', batch: count, workers: 1, graphsPerSecond: Math.round(sample.perSecond), heapMB: Math.round(process.memoryUsage().heapUsed / 2 ** 20), tensors: tf.memory().numTensors });
+      };
+      configs.push({ what: 'sample', batch: count, fn });
     }
+    for (const c of configs) c.fn(); // warm-up
+    const rates = configs.map((): number[] => []);
+    for (let round = 0; round < ROUNDS; round++) configs.forEach((c, i) => rates[i].push(timeLoop(seconds / ROUNDS, c.fn)));
+    const heapMB = Math.round(process.memoryUsage().heapUsed / 2 ** 20);
+    configs.forEach((c, i) => rows.push({ backend, what: c.what, batch: c.batch, workers: 1, graphsPerSecond: Math.round(median(rates[i])), heapMB, tensors: tf.memory().numTensors }));
   }
   return rows;
 }

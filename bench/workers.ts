@@ -5,7 +5,7 @@ import { loadDataset, type Dataset } from '../pipeline/dataset';
 import { trainSteps } from '../pipeline/train';
 import { sampleChunks } from '../pipeline/sampling';
 import { loadModel } from '../pipeline/commands';
-import type { Row } from './throughput';
+import { median, type Row } from './throughput';
 
 /**
  * Throughput of the actor pipeline on cycles (default model): training with 1 and 2 worker
@@ -24,11 +24,6 @@ async function trainRate(pool: TrainPool, config: RunConfig, data: Dataset, step
   );
   return (steps * config.train.batchSize) / ((performance.now() - t0) / 1000);
 }
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2;
-};
 
 /**
  * Median graphs/s of training at `batchSize` on 1 and on 2 workers. The two pools take turns
