@@ -27,8 +27,8 @@ export interface Guard {
 }
 
 /**
- * One line per guard. Floors from 6 quick runs on the 2-core machine (README, "Speed"): each sits
- * well under the lowest ratio seen and well over what the regression it catches would give.
+ * One line per guard. Each floor sits well under the ratios measured on the 2-core machine and
+ * well over what the regression it catches gives (about 1x); the figures are in README, "Speed".
  */
 export const GUARDS: readonly Guard[] = [
   // shardGradients + Adam: one batched op per decision step, not one per graph (else ~1x)
