@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { singleThread, type Row } from './throughput';
-import { trainRate } from './workers';
+import { trainRates } from './workers';
 
 /**
  * The PyTorch peer (a batched DGMG in plain PyTorch, ../shared/peers/pytorch_dgmg next to the
@@ -97,7 +97,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const rows: Row[] = singleThread(5).filter((r) => r.what === 'train');
-  rows.push({ backend: 'engine', what: 'pool-train', batch: 256, workers: 2, graphsPerSecond: Math.round(await trainRate(256, 2, 32)), heapMB: 0 });
+  const [, twoWorkers] = await trainRates(256, 32, 1);
+  rows.push({ backend: 'engine', what: 'pool-train', batch: 256, workers: 2, graphsPerSecond: Math.round(twoWorkers), heapMB: 0 });
   const peer = await peerFigures(dir);
   for (const line of ratioLines(rows, peer)) process.stdout.write(`${line}\n`);
 }

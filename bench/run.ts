@@ -1,17 +1,38 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { checkGuards, figures } from './guard';
+import { appendHistory, readHistory, renderHistorySvg } from './history';
 import { singleThread, type Row } from './throughput';
 import { memorySoak, workerRows } from './workers';
 import { peerDir, peerFigures, peerMissing, ratioLines } from './peer';
 
 /**
+ * Short hash of HEAD, "+dirty" when tracked files other than bench/results (which runs rewrite)
+ * differ from it; null outside a git checkout.
+ */
+function gitCommit(cwd: string): string | null {
+  try {
+    const git = (...args: string[]): string => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/results') === '' ? '' : '+dirty'}`;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * `npm run bench [-- --quick] [-- --soak SECONDS] [-- --peer [--peer-dir DIR]]`: single-thread and
  * worker throughput tables, and memory over a long run, printed and written to bench/results/;
  * with --peer, the PyTorch peer's figures beside ours (bench/peer.ts). `--quick` (CI) keeps the
- * whole run to a few minutes; it fails only when a figure is missing or not a number.
+ * whole run to a few minutes. Either fails (exit 1) when a figure is missing or not a number, or
+ * when a speed guard (guard.ts) trips; a full run also appends its figures to
+ * bench/results/history.jsonl and redraws bench/results/history.svg.
  */
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
+  const root = join(__dirname, '..', '..');
+  const commit = gitCommit(root);
   const soakArg = process.argv.indexOf('--soak');
   const soakSeconds = soakArg > 0 ? Number(process.argv[soakArg + 1]) : quick ? 30 : 300;
   const rows: Row[] = [...singleThread(quick ? 1.5 : 5), ...(await workerRows(quick))];
@@ -26,13 +47,16 @@ async function main(): Promise<void> {
   const soak = await memorySoak(soakSeconds);
   process.stdout.write(`memory over ${soak.seconds} s of training (${soak.workers} workers, ${soak.graphs} graphs): rss MB ${soak.rssMB.join(' ')}\n`);
   if (process.argv.includes('--peer')) {
-    const dir = peerDir(process.argv);
-    const missing = peerMissing(dir);
+    const peer = peerDir(process.argv);
+    const missing = peerMissing(peer);
     if (missing) process.stdout.write(`peer skipped: ${missing}\n`);
-    else for (const line of ratioLines(rows, await peerFigures(dir))) process.stdout.write(`${line}\n`);
+    else for (const line of ratioLines(rows, await peerFigures(peer))) process.stdout.write(`${line}\n`);
   }
-  const out = { date: new Date().toISOString(), quick, node: process.version, rows, speedups, soak };
-  const dir = join(__dirname, '..', '..', 'bench', 'results');
+  const guards = checkGuards(figures(rows));
+  for (const g of guards) if (g.ok) process.stdout.write(`${g.line}\n`);
+  const date = new Date().toISOString();
+  const out = { date, quick, node: process.version, rows, speedups, soak, guards: guards.map((g) => ({ name: g.guard.name, ratio: g.ratio, floor: g.guard.floor })) };
+  const dir = join(root, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, quick ? 'throughput-quick.json' : 'throughput.json'), `${JSON.stringify(out, null, 2)}\n`);
   const bad = [...rows.map((r) => r.graphsPerSecond), ...speedups.map((s) => s.speedup), ...soak.rssMB].filter((x) => !Number.isFinite(x) || x <= 0);
@@ -40,6 +64,15 @@ async function main(): Promise<void> {
     process.stderr.write('bench: a figure is missing or not a number\n');
     process.exit(1);
   }
+  if (!quick) {
+    // a run whose guards trip is still a true record of the code it measured
+    const file = join(dir, 'history.jsonl');
+    appendHistory(file, { date, commit, machine: { cores: cpus().length, cpu: cpus()[0]?.model.trim() ?? null }, node: process.version, rows, speedups, soak });
+    writeFileSync(join(dir, 'history.svg'), renderHistorySvg(readHistory(file)));
+  }
+  const tripped = guards.filter((g) => !g.ok);
+  for (const g of tripped) process.stderr.write(`${g.line}\n`);
+  if (tripped.length > 0) process.exit(1);
 }
 
 void main();

@@ -10,7 +10,8 @@ import { DEFAULT_CONFIG } from '../pipeline/config';
 
 /**
  * Single-thread throughput on cycles of 10..20 nodes with the default model: teacher-forced
- * training (forward + backward + Adam) at several batch sizes, and sampling.
+ * training (forward + backward + Adam) at several batch sizes, and sampling in lockstep chunks of
+ * 100 and one graph at a time.
  */
 export function cycles(n: number, seed: number): number[][] {
   const rng = new Rng(seed);
@@ -22,7 +23,6 @@ export function cycles(n: number, seed: number): number[][] {
  * shared with other work the second stays comparable between runs where the first does not.
  */
 function timeLoop(seconds: number, fn: () => number): { perSecond: number; perCpuSecond: number } {
-  fn(); // warm-up
   let units = 0;
   const start = performance.now();
   const cpu = process.cpuUsage();
@@ -30,6 +30,17 @@ function timeLoop(seconds: number, fn: () => number): { perSecond: number; perCp
   const used = process.cpuUsage(cpu);
   return { perSecond: units / ((performance.now() - start) / 1000), perCpuSecond: units / ((used.user + used.system) / 1e6) };
 }
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2;
+}
+
+/**
+ * Turns each configuration's time is split into, round-robin: the median turn drops a cold start
+ * or a slow spell of the shared machine instead of charging it to whichever configuration ran then.
+ */
+const ROUNDS = 3;
 
 export interface Row {
   /** What computed the row: 'engine' (model/engine.ts) for every row today. */
@@ -43,32 +54,45 @@ export interface Row {
   heapMB: number;
 }
 
-const heapMB = (): number => Math.round(process.memoryUsage().heapUsed / 2 ** 20);
-
-/** One thread, no workers: training steps at batch 1, 16, 64, 256, and sampling chunks of 100. */
+/** One thread, no workers: training steps at batch 1, 16, 64, 256, and sampling chunks of 100 and of 1. */
 export function singleThread(seconds: number): Row[] {
   const layout = paramLayout(DEFAULT_MODEL);
-  const rows: Row[] = [];
+  // sampling from the shipped model: it makes cycles of 10-20 nodes, as a trained model does
+  const shipped = loadModel(null).ckpt;
   const params = initParams(layout, 0);
   const adam = adamState(layout.total);
+  const configs: Array<{ what: string; batch: number; fn: () => number }> = [];
   for (const B of [1, 16, 64, 256]) {
     const seqs = cycles(B, B);
-    const { perSecond, perCpuSecond } = timeLoop(seconds, () => {
+    const fn = (): number => {
       const r = shardGradients(DEFAULT_MODEL, layout, params, seqs);
       const g = r.gradSum.map((x) => x / B);
       adamStep({ ...DEFAULT_CONFIG.train }, adam, params, g);
       return B;
-    });
-    rows.push({ backend: 'engine', what: 'train', batch: B, workers: 1, graphsPerSecond: Math.round(perSecond), graphsPerCpuSecond: Math.round(perCpuSecond), heapMB: heapMB() });
+    };
+    configs.push({ what: 'train', batch: B, fn });
   }
-  // sampling from the shipped model: it makes cycles of 10-20 nodes, as a trained model does
-  const shipped = loadModel(null).ckpt;
-  let from = 0;
-  const sample = timeLoop(seconds, () => {
-    const n = sampleChunk(shipped.config.model, shipped.params, 1, from, 100, shipped.config.sample.vMax).length;
-    from += n;
-    return n;
-  });
-  rows.push({ backend: 'engine', what: 'sample', batch: 100, workers: 1, graphsPerSecond: Math.round(sample.perSecond), graphsPerCpuSecond: Math.round(sample.perCpuSecond), heapMB: heapMB() });
-  return rows;
+  // a lockstep chunk of 100, and one graph at a time through the same 100 graphs
+  for (const count of [100, 1]) {
+    let from = 0;
+    const fn = (): number => {
+      const n = sampleChunk(shipped.config.model, shipped.params, 1, from, count, shipped.config.sample.vMax).length;
+      from = (from + count) % 100;
+      return n;
+    };
+    configs.push({ what: 'sample', batch: count, fn });
+  }
+  for (const c of configs) c.fn(); // warm-up
+  const rates = configs.map((): Array<{ perSecond: number; perCpuSecond: number }> => []);
+  for (let round = 0; round < ROUNDS; round++) configs.forEach((c, i) => rates[i].push(timeLoop(seconds / ROUNDS, c.fn)));
+  const heapMB = Math.round(process.memoryUsage().heapUsed / 2 ** 20);
+  return configs.map((c, i) => ({
+    backend: 'engine',
+    what: c.what,
+    batch: c.batch,
+    workers: 1,
+    graphsPerSecond: Math.round(median(rates[i].map((r) => r.perSecond))),
+    graphsPerCpuSecond: Math.round(median(rates[i].map((r) => r.perCpuSecond))),
+    heapMB,
+  }));
 }
