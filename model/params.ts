@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../graphs/random';
 
 /** Sizes of a DGMG (SPEC §3). */
@@ -64,7 +63,7 @@ export function paramSpecs(cfg: ModelConfig): ParamSpec[] {
   return specs;
 }
 
-const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+export const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /** Where each parameter lives in the flat vector. */
 export interface ParamLayout {
@@ -160,19 +159,6 @@ export function initParams(layout: ParamLayout, seed: number, stopRates?: StopRa
     view('embed.empty').set(w.map((x) => scale * x));
   }
   return flat;
-}
-
-/** The model's parameters as named tensors. */
-export type Params = Readonly<Record<string, tf.Tensor>>;
-
-/** Tensors viewing `flat` (copied into the backend), keyed by parameter name. */
-export function paramTensors(layout: ParamLayout, flat: Float32Array): Params {
-  if (flat.length !== layout.total) throw new Error(`parameter vector has ${flat.length} floats, the model needs ${layout.total}`);
-  const out: Record<string, tf.Tensor> = {};
-  layout.specs.forEach((s, i) => {
-    out[s.name] = tf.tensor(flat.subarray(layout.offsets[i], layout.offsets[i] + size(s.shape)), [...s.shape], 'float32');
-  });
-  return out;
 }
 
 const indexByName = new WeakMap<ParamLayout, Map<string, number>>();

@@ -1,7 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Decisions } from '../graphs/graph';
 import { binaryLogProb, gatherRows, indices, linear, segmentSum } from './ops';
-import type { ModelConfig, Params } from './params';
+import { size, type ModelConfig, type ParamLayout } from './params';
+
+/** The model's parameters as named tensors (the reference path's form of the flat vector). */
+export type Params = Readonly<Record<string, tf.Tensor>>;
+
+/** Tensors viewing `flat` (copied into the backend), keyed by parameter name. */
+export function paramTensors(layout: ParamLayout, flat: Float32Array): Params {
+  if (flat.length !== layout.total) throw new Error(`parameter vector has ${flat.length} floats, the model needs ${layout.total}`);
+  const out: Record<string, tf.Tensor> = {};
+  layout.specs.forEach((s, i) => {
+    out[s.name] = tf.tensor(flat.subarray(layout.offsets[i], layout.offsets[i] + size(s.shape)), [...s.shape], 'float32');
+  });
+  return out;
+}
 
 /**
  * The one-graph-at-a-time computation that the batched schedule must equal (SPEC §4): decisions in

@@ -2,8 +2,8 @@ import t from 'tap';
 import { encodeGraph } from '../graphs/sequence';
 import { Rng } from '../graphs/random';
 import type { Decisions } from '../graphs/graph';
-import { DEFAULT_MODEL, initParams, paramLayout, paramTensors, type ParamLayout } from '../model/params';
-import { referenceLogLikelihood } from '../model/reference';
+import { DEFAULT_MODEL, initParams, paramLayout, type ParamLayout } from '../model/params';
+import { paramTensors, referenceLogLikelihood } from '../model/reference';
 import { logLikelihoods, shardGradients } from '../model/teacher';
 import { maxRelDiff, randomGraph, relNormDiff, testBackend, tf } from './helpers';
 

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Rng } from '../graphs/random';
-import { initParams, paramLayout, paramTensors, paramView, type ModelConfig } from '../model/params';
-import { messagesPerEdge, plainGraphEmbed, plainGruCell } from '../model/reference';
+import { initParams, paramLayout, paramView, type ModelConfig } from '../model/params';
+import { messagesPerEdge, paramTensors, plainGraphEmbed, plainGruCell } from '../model/reference';
 import { arena } from '../model/wasm';
 import { maxRelDiff, testBackend, tf } from './helpers';
 

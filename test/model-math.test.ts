@@ -1,6 +1,6 @@
 import t from 'tap';
-import { initParams, paramLayout, paramTensors, type ModelConfig } from '../model/params';
-import { referenceLogLikelihood } from '../model/reference';
+import { initParams, paramLayout, type ModelConfig } from '../model/params';
+import { paramTensors, referenceLogLikelihood } from '../model/reference';
 import { logLikelihoods, shardGradients } from '../model/teacher';
 import { Rng } from '../graphs/random';
 import { testBackend, tf } from './helpers';
