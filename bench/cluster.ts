@@ -8,7 +8,7 @@ import { configFromJson, type RunConfig } from '../pipeline/config';
 import { loadDataset } from '../pipeline/dataset';
 import { trainSteps } from '../pipeline/train';
 import type { ShardRunner } from '../pipeline/runner';
-import { startRedis, startWorkers, stopWorkers } from '../test/redis-server';
+import { startRedis, startWorkers, stopWorkers } from './redis-server';
 
 /**
  * `npm run bench:cluster` (under `flock -x /tmp/dgmg-cpu.lock`): training graphs/s at batch 256

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { loadCheckpoint } from '../pipeline/checkpoint';
-import { haveRedis, runCli, startRedis, startWorkers, stopWorkers, type Proc } from './redis-server';
+import { haveRedis, runCli, startRedis, startWorkers, stopWorkers, type Proc } from '../bench/redis-server';
 
 const dir = mkdtempSync(join(tmpdir(), 'dgmg-cluster-faults-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCheckpoint } from '../pipeline/checkpoint';
-import { freePort, haveRedis, runCli, startRedis, startWorkers, stopWorkers, type Proc } from './redis-server';
+import { freePort, haveRedis, runCli, startRedis, startWorkers, stopWorkers, type Proc } from '../bench/redis-server';
 
 const dir = mkdtempSync(join(tmpdir(), 'dgmg-cluster-security-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { CLUSTER_FORMAT, encodeParamsBlob, encodeShardBlob, keys, QUEUE_NAME } from '../actors/cluster-protocol';
 import { encodeGraph } from '../graphs/sequence';
 import { loadCheckpoint } from '../pipeline/checkpoint';
-import { haveRedis, runCli, startRedis, startWorkers, stopWorkers, type Proc, type RedisServer } from './redis-server';
+import { haveRedis, runCli, startRedis, startWorkers, stopWorkers, type Proc, type RedisServer } from '../bench/redis-server';
 
 /** A worker host that SIGKILLs itself when it takes its first shard of step 2. */
 const DOOMED_HOST = join(__dirname, 'fixtures', 'doomed-worker-host.js');

@@ -1,5 +1,5 @@
 /**
- * Test helpers for the cluster: a throwaway redis-server on a free loopback port (no persistence),
+ * Helpers for the cluster tests and bench/cluster.ts: a throwaway redis-server on a free loopback port (no persistence),
  * and worker host processes (dist/bin/dgmg-pipe.js worker) whose output the tests read.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
