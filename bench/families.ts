@@ -69,18 +69,18 @@ function trainRow(name: string, out: string, extra: string[]): Pick<Row, 'graphs
   return { graphsTrained: t.graphsTrained as number, seconds: t.seconds as number };
 }
 
+/** The columns every row takes from its config and its training run. */
+function configColumns(name: string, c: RunConfig, t: Pick<Row, 'graphsTrained' | 'seconds'>): Pick<Row, 'config' | 'family' | 'order' | 'seed' | 'epochs' | 'graphsTrained' | 'seconds'> {
+  return { config: name, family: describe(c), order: c.data.order, seed: c.train.seed, epochs: c.train.epochs, ...t };
+}
+
 function shipped(name: string): Row {
   const c = loadConfig(join(ROOT, 'configs', `${name}.json`));
   const out = join(RUNS, name);
   const t = trainRow(name, out, []);
   const e = cli(['eval', '--model', join(out, 'checkpoint.json'), '--n', String(SAMPLES), '--seed', '0']);
   return {
-    config: name,
-    family: describe(c),
-    order: c.data.order,
-    seed: c.train.seed,
-    epochs: c.train.epochs,
-    ...t,
+    ...configColumns(name, c, t),
     validity: e.validity as number | null,
     empty: (e.sizeHistogram as number[])[0] ?? 0,
     uniqueness: e.uniqueness as number,
@@ -104,12 +104,7 @@ function throughNetworkx(name: string): Row {
   const family = makeFamily(c.data.family, c.data.familyParams);
   const graphs = readGraphFile(samples);
   return {
-    config: name,
-    family: describe(c),
-    order: c.data.order,
-    seed: c.train.seed,
-    epochs: c.train.epochs,
-    ...t,
+    ...configColumns(name, c, t),
     validity: graphs.filter((g) => family.isValid(g)).length / graphs.length,
     empty: graphs.filter((g) => g.numNodes === 0).length,
     data: 'networkx (shuffled ids, networkx edge order), --data',
