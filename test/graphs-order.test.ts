@@ -19,7 +19,7 @@ const isPermutation = (order: number[], n: number): boolean =>
 const sample: Graph = { numNodes: 8, edges: [[0, 3], [3, 2], [4, 1], [1, 0], [6, 5]] };
 
 t.test('ORDER_KINDS lists the kinds', async (t) => {
-  t.same([...ORDER_KINDS], ['natural', 'bfs', 'dfs', 'random']);
+  t.same([...ORDER_KINDS], ['natural', 'bfs', 'dfs', 'path', 'random']);
 });
 
 t.test('natural is the identity', async (t) => {
@@ -27,13 +27,13 @@ t.test('natural is the identity', async (t) => {
   t.same(nodeOrder({ numNodes: 0, edges: [] }, 'bfs'), []);
 });
 
-t.test('bfs and dfs depend on the graph only: a relabelled graph gets the same decision sequence', async (t) => {
+t.test('bfs, dfs and path depend on the graph only: a relabelled graph gets the same decision sequence', async (t) => {
   const rng = new Rng(3);
   for (let trial = 0; trial < 150; trial++) {
     const g = randomGraph(rng.int(1, 25), rng.uniform() * 0.4, rng);
     const perm = rng.permutation(g.numNodes);
     const relabelled: Graph = { numNodes: g.numNodes, edges: g.edges.map(([u, v]) => [perm[u], perm[v]] as const) };
-    for (const kind of ['bfs', 'dfs'] as const) {
+    for (const kind of ['bfs', 'dfs', 'path'] as const) {
       t.same(encodeGraph(relabelled, nodeOrder(relabelled, kind)), encodeGraph(g, nodeOrder(g, kind)), `${kind}, trial ${trial}`);
     }
   }
@@ -70,13 +70,49 @@ t.test('bfs and dfs start each component at a node of least degree', async (t) =
   }
 });
 
-t.test('dfs copes with a path too long for recursion', async (t) => {
+t.test('dfs and path cope with a path too long for recursion', async (t) => {
   const n = 3000;
   const path: Graph = { numNodes: n, edges: Array.from({ length: n - 1 }, (_, i) => [i, i + 1] as const) };
-  const order = nodeOrder(path, 'dfs');
-  t.equal(order.length, n);
-  t.ok(order[0] === 0 || order[0] === n - 1, 'starts at an end');
-  t.ok(order.every((v, i) => i === 0 || Math.abs(v - order[i - 1]) === 1), 'walks the path');
+  for (const kind of ['dfs', 'path'] as const) {
+    const order = nodeOrder(path, kind);
+    t.equal(order.length, n);
+    t.ok(order[0] === 0 || order[0] === n - 1, `${kind} starts at an end`);
+    t.ok(order.every((v, i) => i === 0 || Math.abs(v - order[i - 1]) === 1), `${kind} walks the path`);
+  }
+});
+
+/** Longest shortest-path length from v, by BFS. */
+function eccentricity(adj: number[][], v: number): number {
+  const dist = new Map([[v, 0]]);
+  const queue = [v];
+  for (let head = 0; head < queue.length; head++) {
+    for (const w of adj[queue[head]]) if (!dist.has(w)) dist.set(w, (dist.get(queue[head]) as number) + 1), queue.push(w);
+  }
+  return Math.max(...dist.values());
+}
+
+t.test('path places a longest path of a tree first, then every node next to an earlier one', async (t) => {
+  // a lobster: backbone 0-1-2-3, arms 4 and 5 on 2, leaf 6 on arm 5
+  const lobster: Graph = { numNodes: 7, edges: [[0, 1], [1, 2], [2, 3], [2, 4], [2, 5], [5, 6]] };
+  t.same(nodeOrder(lobster, 'path').slice(0, 5).sort(), [0, 1, 2, 5, 6], 'the one longest path, 0-1-2-5-6 or its reverse, comes first');
+  const rng = new Rng(5);
+  for (let trial = 0; trial < 100; trial++) {
+    const n = rng.int(2, 40);
+    const edges: Array<readonly [number, number]> = [];
+    for (let v = 1; v < n; v++) edges.push([rng.int(0, v - 1), v]);
+    const tree: Graph = { numNodes: n, edges };
+    const adj = adjacency(tree);
+    const order = nodeOrder(tree, 'path');
+    t.ok(isPermutation(order, n));
+    const diameter = Math.max(...order.map((v) => eccentricity(adj, v)));
+    const prefix = order.slice(0, diameter + 1);
+    if (!prefix.every((v, i) => i === 0 || adj[v].includes(prefix[i - 1]))) t.fail(`trial ${trial}: the first ${diameter + 1} nodes are not a path`);
+    const placed = new Set([order[0]]);
+    for (const v of order.slice(1)) {
+      if (!adj[v].some((w) => placed.has(w))) t.fail(`trial ${trial}: node ${v} placed before any neighbour`);
+      placed.add(v);
+    }
+  }
 });
 
 t.test('random needs an Rng and is a reproducible permutation', async (t) => {
@@ -86,5 +122,5 @@ t.test('random needs an Rng and is a reproducible permutation', async (t) => {
   t.ok(isPermutation(a, 20));
   t.same(nodeOrder(g, 'random', new Rng(9)), a);
   t.not(a.join(), nodeOrder(g, 'random', new Rng(10)).join());
-  t.throws(() => nodeOrder(g, 'preorder' as OrderKind), /unknown order kind "preorder"; known: natural, bfs, dfs, random/);
+  t.throws(() => nodeOrder(g, 'preorder' as OrderKind), /unknown order kind "preorder"; known: natural, bfs, dfs, path, random/);
 });
