@@ -1,5 +1,5 @@
-import t from 'tap';
-import { initParams, paramLayout, type ModelConfig } from '../model/params';
+import t, { type Test } from 'tap';
+import { initParams, paramLayout, type ModelConfig, type ParamLayout } from '../model/params';
 import { paramTensors, referenceLogLikelihood } from '../model/reference';
 import { logLikelihoods, shardGradients } from '../model/teacher';
 import { Rng } from '../graphs/random';
@@ -10,14 +10,10 @@ const layout = paramLayout(cfg);
 const flat = initParams(layout, 5);
 t.before(testBackend);
 
-t.test('gradient of the batched loss matches finite differences', async (t) => {
-  const seqs = [
-    [0, 1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 1, 1], // triangle
-    [0, 1, 0, 0, 0, 1, 0, 1, 1], // edge + isolated node
-    [0, 1, 0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 2, 1, 1], // path 0-1-2-3
-  ];
-  const { gradSum } = shardGradients(cfg, layout, flat, seqs);
-  const loss = (f: Float32Array): number => -logLikelihoods(cfg, layout, f, seqs).reduce((s, x) => s + x, 0);
+/** The batched gradient along six random unit directions against central differences of the loss. */
+function finiteDifferences(t: Test, c: ModelConfig, l: ParamLayout, flat: Float32Array, seqs: number[][]): void {
+  const { gradSum } = shardGradients(c, l, flat, seqs);
+  const loss = (f: Float32Array): number => -logLikelihoods(c, l, f, seqs).reduce((s, x) => s + x, 0);
   const dirRng = new Rng(4);
   for (let k = 0; k < 6; k++) {
     const raw = Float32Array.from({ length: flat.length }, () => dirRng.normal());
@@ -30,6 +26,24 @@ t.test('gradient of the batched loss matches finite differences', async (t) => {
     const analytic = gradSum.reduce((s, g, i) => s + g * dir[i], 0);
     t.ok(Math.abs(numeric - analytic) <= 2e-3 * Math.max(1, Math.abs(analytic)), `direction ${k}: analytic ${analytic.toFixed(4)} vs numeric ${numeric.toFixed(4)}`);
   }
+}
+
+t.test('gradient of the batched loss matches finite differences', async (t) => {
+  finiteDifferences(t, cfg, layout, flat, [
+    [0, 1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 1, 1], // triangle
+    [0, 1, 0, 0, 0, 1, 0, 1, 1], // edge + isolated node
+    [0, 1, 0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 2, 1, 1], // path 0-1-2-3
+  ]);
+});
+
+t.test('typed model (K = 3, B = 2): gradient of the batched loss matches finite differences', async (t) => {
+  const typed: ModelConfig = { nodeSize: 4, propRounds: 2, nodeTypes: ['a', 'b', 'c'], edgeTypes: ['x', 'y'] };
+  const l = paramLayout(typed);
+  finiteDifferences(t, typed, l, initParams(l, 6), [
+    [2, 2, 0, 1, 0, 2, 1, 1, 1, 0, 0, 2, 3], // triangle: types 2, 0, 1; edges of types 1, 1, 0
+    [0, 2, 2, 0, 0, 2, 1, 2, 3], // edge + isolated node
+    [1, 2, 1, 1, 0, 2, 0, 0, 1, 2, 2, 1, 2, 2, 3], // path 0-1-2-3
+  ]);
 });
 
 /** The 2-node graph 0-1, computed with scalars from SPEC §3 for node size 1 and one round. */

@@ -198,3 +198,65 @@ t.test('the sampler draws each graph with probability exp(log-likelihood): chi-s
   t.ok(chi2 < 34.53, `chi-square ${chi2.toFixed(2)} < 34.53 (13 degrees of freedom, p = 0.001)`);
   t.comment(`chi-square ${chi2.toFixed(2)}; expected ${expected.map((p) => p.toFixed(4)).join(' ')}`);
 });
+
+t.test('typed sampling (K = 2, B = 2) draws each graph with probability exp(log-likelihood): chi-square', async (t) => {
+  // v_max = 2 keeps the outcomes finite (15 typed generations). The add heads read only their
+  // biases (weights 0), so a decision the sampler does not draw has a known probability.
+  const cfg: ModelConfig = { nodeSize: 4, propRounds: 2, nodeTypes: ['a', 'b'], edgeTypes: ['x', 'y'] };
+  const layout = paramLayout(cfg);
+  const flat = initParams(layout, 12);
+  zeros(layout, flat, 'addNode.stop.w');
+  zeros(layout, flat, 'addEdge.stop.w');
+  setParam(layout, flat, 'addNode.stop.b', [0.3, -0.2, -0.8]);
+  setParam(layout, flat, 'addEdge.stop.b', [0.1, -0.4, 0.2]);
+  const softmax = (z: number[]): number[] => z.map((x) => Math.exp(x) / z.reduce((s, y) => s + Math.exp(y), 0));
+  const pn = softmax([0.3, -0.2, -0.8]); // node type 0, 1, stop
+  const pe = softmax([0.1, -0.4, 0.2]); // edge type 0, 1, no more
+
+  interface Outcome {
+    readonly graph: Graph;
+    readonly seq: number[];
+    /** Log-probability of the decisions teacher forcing scores that the sampler does not draw. */
+    readonly undrawn: number;
+    /** The probability written out from the heads' softmaxes. */
+    readonly direct: number;
+  }
+  const outcomes: Outcome[] = [{ graph: { numNodes: 0, edges: [], nodeTypes: [], edgeTypes: [] }, seq: [2], undrawn: 0, direct: pn[2] }];
+  for (const k0 of [0, 1]) {
+    // node 0 has no candidate: its "no more edges" is not drawn
+    outcomes.push({ graph: { numNodes: 1, edges: [], nodeTypes: [k0], edgeTypes: [] }, seq: [k0, 2, 2], undrawn: Math.log(pe[2]), direct: pn[k0] * pn[2] });
+    for (const k1 of [0, 1]) {
+      // at v_max the stop is forced
+      outcomes.push({ graph: { numNodes: 2, edges: [], nodeTypes: [k0, k1], edgeTypes: [] }, seq: [k0, 2, k1, 2, 2], undrawn: Math.log(pe[2] * pn[2]), direct: pn[k0] * pn[k1] * pe[2] });
+      for (const b of [0, 1]) {
+        // node 1's edge to the single candidate 0, then its cap: "no more" is not drawn either
+        outcomes.push({
+          graph: { numNodes: 2, edges: [[1, 0]], nodeTypes: [k0, k1], edgeTypes: [b] },
+          seq: [k0, 2, k1, b, 0, 2, 2],
+          undrawn: Math.log(pe[2] * pe[2] * pn[2]),
+          direct: pn[k0] * pn[k1] * pe[b],
+        });
+      }
+    }
+  }
+  const ll = logLikelihoods(cfg, layout, flat, outcomes.map((o) => o.seq));
+  const expected = outcomes.map((o, i) => Math.exp(ll[i] - o.undrawn));
+  outcomes.forEach((o, i) => t.ok(Math.abs(expected[i] - o.direct) < 1e-5, `${JSON.stringify(o.seq)}: teacher forcing ${expected[i].toFixed(6)} = softmax products ${o.direct.toFixed(6)}`));
+  t.ok(Math.abs(expected.reduce((a, b) => a + b, 0) - 1) < 1e-5, 'the 15 generations\' probabilities sum to 1');
+
+  const N = 30_000;
+  const counts = new Map<string, number>();
+  for (let from = 0; from < N; from += 5000) {
+    const rngs = Array.from({ length: 5000 }, (_, i) => Rng.derive(77, from + i));
+    for (const g of sampleGraphs(cfg, layout, flat, rngs, 2)) {
+      const key = JSON.stringify(g);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+  }
+  const keys = outcomes.map((o) => JSON.stringify(o.graph));
+  t.same([...counts.keys()].filter((k) => !keys.includes(k)), [], 'every sample is one of the 15 typed generations');
+  let chi2 = 0;
+  outcomes.forEach((_, i) => (chi2 += ((counts.get(keys[i]) ?? 0) - N * expected[i]) ** 2 / (N * expected[i])));
+  // 14 degrees of freedom: P(chi2 > 36.12) = 0.001 when the sampler is exact.
+  t.ok(chi2 < 36.12, `chi-square ${chi2.toFixed(2)} < 36.12 (14 degrees of freedom, p = 0.001)`);
+});
