@@ -53,6 +53,10 @@ export interface ParamSpec {
  * which every other add-node decision shares, so the model could not tell "stop before any node"
  * from "stop now" and sampled empty graphs that no training graph is. It starts at zeros and draws
  * nothing, so a fresh model is the h_G = 0 model exactly (baseRate starts it elsewhere: initParams).
+ * Types (K node, B edge) only widen shapes, never add or reorder parameters: `addNode.typeEmbed`
+ * has a row e_k per node type, `prop.t.msg.w` a row per edge type (x_uv's one-hot), and the heads
+ * `addNode.stop` and `addEdge.stop` keep their names with headColumns(K) and headColumns(B)
+ * columns; so K = B = 1 is the untyped model's layout and draws exactly, and its checkpoints load.
  */
 export function paramSpecs(cfg: ModelConfig): ParamSpec[] {
   const n = cfg.nodeSize;
