@@ -37,9 +37,10 @@ function outcomeLogProb(logits: tf.Tensor1D, token: number): tf.Tensor1D {
   return tf.logSoftmax(logits).slice([token], [1]);
 }
 
-/** ChooseDest: the score w·[h_u ; h_v] + b of candidate u for source v, one pair per row. */
-function chooseDestScore(p: Params, hu: tf.Tensor2D, hv: tf.Tensor2D): tf.Tensor1D {
-  return linear(p, 'chooseDest.score', tf.concat([hu, hv], 1) as tf.Tensor2D).reshape([-1]);
+/** ChooseDest: the score w_b·[h_u ; h_v] + c_b of candidate u for source v, one pair per row, b the new edge's type. */
+function chooseDestScore(p: Params, hu: tf.Tensor2D, hv: tf.Tensor2D, b: number): tf.Tensor1D {
+  const all = linear(p, 'chooseDest.score', tf.concat([hu, hv], 1) as tf.Tensor2D);
+  return all.slice([0, b], [-1, 1]).reshape([-1]);
 }
 
 /** h_G = sum_v sigmoid(g(h_v)) * f(h_v) over the rows of one graph. */
@@ -107,7 +108,7 @@ export function referenceLogLikelihood(p: Params, cfg: ModelConfig, s: Decisions
       if (addEdge === B) break;
       const dest = s[i++];
       if (v >= 2) {
-        const scores = chooseDestScore(p, h.slice([0, 0], [v, n]), tf.tile(h.slice([v, 0], [1, n]), [v, 1]));
+        const scores = chooseDestScore(p, h.slice([0, 0], [v, n]), tf.tile(h.slice([v, 0], [1, n]), [v, 1]), addEdge);
         terms.push(tf.logSoftmax(scores).slice([dest], [1]));
       }
       edges.push([v, dest]);

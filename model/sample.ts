@@ -17,7 +17,8 @@ interface Sampler {
 /**
  * The decision heads' parameters, read once per call: the add heads' Cn and Ce columns (params.ts's
  * headColumns) stored column after column (a column of the [in, out] weight is strided), their
- * biases, the destination scorer, and room for the C logits of one decision.
+ * biases, the destination scorer's B columns (one per edge type) stored the same way, and room for
+ * the C logits of one decision.
  */
 interface Heads {
   readonly nodeTypes: number;
@@ -27,7 +28,7 @@ interface Heads {
   readonly addEdgeW: Float32Array;
   readonly addEdgeB: Float32Array;
   readonly destW: Float32Array;
-  readonly destB: number;
+  readonly destB: Float32Array;
   readonly logits: Float64Array;
 }
 
@@ -99,8 +100,10 @@ function decide(s: Sampler, vMax: number, heads: Heads, at: StateView, scores: F
       s.attempts++;
       let dest = 0;
       if (v > 1) {
-        const hv = dot(at.F, at.h + v * n, heads.destW, n, n);
-        for (let u = 0; u < v; u++) scores[u] = heads.destB + dot(at.F, at.h + u * n, heads.destW, 0, n) + hv;
+        // the column of the edge type just drawn: s_u = w_b·[h_u ; h_v] + c_b
+        const col = edgeType * 2 * n;
+        const hv = dot(at.F, at.h + v * n, heads.destW, col + n, n);
+        for (let u = 0; u < v; u++) scores[u] = heads.destB[edgeType] + dot(at.F, at.h + u * n, heads.destW, col, n) + hv;
         dest = drawSoftmax(s.rng, scores, v);
       }
       if (!g.edges.some(([a, b]) => (a === v && b === dest) || (a === dest && b === v))) return { kind: 'edge', src: v, dst: dest, type: edgeType };
@@ -206,8 +209,8 @@ function sampleLockstep(cfg: ModelConfig, layout: ParamLayout, flat: Float32Arra
     addNodeB: P('addNode.stop.b'),
     addEdgeW: columns(P('addEdge.stop.w'), ce),
     addEdgeB: P('addEdge.stop.b'),
-    destW: P('chooseDest.score.w'),
-    destB: P('chooseDest.score.b')[0],
+    destW: columns(P('chooseDest.score.w'), types.edgeTypes),
+    destB: P('chooseDest.score.b'),
     logits: new Float64Array(Math.max(cn, ce)),
   };
   const scores = new Float64Array(vMax);

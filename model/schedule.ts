@@ -150,6 +150,8 @@ export interface DestDecisionRows {
   readonly chosen: Int32Array;
   /** Graph of every segment. */
   readonly graph: Int32Array;
+  /** Edge type of every segment (its add-edge token), which picks the score column. */
+  readonly type: Int32Array;
 }
 
 /**
@@ -168,7 +170,7 @@ interface GraphWalk {
   events: GraphEvent[];
   addNode: Array<{ stage: number; d: number }>;
   addEdge: Array<{ stage: number; v: number; d: number }>;
-  chooseDest: Array<{ stage: number; v: number; dest: number }>;
+  chooseDest: Array<{ stage: number; v: number; dest: number; type: number }>;
 }
 
 /** Splits one valid decision sequence (decodeDecisions accepts it) into its events and the stage each decision reads. */
@@ -188,7 +190,7 @@ function walk(s: Decisions, types: TypeCounts): GraphWalk {
       if (addEdge === types.edgeTypes) break;
       const dest = s[i++];
       // a single candidate has probability 1 and adds no term (SPEC §3)
-      if (v >= 2) w.chooseDest.push({ stage: w.events.length, v, dest });
+      if (v >= 2) w.chooseDest.push({ stage: w.events.length, v, dest, type: addEdge });
       w.events.push({ kind: 'edge', src: v, dst: dest, type: addEdge });
     }
   }
@@ -234,7 +236,7 @@ export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = 
   const h = (g: number, k: number, v: number): number => hOffset[k] + baseAt[k][g] + v;
   const addNode = { hgRow: [] as number[], hRow: [] as number[], token: [] as number[], graph: [] as number[] };
   const addEdge = { hgRow: [] as number[], hRow: [] as number[], token: [] as number[], graph: [] as number[] };
-  const dest = { uRow: [] as number[], vRow: [] as number[], segment: [] as number[], chosen: [] as number[], graph: [] as number[] };
+  const dest = { uRow: [] as number[], vRow: [] as number[], segment: [] as number[], chosen: [] as number[], graph: [] as number[], type: [] as number[] };
   walks.forEach((w, g) => {
     for (const a of w.addNode) {
       addNode.hgRow.push(hg(g, a.stage));
@@ -256,6 +258,7 @@ export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = 
         dest.segment.push(seg);
       }
       dest.graph.push(g);
+      dest.type.push(c.type);
     }
   });
   const outcomes = (d: typeof addNode): OutcomeDecisionRows => ({
@@ -275,6 +278,7 @@ export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = 
       segment: Int32Array.from(dest.segment),
       chosen: Int32Array.from(dest.chosen),
       graph: Int32Array.from(dest.graph),
+      type: Int32Array.from(dest.type),
     },
   };
 }

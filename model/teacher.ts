@@ -28,14 +28,16 @@ import { arena, type Arena } from './wasm';
 /**
  * The decision heads read the tables only through dot products with fixed vectors, so every row
  * is projected once (two products) and each decision adds up two or three of those numbers:
- * hG rows · [W_addNode | W_addEdge,G] and H rows · [W_addEdge,v | w_dest,u | w_dest,v], the add
- * heads with Cn and Ce columns (params.ts's headColumns). Their backward is the same pair of
+ * hG rows · [W_addNode | W_addEdge,G] and H rows · [W_addEdge,v | W_dest,u | W_dest,v], the add
+ * heads with Cn and Ce columns (params.ts's headColumns), the destination scorer with one column
+ * per edge type (a decision of type b reads column b of both). Their backward is the same pair of
  * products, transposed, on per-row sums of d(-log p).
  */
 interface HeadBuffers {
-  /** Cn, Ce, and the widths of the two projections: Cn + Ce and Ce + 2. */
+  /** Cn, Ce, the B destination columns, and the widths of the two projections: Cn + Ce and Ce + 2B. */
   readonly cn: number;
   readonly ce: number;
+  readonly cb: number;
   readonly wg: number;
   readonly wh: number;
   readonly hgW: number;
@@ -139,10 +141,12 @@ function layOut(a: Arena, cfg: ModelConfig, sch: Schedule, grads: boolean): Laid
   const cn = headColumns(types.nodeTypes);
   const ce = headColumns(types.edgeTypes);
   const wg = cn + ce;
-  const wh = ce + 2;
+  const cb = types.edgeTypes;
+  const wh = ce + 2 * cb;
   const heads = {
     cn,
     ce,
+    cb,
     wg,
     wh,
     hgW: a.f32(2 * n * wg),
@@ -219,8 +223,10 @@ function fillHeads(a: Arena, n: number, h: HeadBuffers, P: (name: string) => Flo
   }
   for (let r = 0; r < n; r++) {
     for (let c = 0; c < h.ce; c++) put(h.hW, h.hWT, n, h.wh, r, c, ae[(2 * n + r) * h.ce + c]);
-    put(h.hW, h.hWT, n, h.wh, r, h.ce, cd[r]);
-    put(h.hW, h.hWT, n, h.wh, r, h.ce + 1, cd[n + r]);
+    for (let b = 0; b < h.cb; b++) {
+      put(h.hW, h.hWT, n, h.wh, r, h.ce + b, cd[r * h.cb + b]);
+      put(h.hW, h.hWT, n, h.wh, r, h.ce + h.cb + b, cd[(n + r) * h.cb + b]);
+    }
   }
 }
 
@@ -228,15 +234,15 @@ function fillHeads(a: Arena, n: number, h: HeadBuffers, P: (name: string) => Flo
  * Every decision of the batch scored against the tables: log p of every graph, and with `grad`
  * the gradient of -sum log p added into the node and embedding table gradients and the heads'
  * parameters. Add-node and add-edge decisions: engine.ts's outcomeLogProb of their logits.
- * ChooseDest: log-softmax of the scores s_u = w·[h_u ; h_v] + b within each decision's segment
- * of candidates.
+ * ChooseDest: log-softmax of the scores s_u = w_b·[h_u ; h_v] + c_b within each decision's
+ * segment of candidates, b the decision's edge type.
  */
 function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, sch: Schedule, laid: Laid, grad: Float32Array | null): Float64Array {
   const n = cfg.nodeSize;
   const k = a.k;
   const P = (name: string): Float32Array => paramView(layout, flat, name);
   const h = laid.heads;
-  const { cn, ce, wg, wh } = h;
+  const { cn, ce, cb, wg, wh } = h;
   fillHeads(a, n, h, P);
   k.matmul(laid.hgTable, h.hgW, 0, h.hgProj, laid.totalGraphs, 2 * n, wg, 0);
   k.matmul(laid.hTable, h.hW, 0, h.hProj, laid.totalRows, n, wh, 0);
@@ -281,22 +287,24 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
     }
   }
   const cd = sch.chooseDest;
-  const cdB = P('chooseDest.score.b')[0];
-  const score = (i: number): number => F[hp + wh * cd.uRow[i] + ce] + F[hp + wh * cd.vRow[i] + ce + 1] + cdB;
+  const cdB = P('chooseDest.score.b');
+  // column b of the u and v projections, b the segment's edge type
+  const score = (i: number, b: number): number => F[hp + wh * cd.uRow[i] + ce + b] + F[hp + wh * cd.vRow[i] + ce + cb + b] + cdB[b];
   for (let seg = 0, from = 0; seg < cd.graph.length; seg++) {
+    const b = cd.type[seg];
     let to = from;
     let max = -Infinity;
-    for (; to < cd.segment.length && cd.segment[to] === seg; to++) max = Math.max(max, score(to));
+    for (; to < cd.segment.length && cd.segment[to] === seg; to++) max = Math.max(max, score(to, b));
     let sum = 0;
-    for (let i = from; i < to; i++) sum += Math.exp(score(i) - max);
+    for (let i = from; i < to; i++) sum += Math.exp(score(i, b) - max);
     const logZ = max + Math.log(sum);
-    total[cd.graph[seg]] += score(cd.chosen[seg]) - logZ;
+    total[cd.graph[seg]] += score(cd.chosen[seg], b) - logZ;
     if (g) {
-      // d(-log p)/ds_i = softmax_i - [i chosen]; they sum to zero over a segment, so b's gradient is 0
+      // d(-log p)/ds_i = softmax_i - [i chosen]; they sum to zero over a segment, so c_b's gradient is 0
       for (let i = from; i < to; i++) {
-        const ds = Math.exp(score(i) - logZ) - (i === cd.chosen[seg] ? 1 : 0);
-        F[hC + wh * cd.uRow[i] + ce] += ds;
-        F[hC + wh * cd.vRow[i] + ce + 1] += ds;
+        const ds = Math.exp(score(i, b) - logZ) - (i === cd.chosen[seg] ? 1 : 0);
+        F[hC + wh * cd.uRow[i] + ce + b] += ds;
+        F[hC + wh * cd.vRow[i] + ce + cb + b] += ds;
       }
     }
     from = to;
@@ -317,8 +325,10 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
     }
     for (let r = 0; r < n; r++) {
       for (let c = 0; c < ce; c++) dAe[(2 * n + r) * ce + c] += F[(g.dHW >> 2) + wh * r + c];
-      dCd[r] += F[(g.dHW >> 2) + wh * r + ce];
-      dCd[n + r] += F[(g.dHW >> 2) + wh * r + ce + 1];
+      for (let b = 0; b < cb; b++) {
+        dCd[r * cb + b] += F[(g.dHW >> 2) + wh * r + ce + b];
+        dCd[(n + r) * cb + b] += F[(g.dHW >> 2) + wh * r + ce + cb + b];
+      }
     }
     const dB = (name: string, d: Float64Array): void => {
       const b = G(name);
