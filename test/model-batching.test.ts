@@ -5,6 +5,7 @@ import type { Decisions } from '../graphs/graph';
 import { DEFAULT_MODEL, initParams, paramLayout, typeCounts, type ModelConfig, type ParamLayout } from '../model/params';
 import { loadCheckpoint } from '../pipeline/checkpoint';
 import { paramTensors, referenceLogLikelihood } from '../model/reference';
+import { compileSchedule } from '../model/schedule';
 import { logLikelihoods, shardGradients } from '../model/teacher';
 import { maxRelDiff, randomGraph, randomTypedGraph, relNormDiff, testBackend, tf } from './helpers';
 
@@ -144,6 +145,9 @@ t.test('typed graphs (K = 3 node types, B = 3 edge types): batched teacher forci
     seqs.push(encodeGraph(g, rng.permutation(g.numNodes), types));
   }
   t.ok(seqs.some((s) => s.includes(2)) && seqs.some((s) => s.length > 20), 'the batch uses the third types and has larger graphs');
+  // destinations with >= 2 candidates of every edge type, so each score column is read
+  const destTypes = compileSchedule(seqs, types).chooseDest.type;
+  for (let b = 0; b < 3; b++) t.ok(destTypes.filter((x) => x === b).length >= 3, `destinations of edge type ${b}: ${destTypes.filter((x) => x === b).length}`);
   const { refLL, refGrad } = referenceGradients(cfg, layout, flat, seqs);
   const batched = shardGradients(cfg, layout, flat, seqs);
   t.ok(refLL.every((x) => Number.isFinite(x) && x < 0), 'reference log-likelihoods are finite and negative');
@@ -156,11 +160,42 @@ t.test('typed graphs (K = 3 node types, B = 3 edge types): batched teacher forci
     const diff = maxRelDiff(batched.gradSum.subarray(from, to), refGrad.subarray(from, to), scale);
     if (!(diff < 1e-5)) t.fail(`${s.name}: gradients differ (${diff})`);
   }
-  for (const name of ['addNode.typeEmbed', 'prop.0.msg.w', 'addNode.stop.w', 'addEdge.stop.w']) {
+  for (const name of ['addNode.typeEmbed', 'prop.0.msg.w', 'addNode.stop.w', 'addEdge.stop.w', 'chooseDest.score.w']) {
     const [from, to] = rangeOf(layout, name);
     t.ok(refGrad.subarray(from, to).some((x) => x !== 0), `${name} has a gradient`);
   }
   t.same(Array.from(logLikelihoods(cfg, layout, flat, seqs)), Array.from(batched.logLik), 'forward-only path gives the same values');
+});
+
+t.test('a destination of edge type b reads column b of the score: perturbing a column moves only the graphs with such destinations', async (t) => {
+  await testBackend();
+  const cfg: ModelConfig = { nodeSize: 6, propRounds: 2, nodeTypes: ['a', 'b', 'c'], edgeTypes: ['x', 'y', 'z'] };
+  const types = typeCounts(cfg);
+  const layout = paramLayout(cfg);
+  const flat = paramsWithEmpty(layout, 9);
+  // node 2 reaches back to 0 (2 candidates) with an edge of type b; node 1's edge is type 0 in all three
+  const star = (b: number): Decisions => encodeGraph({ numNodes: 3, edges: [[0, 1], [0, 2]], nodeTypes: [0, 1, 2], edgeTypes: [0, b] }, undefined, types);
+  const seqs = [star(0), star(1), star(2)];
+  const [from] = rangeOf(layout, 'chooseDest.score.w');
+  const n = cfg.nodeSize;
+  const before = logLikelihoods(cfg, layout, flat, seqs);
+  const refBefore = tf.tidy(() => seqs.map((s) => referenceLogLikelihood(paramTensors(layout, flat), cfg, s).dataSync()[0]));
+  for (let b = 0; b < 3; b++) {
+    // column b of the [2n, B] weights: its h_u half (the h_v half is the same for every candidate and cancels)
+    const moved = Float32Array.from(flat);
+    for (let r = 0; r < n; r++) moved[from + r * 3 + b] += 0.5 * (r % 2 ? 1 : -1);
+    const after = logLikelihoods(cfg, layout, moved, seqs);
+    const refAfter = tf.tidy(() => seqs.map((s) => referenceLogLikelihood(paramTensors(layout, moved), cfg, s).dataSync()[0]));
+    for (let g = 0; g < 3; g++) {
+      if (g === b) {
+        t.ok(Math.abs(after[g] - before[g]) > 1e-3, `column ${b}: batched log p of the type-${g} destination moves (${before[g]} -> ${after[g]})`);
+        t.ok(Math.abs(refAfter[g] - refBefore[g]) > 1e-3, `column ${b}: reference log p of the type-${g} destination moves`);
+      } else {
+        t.equal(after[g], before[g], `column ${b}: batched log p of the type-${g} destination is unchanged`);
+        t.equal(refAfter[g], refBefore[g], `column ${b}: reference log p of the type-${g} destination is unchanged`);
+      }
+    }
+  }
 });
 
 t.test('typed graphs change the model: a graph scores differently with other types', async (t) => {
