@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { RedisOptions } from 'bullmq';
-import type { Decisions, Graph } from '../graphs/graph';
+import type { Decisions, Graph, TypeCounts } from '../graphs/graph';
 import { decodeDecisions } from '../graphs/sequence';
 import type { ModelConfig } from '../model/params';
 import { decodeGraphs, decodeSequences, encodeGraphs, encodeSequences } from './protocol';
@@ -22,7 +22,7 @@ export const KEY_TTL_SECONDS = 3600;
 export const QUEUE_NAME = 'dgmg-pipe';
 
 /** Bounds on what a task may ask for (a worker allocates from these numbers). */
-export const LIMITS = { nodeSize: 512, propRounds: 16, shardGraphs: 1 << 16, shardTokens: 1 << 26, chunkGraphs: 1 << 16, vMax: 1 << 16 } as const;
+export const LIMITS = { nodeSize: 512, propRounds: 16, types: 1024, shardGraphs: 1 << 16, shardTokens: 1 << 26, chunkGraphs: 1 << 16, vMax: 1 << 16 } as const;
 
 /** A run id: 16 lowercase hex digits, fresh for every coordinator start. */
 const RUN_ID = /^[0-9a-f]{16}$/;
@@ -96,6 +96,16 @@ function intIn(o: Record<string, unknown>, k: string, lo: number, hi: number): n
   return v;
 }
 
+/** A task model's list of type names, as a field to spread (absent: none). */
+function typeNames(o: Record<string, unknown>, k: 'nodeTypes' | 'edgeTypes'): { [key: string]: string[] } {
+  if (!(k in o)) return {};
+  const v = o[k];
+  if (!Array.isArray(v) || v.length > LIMITS.types || !v.every((x) => typeof x === 'string' && x.length > 0 && x.length <= 64)) {
+    throw new TaskRefused(`task model field ${k} must be a list of at most ${LIMITS.types} type names, got ${JSON.stringify(v).slice(0, 80)}`);
+  }
+  return { [k]: v as string[] };
+}
+
 function exactKeys(o: Record<string, unknown>, allowed: readonly string[], what: string): void {
   const extra = Object.keys(o).filter((k) => !allowed.includes(k));
   if (extra.length) throw new TaskRefused(`${what} has unknown fields ${extra.join(', ')}`);
@@ -107,9 +117,14 @@ export function parseTask(data: unknown): ClusterTask {
   if (data.format !== CLUSTER_FORMAT) throw new TaskRefused(`task format ${JSON.stringify(data.format)}, this worker speaks format ${CLUSTER_FORMAT} (run the same dgmg-pipe version on the coordinator and the workers)`);
   if (typeof data.run !== 'string' || !RUN_ID.test(data.run)) throw new TaskRefused(`task run id must be 16 hex digits, got ${JSON.stringify(data.run)}`);
   const m = data.model;
-  if (!isRecord(m)) throw new TaskRefused('task model must be an object {nodeSize, propRounds}');
-  exactKeys(m, ['nodeSize', 'propRounds'], 'task model');
-  const model: ModelConfig = { nodeSize: intIn(m, 'nodeSize', 1, LIMITS.nodeSize), propRounds: intIn(m, 'propRounds', 1, LIMITS.propRounds) };
+  if (!isRecord(m)) throw new TaskRefused('task model must be an object {nodeSize, propRounds, nodeTypes, edgeTypes}');
+  exactKeys(m, ['nodeSize', 'propRounds', 'nodeTypes', 'edgeTypes'], 'task model');
+  const model: ModelConfig = {
+    nodeSize: intIn(m, 'nodeSize', 1, LIMITS.nodeSize),
+    propRounds: intIn(m, 'propRounds', 1, LIMITS.propRounds),
+    ...typeNames(m, 'nodeTypes'),
+    ...typeNames(m, 'edgeTypes'),
+  };
   const base = { format: CLUSTER_FORMAT, run: data.run, model };
   if (data.kind === 'train') {
     exactKeys(data, ['format', 'kind', 'run', 'model', 'version', 'shard', 'shards', 'graphs'], 'train task');
@@ -232,31 +247,49 @@ export function decodeGradientsBlob(buf: Buffer, version: number, shard: number,
   return { logLik: r.next(g, Float32Array), gradSum: r.next(n, Float32Array) };
 }
 
+/** Header counts of a graphs blob: first index, graphs, edges, which type lists follow (NODE_TYPES | EDGE_TYPES), node type entries. */
+const NODE_TYPES = 1;
+const EDGE_TYPES = 2;
+
 export function encodeGraphsBlob(from: number, graphs: readonly Graph[]): Buffer {
   const e = encodeGraphs(graphs);
-  return pack(Kind.Graphs, [from, graphs.length, e.edges.length / 2], [e.numNodes, e.edgeOffsets, e.edges]);
+  const flags = (e.nodeTypes ? NODE_TYPES : 0) | (e.edgeTypes ? EDGE_TYPES : 0);
+  const typeLists = [e.nodeTypes, e.edgeTypes].flatMap((x) => (x ? [x] : []));
+  return pack(Kind.Graphs, [from, graphs.length, e.edges.length / 2, flags, e.nodeTypes?.length ?? 0], [e.numNodes, e.edgeOffsets, e.edges, ...typeLists]);
 }
 
-/** A sampling chunk's graphs, checked: `count` graphs of at most `vMax` nodes, edges between existing distinct nodes. */
-export function decodeGraphsBlob(buf: Buffer, from: number, count: number, vMax: number, what: string): Graph[] {
+/**
+ * A sampling chunk's graphs, checked: `count` graphs of at most `vMax` nodes, edges between
+ * existing distinct nodes, node and edge types (when there are) within the model's `types`.
+ */
+export function decodeGraphsBlob(buf: Buffer, from: number, count: number, vMax: number, types: TypeCounts, what: string): Graph[] {
   const r = new BlobReader(buf, Kind.Graphs, what);
-  const [f, c, m] = r.counts;
+  const [f, c, m, flags, typedNodes] = r.counts;
   if (f !== from || c !== count) throw new TaskRefused(`${what}: graphs ${f}..${f + c - 1}, expected ${from}..${from + count - 1}`);
-  r.expectWords(c + c + 1 + 2 * m);
+  if (flags > (NODE_TYPES | EDGE_TYPES) || (!(flags & NODE_TYPES) && typedNodes !== 0)) throw new TaskRefused(`${what}: type flags ${flags} with ${typedNodes} node types are not a graphs header`);
+  r.expectWords(c + c + 1 + 2 * m + typedNodes + (flags & EDGE_TYPES ? m : 0));
   const numNodes = r.next(c, Int32Array);
   const edgeOffsets = r.next(c + 1, Int32Array);
   const edges = r.next(2 * m, Int32Array);
+  const nodeTypes = flags & NODE_TYPES ? r.next(typedNodes, Int32Array) : null;
+  const edgeTypes = flags & EDGE_TYPES ? r.next(m, Int32Array) : null;
   if (edgeOffsets[0] !== 0 || edgeOffsets[c] !== m) throw new TaskRefused(`${what}: edge offsets do not span the ${m} edges`);
+  let nodes = 0;
   for (let i = 0; i < c; i++) {
     const n = numNodes[i];
     if (n < 0 || n > vMax) throw new TaskRefused(`${what}: graph ${from + i} has ${n} nodes, v_max is ${vMax}`);
+    nodes += n;
     if (edgeOffsets[i] > edgeOffsets[i + 1]) throw new TaskRefused(`${what}: edge offsets are not increasing at graph ${from + i}`);
     for (let j = edgeOffsets[i]; j < edgeOffsets[i + 1]; j++) {
       const [u, v] = [edges[2 * j], edges[2 * j + 1]];
       if (u < 0 || v < 0 || u >= n || v >= n || u === v) throw new TaskRefused(`${what}: graph ${from + i} has an edge [${u}, ${v}] outside its ${n} nodes`);
     }
   }
-  return decodeGraphs({ numNodes, edgeOffsets, edges });
+  if (nodeTypes && nodes !== typedNodes) throw new TaskRefused(`${what}: ${typedNodes} node types for ${nodes} nodes`);
+  const outside = (list: Int32Array | null, count: number): number => (list ? list.findIndex((k) => k < 0 || k >= count) : -1);
+  if (outside(nodeTypes, types.nodeTypes) >= 0) throw new TaskRefused(`${what}: a node type outside the model's 0..${types.nodeTypes - 1}`);
+  if (outside(edgeTypes, types.edgeTypes) >= 0) throw new TaskRefused(`${what}: an edge type outside the model's 0..${types.edgeTypes - 1}`);
+  return decodeGraphs({ numNodes, edgeOffsets, edges, nodeTypes, edgeTypes });
 }
 
 /** Where Redis is: a redis:// or rediss:// URL (user and password in it), and a CA file for TLS. */

@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Decisions, Graph } from '../graphs/graph';
-import { paramLayout, type ModelConfig } from '../model/params';
+import { paramLayout, typeCounts, type ModelConfig } from '../model/params';
 import type { ShardGradients } from '../model/teacher';
 import type { RunConfig } from '../pipeline/config';
 import { TrainingError, type ChunkSampler, type ShardRunner } from '../pipeline/runner';
@@ -359,7 +359,7 @@ export class RedisChunkSampler implements ChunkSampler {
   async chunk(seed: number, from: number, count: number, vMax: number): Promise<Graph[]> {
     const run = this.cluster.run;
     const task = { format: CLUSTER_FORMAT, kind: 'sample', run, model: this.model, seed, from, count, vMax } as const;
-    const [graphs] = await this.cluster.submit([{ task, inputs: [[keys.params(run, 0), this.paramsBlob]], accept: (answer) => decodeGraphsBlob(answer, from, count, vMax, `answer to graphs ${from}..${from + count - 1}`) }]);
+    const [graphs] = await this.cluster.submit([{ task, inputs: [[keys.params(run, 0), this.paramsBlob]], accept: (answer) => decodeGraphsBlob(answer, from, count, vMax, typeCounts(this.model), `answer to graphs ${from}..${from + count - 1}`) }]);
     await this.cluster.forget([resultKey(task)]);
     return graphs;
   }

@@ -64,11 +64,17 @@ export function decodeSequences(e: EncodedSequences): number[][] {
   return out;
 }
 
-/** Graphs back to back: graph i has numNodes[i] nodes and edges edges[2j], edges[2j+1] for j in edgeOffsets[i] .. edgeOffsets[i+1]). */
+/**
+ * Graphs back to back: graph i has numNodes[i] nodes and edges edges[2j], edges[2j+1] for j in
+ * edgeOffsets[i] .. edgeOffsets[i+1]); typed graphs' node types node after node and edge types
+ * edge after edge (null: the graphs carry none).
+ */
 export interface EncodedGraphs {
   readonly numNodes: Int32Array;
   readonly edgeOffsets: Int32Array;
   readonly edges: Int32Array;
+  readonly nodeTypes: Int32Array | null;
+  readonly edgeTypes: Int32Array | null;
 }
 
 export function encodeGraphs(graphs: readonly Graph[]): EncodedGraphs {
@@ -83,13 +89,30 @@ export function encodeGraphs(graphs: readonly Graph[]): EncodedGraphs {
       edges[at++] = v;
     }
   }
-  return { numNodes, edgeOffsets, edges };
+  // a graph without a type list has all types 0
+  const types = (typed: boolean, list: (g: Graph) => readonly number[] | undefined, count: (g: Graph) => number): Int32Array | null =>
+    typed ? Int32Array.from(graphs.flatMap((g) => list(g) ?? new Array<number>(count(g)).fill(0))) : null;
+  return {
+    numNodes,
+    edgeOffsets,
+    edges,
+    nodeTypes: types(graphs.some((g) => g.nodeTypes), (g) => g.nodeTypes, (g) => g.numNodes),
+    edgeTypes: types(graphs.some((g) => g.edgeTypes), (g) => g.edgeTypes, (g) => g.edges.length),
+  };
 }
 
 export function decodeGraphs(e: EncodedGraphs): Graph[] {
+  let node = 0;
   return Array.from(e.numNodes, (numNodes, i) => {
     const edges: Array<[number, number]> = [];
     for (let j = e.edgeOffsets[i]; j < e.edgeOffsets[i + 1]; j++) edges.push([e.edges[2 * j], e.edges[2 * j + 1]]);
-    return { numNodes, edges };
+    const g: Graph = {
+      numNodes,
+      edges,
+      ...(e.nodeTypes ? { nodeTypes: Array.from(e.nodeTypes.subarray(node, node + numNodes)) } : {}),
+      ...(e.edgeTypes ? { edgeTypes: Array.from(e.edgeTypes.subarray(e.edgeOffsets[i], e.edgeOffsets[i + 1])) } : {}),
+    };
+    node += numNodes;
+    return g;
   });
 }

@@ -13,7 +13,7 @@ export default function sampleOneChunk(task: SampleTask): unknown {
   const e = encodeGraphs(sampleChunk(data.model, data.params, task.seed, task.from, task.count, task.vMax));
   return move({
     get [transferableSymbol]() {
-      return [e.numNodes.buffer, e.edgeOffsets.buffer, e.edges.buffer];
+      return [e.numNodes.buffer, e.edgeOffsets.buffer, e.edges.buffer, ...[e.nodeTypes, e.edgeTypes].flatMap((x) => (x ? [x.buffer] : []))];
     },
     get [valueSymbol]() {
       return e;

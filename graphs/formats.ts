@@ -30,8 +30,43 @@ export function briefJson(x: unknown): string {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
-/** One JSONL record, `{"num_nodes": 12, "edges": [[0, 1], [1, 2]]}` (SPEC §6). */
-export function parseJsonlLine(line: string, where: string): Graph {
+/**
+ * The names of a model's node and edge types (a run config's model.nodeTypes / edgeTypes): a typed
+ * graph's type k is the k-th name. Empty lists: untyped.
+ */
+export interface TypeNames {
+  readonly nodeTypes: readonly string[];
+  readonly edgeTypes: readonly string[];
+}
+
+export const NO_TYPE_NAMES: TypeNames = { nodeTypes: [], edgeTypes: [] };
+
+const JSONL_KEYS = ['num_nodes', 'edges', 'node_types', 'edge_types'];
+
+/**
+ * A record's "node_types" or "edge_types" as type indexes: each entry an integer >= 0, or one of
+ * `names` (an integer must then be below their count).
+ */
+function parseTypes(value: unknown, key: string, names: readonly string[], kind: 'node' | 'edge', where: string): number[] {
+  if (!Array.isArray(value)) throw new GraphFormatError(where, `"${key}" must be an array, got ${briefJson(value)}`);
+  const known = (): string => (names.length ? `the config's ${kind} types ${names.join(', ')}` : `no ${kind} type names (model.${kind}Types is empty in the config)`);
+  return value.map((x: unknown, i: number): number => {
+    if (typeof x === 'string') {
+      const k = names.indexOf(x);
+      if (k < 0) throw new GraphFormatError(where, `${key}[${i}] is ${briefJson(x)}, not one of ${known()}`);
+      return k;
+    }
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 0) throw new GraphFormatError(where, `${key}[${i}] must be a type name or an integer >= 0, got ${briefJson(x)}`);
+    if (names.length && x >= names.length) throw new GraphFormatError(where, `${key}[${i}] is ${x}, outside ${known()} (0..${names.length - 1})`);
+    return x;
+  });
+}
+
+/**
+ * One JSONL record, `{"num_nodes": 12, "edges": [[0, 1], [1, 2]]}` (SPEC §6), typed with
+ * "node_types" and "edge_types" (integers, or `names`' names).
+ */
+export function parseJsonlLine(line: string, where: string, names: TypeNames = NO_TYPE_NAMES): Graph {
   const deep = jsonTooDeepAt(line, MAX_JSONL_DEPTH);
   if (deep) throw new GraphFormatError(where, `nested more than ${MAX_JSONL_DEPTH} deep at column ${deep}; a record is {"num_nodes": n, "edges": [[u, v], ...]}`);
   let value: unknown;
@@ -45,7 +80,7 @@ export function parseJsonlLine(line: string, where: string): Graph {
   }
   const record = value as Record<string, unknown>;
   for (const key of Object.keys(record)) {
-    if (key !== 'num_nodes' && key !== 'edges') throw new GraphFormatError(where, `unexpected key "${key}" (only "num_nodes" and "edges" are allowed)`);
+    if (!JSONL_KEYS.includes(key)) throw new GraphFormatError(where, `unexpected key "${key}" (only ${JSONL_KEYS.map((k) => `"${k}"`).join(', ')} are allowed)`);
   }
   if (!('num_nodes' in record)) throw new GraphFormatError(where, 'missing key "num_nodes"');
   if (!('edges' in record)) throw new GraphFormatError(where, 'missing key "edges"');
@@ -60,19 +95,29 @@ export function parseJsonlLine(line: string, where: string): Graph {
     }
     return [e[0] as number, e[1] as number];
   });
-  const g: Graph = { numNodes, edges };
+  const g: Graph = {
+    numNodes,
+    edges,
+    ...('node_types' in record ? { nodeTypes: parseTypes(record.node_types, 'node_types', names.nodeTypes, 'node', where) } : {}),
+    ...('edge_types' in record ? { edgeTypes: parseTypes(record.edge_types, 'edge_types', names.edgeTypes, 'edge', where) } : {}),
+  };
   assertSimpleGraph(g, where);
   return g;
 }
 
-/** The JSONL record of `g`, spaced as Python's json.dumps writes it. */
-export function formatJsonlLine(g: Graph): string {
-  return `{"num_nodes": ${g.numNodes}, "edges": [${g.edges.map(([u, v]) => `[${u}, ${v}]`).join(', ')}]}`;
+/**
+ * The JSONL record of `g`, spaced as Python's json.dumps writes it; a typed graph's types as
+ * `names`' names where there are names, else as integers.
+ */
+export function formatJsonlLine(g: Graph, names: TypeNames = NO_TYPE_NAMES): string {
+  const types = (key: string, list: readonly number[] | undefined, known: readonly string[]): string =>
+    list ? `, "${key}": [${list.map((k) => (known.length ? JSON.stringify(known[k]) : String(k))).join(', ')}]` : '';
+  return `{"num_nodes": ${g.numNodes}, "edges": [${g.edges.map(([u, v]) => `[${u}, ${v}]`).join(', ')}]${types('node_types', g.nodeTypes, names.nodeTypes)}${types('edge_types', g.edgeTypes, names.edgeTypes)}}`;
 }
 
 /** Every graph of a JSONL text; blank lines are skipped and errors name `file:line`. */
-export function parseJsonl(text: string, file: string): Graph[] {
-  return parseLines(text, file, parseJsonlLine);
+export function parseJsonl(text: string, file: string, names: TypeNames = NO_TYPE_NAMES): Graph[] {
+  return parseLines(text, file, (line, where) => parseJsonlLine(line, where, names));
 }
 
 function parseLines(text: string, file: string, parse: (line: string, where: string) => Graph): Graph[] {
@@ -158,13 +203,13 @@ export function parseGraph6File(text: string, file: string): Graph[] {
   return parseLines(text, file, parseGraph6);
 }
 
-/** How a graph file is read and written. */
+/** How a graph file is read and written; `names` name a typed graph's types (graph6 has no types and ignores them). */
 export interface GraphFileFormat {
   readonly name: 'JSONL' | 'graph6';
   /** Every graph of a file's text; errors name `file:line`. */
-  parse(text: string, file: string): Graph[];
+  parse(text: string, file: string, names?: TypeNames): Graph[];
   /** One graph as a line, without the newline. */
-  line(g: Graph): string;
+  line(g: Graph, names?: TypeNames): string;
 }
 
 const JSONL: GraphFileFormat = { name: 'JSONL', parse: parseJsonl, line: formatJsonlLine };

@@ -1,11 +1,26 @@
-/** An undirected simple graph: nodes are 0..numNodes-1, each edge listed once. */
+/**
+ * An undirected simple graph: nodes are 0..numNodes-1, each edge listed once. A typed graph (SPEC
+ * §2) also gives every node a type 0..K-1 and every edge, in `edges` order, a type 0..B-1 (indexes
+ * into a config's type names); an absent list means every type is 0.
+ */
 export interface Graph {
   readonly numNodes: number;
   readonly edges: ReadonlyArray<readonly [number, number]>;
+  readonly nodeTypes?: readonly number[];
+  readonly edgeTypes?: readonly number[];
 }
 
 /** A DGMG decision sequence (SPEC §2). */
 export type Decisions = readonly number[];
+
+/** K node types and B edge types (SPEC §2): the tokens 0..K-1 and 0..B-1 add, K and B stop. */
+export interface TypeCounts {
+  readonly nodeTypes: number;
+  readonly edgeTypes: number;
+}
+
+/** Untyped graphs: 0 = add, 1 = stop, the public DGL example's encoding. */
+export const UNTYPED: TypeCounts = { nodeTypes: 1, edgeTypes: 1 };
 
 /** Thrown for any input that does not hold a well-formed graph; `where` says which item or position. */
 export class GraphFormatError extends Error {
@@ -28,6 +43,14 @@ export function assertSimpleGraph(g: Graph, where: string): void {
     if (seen.has(key)) throw new GraphFormatError(where, `edge [${u}, ${v}] is listed twice`);
     seen.add(key);
   }
+  const types = (list: readonly number[] | undefined, what: string, count: number, of: string): void => {
+    if (list === undefined) return;
+    if (list.length !== count) throw new GraphFormatError(where, `${what} has ${list.length} entries, the graph has ${count} ${of}`);
+    const bad = list.findIndex((k) => !Number.isInteger(k) || k < 0);
+    if (bad >= 0) throw new GraphFormatError(where, `${what}[${bad}] must be a type index (an integer >= 0), got ${list[bad]}`);
+  };
+  types(g.nodeTypes, 'node_types', g.numNodes, 'nodes');
+  types(g.edgeTypes, 'edge_types', g.edges.length, 'edges');
 }
 
 /** Neighbour lists in edge-list order. */

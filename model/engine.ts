@@ -1,4 +1,4 @@
-import { paramView, type ModelConfig, type ParamLayout } from './params';
+import { paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
 import type { Arena, Kernels } from './wasm';
 
 /**
@@ -8,28 +8,37 @@ import type { Arena, Kernels } from './wasm';
  * reference.ts writes the same equations plainly, one graph at a time, and the tests hold them equal.
  *
  * Algebra that saves work, exact up to round-off:
- * - Messages: with x_uv = 1, a_v = sum_{u->v} W_t [h_v ; h_u ; 1] + b_t = Z_v · [W_t ; b_t] with
- *   Z_v = [deg_v h_v ; sum_{u->v} h_u ; deg_v ; deg_v], so the per-edge work is one n-wide row sum.
+ * - Messages: with x_uv the one-hot of the edge's type (B columns), a_v = sum_{u->v} W_t [h_v ; h_u ;
+ *   x_uv] + b_t = Z_v · [W_t ; b_t] with Z_v = [deg_v h_v ; sum_{u->v} h_u ; c_v ; deg_v], c_v the
+ *   counts of v's in-edges of each type (= deg_v untyped), so the per-edge work is one n-wide row sum.
  * - a_v only feeds the GRU's input product, so [W_t ; b_t] · W_i is precomposed once per batch
- *   (MsgIn_t, (2n+2) x 3n): a propagation round is two products, Z·MsgIn_t and h·W_h, and the gates.
+ *   (MsgIn_t, (2n+B+1) x 3n): a propagation round is two products, Z·MsgIn_t and h·W_h, and the gates.
  * - GraphEmbed's gate and projection are one product h·[w_gate | W_proj].
- * - AddNode's init reads the one node type: W_init [e ; h_G] + b = h_G·W_init,G + (e·W_init,e + b).
+ * - AddNode's init: W_init [e_k ; h_G] + b = h_G·W_init,G + (e_k·W_init,e + b), the second term one
+ *   row per node type k (InitConst, K x n), gathered by the new nodes' types.
  */
+
+/** Width of Z, the rows of MsgIn: 2n + B + 1. */
+export function messageWidth(cfg: ModelConfig): number {
+  return 2 * cfg.nodeSize + typeCounts(cfg).edgeTypes + 1;
+}
 
 /** Byte offsets of the weights the kernels read, derived from the parameters once per call. */
 export interface Weights {
+  /** B, read per step without deriving it again. */
+  readonly edgeTypes: number;
   /** [w_gate | W_proj] (n x (2n+1)) and its bias; the transpose for the backward. */
   readonly embedW: number;
   readonly embedB: number;
   readonly embedWT: number;
-  /** Per round: MsgIn_t = [W_t ; b_t]·W_i ((2n+2) x 3n), b_i, W_h (n x 3n), b_h, transposes. */
+  /** Per round: MsgIn_t = [W_t ; b_t]·W_i ((2n+B+1) x 3n), b_i, W_h (n x 3n), b_h, transposes. */
   readonly msgIn: readonly number[];
   readonly msgInT: readonly number[];
   readonly bi: readonly number[];
   readonly wh: readonly number[];
   readonly whT: readonly number[];
   readonly bh: readonly number[];
-  /** W_init's h_G rows (2n x n), its transpose, and e·W_init,e + b_init (n). */
+  /** W_init's h_G rows (2n x n), its transpose, and InitConst: e_k·W_init,e + b_init for every type k (K x n). */
   readonly initFromGraph: number;
   readonly initFromGraphT: number;
   readonly initConst: number;
@@ -53,21 +62,23 @@ const rounds = <T>(cfg: ModelConfig, f: () => T): T[] => Array.from({ length: cf
 
 export function allocWeights(arena: Arena, cfg: ModelConfig): Weights {
   const n = cfg.nodeSize;
+  const m = messageWidth(cfg);
   const f = (count: number): number => arena.f32(count);
   return {
+    edgeTypes: typeCounts(cfg).edgeTypes,
     embedW: f(n * (2 * n + 1)),
     embedB: f(2 * n + 1),
     embedWT: f(n * (2 * n + 1)),
-    msgIn: rounds(cfg, () => f((2 * n + 2) * 3 * n)),
-    msgInT: rounds(cfg, () => f((2 * n + 2) * 3 * n)),
+    msgIn: rounds(cfg, () => f(m * 3 * n)),
+    msgInT: rounds(cfg, () => f(m * 3 * n)),
     bi: rounds(cfg, () => f(3 * n)),
     wh: rounds(cfg, () => f(n * 3 * n)),
     whT: rounds(cfg, () => f(n * 3 * n)),
     bh: rounds(cfg, () => f(3 * n)),
     initFromGraph: f(2 * n * n),
     initFromGraphT: f(2 * n * n),
-    initConst: f(n),
-    stage: f((2 * n + 2) * 2 * n + 2 * n * 3 * n),
+    initConst: f(typeCounts(cfg).nodeTypes * n),
+    stage: f(m * 2 * n + 2 * n * 3 * n),
   };
 }
 
@@ -77,12 +88,12 @@ export function allocWeightGrads(arena: Arena, cfg: ModelConfig): WeightGrads {
   return {
     embedW: f(n * (2 * n + 1)),
     embedB: f(2 * n + 1),
-    msgIn: rounds(cfg, () => f((2 * n + 2) * 3 * n)),
+    msgIn: rounds(cfg, () => f(messageWidth(cfg) * 3 * n)),
     bi: rounds(cfg, () => f(3 * n)),
     wh: rounds(cfg, () => f(n * 3 * n)),
     bh: rounds(cfg, () => f(3 * n)),
     initFromGraph: f(2 * n * n),
-    initConst: f(n),
+    initConst: f(typeCounts(cfg).nodeTypes * n),
   };
 }
 
@@ -93,7 +104,7 @@ function transpose(F: Float32Array, a: number, rows: number, cols: number, b: nu
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) F[bi + c * rows + r] = F[ai + r * cols + c];
 }
 
-/** [W_t ; b_t]: the message layer's weight rows with its bias as the last row ((2n+2) x 2n). */
+/** [W_t ; b_t]: the message layer's weight rows with its bias as the last row ((2n+B+1) x 2n). */
 function messageLayer(layout: ParamLayout, flat: Float32Array, t: number): Float32Array {
   const w = paramView(layout, flat, `prop.${t}.msg.w`);
   const out = new Float32Array(w.length + paramView(layout, flat, `prop.${t}.msg.b`).length);
@@ -105,6 +116,7 @@ function messageLayer(layout: ParamLayout, flat: Float32Array, t: number): Float
 /** Fills `w` (laid out by allocWeights, committed) from the flat parameters. */
 export function fillWeights(arena: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, w: Weights): void {
   const n = cfg.nodeSize;
+  const m = messageWidth(cfg);
   const k = arena.k;
   const P = (name: string): Float32Array => paramView(layout, flat, name);
   const F = arena.F;
@@ -118,11 +130,11 @@ export function fillWeights(arena: Arena, cfg: ModelConfig, layout: ParamLayout,
   F.set(P('embed.proj.b'), (w.embedB >> 2) + 1);
   transpose(F, w.embedW, n, 2 * n + 1, w.embedWT);
   for (let t = 0; t < cfg.propRounds; t++) {
-    const wi = w.stage + (2 * n + 2) * 2 * n * 4;
+    const wi = w.stage + m * 2 * n * 4;
     arena.put(w.stage, messageLayer(layout, flat, t));
     arena.put(wi, P(`prop.${t}.gru.wi`));
-    k.matmul(w.stage, wi, 0, w.msgIn[t], 2 * n + 2, 2 * n, 3 * n, 0);
-    transpose(F, w.msgIn[t], 2 * n + 2, 3 * n, w.msgInT[t]);
+    k.matmul(w.stage, wi, 0, w.msgIn[t], m, 2 * n, 3 * n, 0);
+    transpose(F, w.msgIn[t], m, 3 * n, w.msgInT[t]);
     arena.put(w.wh[t], P(`prop.${t}.gru.wh`));
     transpose(F, w.wh[t], n, 3 * n, w.whT[t]);
     arena.put(w.bi[t], P(`prop.${t}.gru.bi`));
@@ -133,10 +145,12 @@ export function fillWeights(arena: Arena, cfg: ModelConfig, layout: ParamLayout,
   transpose(F, w.initFromGraph, 2 * n, n, w.initFromGraphT);
   const e = P('addNode.typeEmbed');
   const b = P('addNode.init.b');
-  for (let c = 0; c < n; c++) {
-    let s = b[c];
-    for (let r = 0; r < n; r++) s += e[r] * initW[r * n + c];
-    F[(w.initConst >> 2) + c] = s;
+  for (let type = 0; type < typeCounts(cfg).nodeTypes; type++) {
+    for (let c = 0; c < n; c++) {
+      let s = b[c];
+      for (let r = 0; r < n; r++) s += e[type * n + r] * initW[r * n + c];
+      F[(w.initConst >> 2) + type * n + c] = s;
+    }
   }
 }
 
@@ -146,6 +160,7 @@ export function fillWeights(arena: Arena, cfg: ModelConfig, layout: ParamLayout,
  */
 export function addWeightGrads(arena: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, g: WeightGrads, grad: Float32Array): void {
   const n = cfg.nodeSize;
+  const m = messageWidth(cfg);
   const F = arena.F;
   const P = (name: string): Float32Array => paramView(layout, flat, name);
   const G = (name: string): Float32Array => paramView(layout, grad, name);
@@ -168,18 +183,18 @@ export function addWeightGrads(arena: Arena, cfg: ModelConfig, layout: ParamLayo
     const dB = G(`prop.${t}.msg.b`);
     const dWi = G(`prop.${t}.gru.wi`);
     const dIn = g.msgIn[t] >> 2;
-    for (let r = 0; r < 2 * n + 2; r++) {
+    for (let r = 0; r < m; r++) {
       for (let c = 0; c < 2 * n; c++) {
         let s = 0;
         for (let j = 0; j < 3 * n; j++) s += F[dIn + r * 3 * n + j] * wi[c * 3 * n + j];
-        if (r < 2 * n + 1) dW[r * 2 * n + c] += s;
+        if (r < m - 1) dW[r * 2 * n + c] += s;
         else dB[c] += s;
       }
     }
     for (let c = 0; c < 2 * n; c++) {
       for (let j = 0; j < 3 * n; j++) {
         let s = 0;
-        for (let r = 0; r < 2 * n + 2; r++) s += M[r * 2 * n + c] * F[dIn + r * 3 * n + j];
+        for (let r = 0; r < m; r++) s += M[r * 2 * n + c] * F[dIn + r * 3 * n + j];
         dWi[c * 3 * n + j] += s;
       }
     }
@@ -191,18 +206,20 @@ export function addWeightGrads(arena: Arena, cfg: ModelConfig, layout: ParamLayo
     add(`prop.${t}.gru.bi`, g.bi[t], 3 * n);
     add(`prop.${t}.gru.bh`, g.bh[t], 3 * n);
   }
-  // initConst = e·W_init,e + b_init
+  // InitConst_k = e_k·W_init,e + b_init
   const initW = P('addNode.init.w');
   const e = P('addNode.typeEmbed');
   const dInitW = G('addNode.init.w');
   const dE = G('addNode.typeEmbed');
   const dInitB = G('addNode.init.b');
-  for (let c = 0; c < n; c++) {
-    const d = at(g.initConst, c);
-    dInitB[c] += d;
-    for (let r = 0; r < n; r++) {
-      dInitW[r * n + c] += e[r] * d;
-      dE[r] += initW[r * n + c] * d;
+  for (let type = 0; type < typeCounts(cfg).nodeTypes; type++) {
+    for (let c = 0; c < n; c++) {
+      const d = at(g.initConst, type * n + c);
+      dInitB[c] += d;
+      for (let r = 0; r < n; r++) {
+        dInitW[r * n + c] += e[type * n + r] * d;
+        dE[type * n + r] += initW[r * n + c] * d;
+      }
     }
   }
   for (let i = 0; i < 2 * n * n; i++) dInitW[n * n + i] += at(g.initFromGraph, i);
@@ -219,22 +236,24 @@ export function emptyGraphEmbeddings(arena: Arena, cfg: ModelConfig, layout: Par
 
 /** The propagation part of a step: GraphProp over `count` rows gathered from the previous table. */
 export interface PropBuffers {
-  /** Rows of the previous node table (int32), local edges src -> dst (int32), in-degree (f32). */
+  /** Rows of the previous node table (int32), local edges src -> dst (int32), in-degree and in-edges by type (f32). */
   readonly rows: number;
   count: number;
   readonly src: number;
   readonly dst: number;
   edges: number;
   readonly deg: number;
+  readonly counts: number;
   /** x[0] gathered rows, x[t+1] after round t; Z and the GRU's saved gates per round. */
   readonly x: readonly number[];
   readonly z: readonly number[];
   readonly saved: readonly number[];
 }
 
-/** The new nodes of a step: the rows of the previous h_G table they read, their states. */
+/** The new nodes of a step: the rows of the previous h_G table they read, their types (int32), their states. */
 export interface InitBuffers {
   readonly idx: number;
+  readonly type: number;
   count: number;
   readonly hG: number;
   readonly h: number;
@@ -270,12 +289,13 @@ export interface ForwardScratch {
 
 export function forwardStep(k: Kernels, cfg: ModelConfig, w: Weights, st: StepBuffers, s: ForwardScratch): void {
   const n = cfg.nodeSize;
+  const B = w.edgeTypes;
   const p = st.prop;
   if (p) {
     k.gatherRows(st.prevH, p.rows, p.count, n, p.x[0]);
     for (let t = 0; t < cfg.propRounds; t++) {
-      k.messageInput(p.x[t], p.deg, p.src, p.dst, p.edges, p.count, n, p.z[t]);
-      k.matmul(p.z[t], w.msgIn[t], w.bi[t], s.gi, p.count, 2 * n + 2, 3 * n, 0);
+      k.messageInput(p.x[t], p.deg, p.counts, p.src, p.dst, p.edges, p.count, n, B, p.z[t]);
+      k.matmul(p.z[t], w.msgIn[t], w.bi[t], s.gi, p.count, 2 * n + B + 1, 3 * n, 0);
       k.matmul(p.x[t], w.wh[t], w.bh[t], s.gh, p.count, n, 3 * n, 0);
       k.gruForward(s.gi, s.gh, p.x[t], p.count, n, p.x[t + 1], p.saved[t]);
     }
@@ -283,7 +303,8 @@ export function forwardStep(k: Kernels, cfg: ModelConfig, w: Weights, st: StepBu
   const init = st.init;
   if (init) {
     k.gatherRows(st.prevHG, init.idx, init.count, 2 * n, init.hG);
-    k.matmul(init.hG, w.initFromGraph, w.initConst, init.h, init.count, 2 * n, n, 0);
+    k.gatherRows(w.initConst, init.type, init.count, n, init.h);
+    k.matmul(init.hG, w.initFromGraph, 0, init.h, init.count, 2 * n, n, 1);
   }
   k.gatherRows3(st.prevH, st.prevRows, p ? p.x[cfg.propRounds] : 0, p ? p.count : 0, init ? init.h : 0, st.assemble, st.rows, n, st.H);
   k.matmul(st.H, w.embedW, w.embedB, st.Y, st.rows, n, 2 * n + 1, 0);
@@ -312,6 +333,8 @@ export interface BackwardBuffers {
 export function backwardStep(k: Kernels, arena: Arena, cfg: ModelConfig, w: Weights, g: WeightGrads, st: StepBuffers, d: BackwardBuffers): void {
   const n = cfg.nodeSize;
   const T = cfg.propRounds;
+  const B = w.edgeTypes;
+  const m = 2 * n + B + 1;
   k.gatedSumBackward(d.dHG, st.Y, st.graphOfRow, st.gate, st.rows, 2 * n, d.dY);
   k.matmul(d.dY, w.embedWT, 0, d.dH, st.rows, 2 * n + 1, n, 1);
   k.matmulAtB(st.H, d.dY, g.embedW, st.rows, n, 2 * n + 1);
@@ -326,7 +349,7 @@ export function backwardStep(k: Kernels, arena: Arena, cfg: ModelConfig, w: Weig
   if (init) {
     k.gatherRows(st.prevHG, init.idx, init.count, 2 * n, init.hG);
     k.matmulAtB(init.hG, d.dInitH, g.initFromGraph, init.count, 2 * n, n);
-    k.colSum(d.dInitH, init.count, n, g.initConst);
+    k.scatterAddRows(d.dInitH, init.type, init.count, n, g.initConst);
     k.matmul(d.dInitH, w.initFromGraphT, 0, d.dInitHG, init.count, n, 2 * n, 0);
     k.scatterAddRows(d.dInitHG, init.idx, init.count, 2 * n, d.dPrevHG);
   }
@@ -338,10 +361,10 @@ export function backwardStep(k: Kernels, arena: Arena, cfg: ModelConfig, w: Weig
       k.matmul(d.dGH, w.whT[t], 0, dPrev, p.count, 3 * n, n, 1);
       k.matmulAtB(p.x[t], d.dGH, g.wh[t], p.count, n, 3 * n);
       k.colSum(d.dGH, p.count, 3 * n, g.bh[t]);
-      k.matmulAtB(p.z[t], d.dGI, g.msgIn[t], p.count, 2 * n + 2, 3 * n);
+      k.matmulAtB(p.z[t], d.dGI, g.msgIn[t], p.count, m, 3 * n);
       k.colSum(d.dGI, p.count, 3 * n, g.bi[t]);
-      k.matmul(d.dGI, w.msgInT[t], 0, d.dZ, p.count, 3 * n, 2 * n + 2, 0);
-      k.messageInputBackward(d.dZ, p.deg, p.src, p.dst, p.edges, p.count, n, dPrev);
+      k.matmul(d.dGI, w.msgInT[t], 0, d.dZ, p.count, 3 * n, m, 0);
+      k.messageInputBackward(d.dZ, p.deg, p.src, p.dst, p.edges, p.count, n, B, dPrev);
       [dx, dPrev] = [dPrev, dx];
     }
     k.scatterAddRows(dx, p.rows, p.count, n, d.dPrevH);
@@ -355,6 +378,27 @@ export function logSigmoid(y: number): number {
 
 export function sigmoid(y: number): number {
   return 1 / (1 + Math.exp(-y));
+}
+
+/**
+ * log P(token) of an add-node or add-edge decision from its head's C logits z (params.ts's
+ * headColumns), and d(-log P)/dz into dz. C = 1: z[0] is the stop logit l, token 1 = stop, 0 =
+ * add, P(stop) = sigmoid(l), so log P = log-sigmoid of +-l (the logits [0, l], kept in this form so
+ * untyped numbers are today's to the bit). C > 1: log-softmax of z at the token.
+ */
+export function outcomeLogProb(z: Float64Array, C: number, token: number, dz: Float64Array): number {
+  if (C === 1) {
+    const sign = 2 * token - 1;
+    dz[0] = -sign * sigmoid(-sign * z[0]);
+    return logSigmoid(sign * z[0]);
+  }
+  let max = -Infinity;
+  for (let c = 0; c < C; c++) max = Math.max(max, z[c]);
+  let sum = 0;
+  for (let c = 0; c < C; c++) sum += Math.exp(z[c] - max);
+  const logZ = max + Math.log(sum);
+  for (let c = 0; c < C; c++) dz[c] = Math.exp(z[c] - logZ) - (c === token ? 1 : 0);
+  return z[token] - logZ;
 }
 
 /** x·w over `len` floats at float offsets xo (in F) and wo (in w). */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Decisions } from '../graphs/graph';
 import { binaryLogProb, gatherRows, indices, linear, segmentSum } from './ops';
-import { size, type ModelConfig, type ParamLayout } from './params';
+import { size, typeCounts, type ModelConfig, type ParamLayout } from './params';
 
 /** The model's parameters as named tensors (the reference path's form of the flat vector). */
 export type Params = Readonly<Record<string, tf.Tensor>>;
@@ -21,19 +21,26 @@ export function paramTensors(layout: ParamLayout, flat: Float32Array): Params {
  * sequence order, every equation written with plain tfjs ops as SPEC §3 states it, messages per edge.
  */
 
-/** AddNode: the logit of "stop" from h_G. */
-function addNodeLogit(p: Params, hG: tf.Tensor2D): tf.Tensor1D {
+/** AddNode: the head's logits from h_G (one: the logit of stop; else the K types, then stop). */
+function addNodeLogits(p: Params, hG: tf.Tensor2D): tf.Tensor1D {
   return linear(p, 'addNode.stop', hG).reshape([-1]);
 }
 
-/** AddEdge: the logit of "no more edges" from [h_G ; h_v], v the newest node. */
-function addEdgeLogit(p: Params, hG: tf.Tensor2D, hv: tf.Tensor2D): tf.Tensor1D {
+/** AddEdge: the head's logits from [h_G ; h_v], v the newest node (one: the logit of no more edges; else the B types, then no more). */
+function addEdgeLogits(p: Params, hG: tf.Tensor2D, hv: tf.Tensor2D): tf.Tensor1D {
   return linear(p, 'addEdge.stop', tf.concat([hG, hv], 1) as tf.Tensor2D).reshape([-1]);
 }
 
-/** ChooseDest: the score w·[h_u ; h_v] + b of candidate u for source v, one pair per row. */
-function chooseDestScore(p: Params, hu: tf.Tensor2D, hv: tf.Tensor2D): tf.Tensor1D {
-  return linear(p, 'chooseDest.score', tf.concat([hu, hv], 1) as tf.Tensor2D).reshape([-1]);
+/** log P(token) from a head's logits: log-sigmoid of +-l for one stop logit l (token 1 = stop), else log-softmax. */
+function outcomeLogProb(logits: tf.Tensor1D, token: number): tf.Tensor1D {
+  if (logits.shape[0] === 1) return binaryLogProb(logits, tf.tensor1d([token]));
+  return tf.logSoftmax(logits).slice([token], [1]);
+}
+
+/** ChooseDest: the score w_b·[h_u ; h_v] + c_b of candidate u for source v, one pair per row, b the new edge's type. */
+function chooseDestScore(p: Params, hu: tf.Tensor2D, hv: tf.Tensor2D, b: number): tf.Tensor1D {
+  const all = linear(p, 'chooseDest.score', tf.concat([hu, hv], 1) as tf.Tensor2D);
+  return all.slice([0, b], [-1, 1]).reshape([-1]);
 }
 
 /** h_G = sum_v sigmoid(g(h_v)) * f(h_v) over the rows of one graph. */
@@ -53,50 +60,60 @@ export function plainGruCell(p: Params, t: number, a: tf.Tensor2D, h: tf.Tensor2
   return tf.add(tf.mul(tf.sub(1, z), c), tf.mul(z, h)) as tf.Tensor2D;
 }
 
-/** a_v = sum over edges u->v of W_t [h_v ; h_u ; x_uv] + b_t, with x_uv = 1. */
-export function messagesPerEdge(p: Params, t: number, h: tf.Tensor2D, src: tf.Tensor1D, dst: tf.Tensor1D): tf.Tensor2D {
-  const x = tf.ones([src.shape[0], 1]);
+/** a_v = sum over edges u->v of W_t [h_v ; h_u ; x_uv] + b_t, x_uv the rows of `x` (one-hot edge types). */
+export function messagesPerEdge(p: Params, t: number, h: tf.Tensor2D, src: tf.Tensor1D, dst: tf.Tensor1D, x: tf.Tensor2D): tf.Tensor2D {
   const m = linear(p, `prop.${t}.msg`, tf.concat([gatherRows(h, dst), gatherRows(h, src), x], 1) as tf.Tensor2D);
   return segmentSum(m, dst, h.shape[0]);
 }
 
-function propagateOne(p: Params, cfg: ModelConfig, h: tf.Tensor2D, edges: ReadonlyArray<[number, number]>): tf.Tensor2D {
+/** One row per entry, 1 in the entry's column of `depth` (tf.oneHot refuses depth 1, the untyped case). */
+export function oneHotRows(entries: readonly number[], depth: number): tf.Tensor2D {
+  const x = new Float32Array(entries.length * depth);
+  entries.forEach((k, i) => (x[i * depth + k] = 1));
+  return tf.tensor2d(x, [entries.length, depth]);
+}
+
+function propagateOne(p: Params, cfg: ModelConfig, h: tf.Tensor2D, edges: ReadonlyArray<[number, number]>, edgeTypes: readonly number[]): tf.Tensor2D {
   const src = indices(edges.flatMap(([a, b]) => [a, b]));
   const dst = indices(edges.flatMap(([a, b]) => [b, a]));
-  let x = h;
-  for (let t = 0; t < cfg.propRounds; t++) x = plainGruCell(p, t, messagesPerEdge(p, t, x, src, dst), x);
-  return x;
+  const x = oneHotRows(edgeTypes.flatMap((b) => [b, b]), typeCounts(cfg).edgeTypes);
+  let state = h;
+  for (let t = 0; t < cfg.propRounds; t++) state = plainGruCell(p, t, messagesPerEdge(p, t, state, src, dst, x), state);
+  return state;
 }
 
 /** log p(graph, order) of one valid decision sequence. */
 export function referenceLogLikelihood(p: Params, cfg: ModelConfig, s: Decisions): tf.Scalar {
   const n = cfg.nodeSize;
+  const { nodeTypes: K, edgeTypes: B } = typeCounts(cfg);
   let h: tf.Tensor2D = tf.zeros([0, n]);
   const edges: Array<[number, number]> = [];
+  const edgeTypes: number[] = [];
   const terms: tf.Tensor[] = [];
   // the graph with no nodes has its own learned embedding, embed.empty
   const embed = (): tf.Tensor2D => (h.shape[0] === 0 ? p['embed.empty'].reshape([1, 2 * n]) : plainGraphEmbed(p, h));
-  const bit = (d: number): tf.Tensor1D => tf.tensor1d([d]);
   let i = 0;
   for (;;) {
     const hG = embed();
     const addNode = s[i++];
-    terms.push(binaryLogProb(addNodeLogit(p, hG), bit(addNode)));
-    if (addNode === 1) break;
-    const e = p['addNode.typeEmbed'] as tf.Tensor2D;
+    terms.push(outcomeLogProb(addNodeLogits(p, hG), addNode));
+    if (addNode === K) break;
+    // e_k, the embedding of the new node's type
+    const e = p['addNode.typeEmbed'].slice([addNode, 0], [1, n]) as tf.Tensor2D;
     h = tf.concat([h, linear(p, 'addNode.init', tf.concat([e, hG], 1) as tf.Tensor2D)], 0) as tf.Tensor2D;
     const v = h.shape[0] - 1;
     for (;;) {
       const addEdge = s[i++];
-      terms.push(binaryLogProb(addEdgeLogit(p, embed(), h.slice([v, 0], [1, n])), bit(addEdge)));
-      if (addEdge === 1) break;
+      terms.push(outcomeLogProb(addEdgeLogits(p, embed(), h.slice([v, 0], [1, n])), addEdge));
+      if (addEdge === B) break;
       const dest = s[i++];
       if (v >= 2) {
-        const scores = chooseDestScore(p, h.slice([0, 0], [v, n]), tf.tile(h.slice([v, 0], [1, n]), [v, 1]));
+        const scores = chooseDestScore(p, h.slice([0, 0], [v, n]), tf.tile(h.slice([v, 0], [1, n]), [v, 1]), addEdge);
         terms.push(tf.logSoftmax(scores).slice([dest], [1]));
       }
       edges.push([v, dest]);
-      h = propagateOne(p, cfg, h, edges);
+      edgeTypes.push(addEdge);
+      h = propagateOne(p, cfg, h, edges, edgeTypes);
     }
   }
   return tf.addN(terms).sum() as tf.Scalar;

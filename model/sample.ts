@@ -1,7 +1,7 @@
 import type { Graph } from '../graphs/graph';
 import type { Rng } from '../graphs/random';
-import { allocWeights, dot, emptyGraphEmbeddings, fillWeights, forwardStep, sigmoid, type StepBuffers } from './engine';
-import { paramView, type ModelConfig, type ParamLayout } from './params';
+import { allocWeights, dot, emptyGraphEmbeddings, fillWeights, forwardStep, messageWidth, sigmoid, type StepBuffers } from './engine';
+import { headColumns, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
 import { planStep, type GraphEvent, type LiveGraph } from './schedule';
 import { arena } from './wasm';
 
@@ -14,14 +14,39 @@ interface Sampler {
   attempts: number;
 }
 
-/** The decision heads' parameters, read once per call. */
+/**
+ * The decision heads' parameters, read once per call: the add heads' Cn and Ce columns (params.ts's
+ * headColumns) stored column after column (a column of the [in, out] weight is strided), their
+ * biases, the destination scorer's B columns (one per edge type) stored the same way, and room for
+ * the C logits of one decision.
+ */
 interface Heads {
+  readonly nodeTypes: number;
+  readonly edgeTypes: number;
   readonly addNodeW: Float32Array;
-  readonly addNodeB: number;
+  readonly addNodeB: Float32Array;
   readonly addEdgeW: Float32Array;
-  readonly addEdgeB: number;
+  readonly addEdgeB: Float32Array;
   readonly destW: Float32Array;
-  readonly destB: number;
+  readonly destB: Float32Array;
+  readonly logits: Float64Array;
+}
+
+/** The columns of an [in, C] weight, one after another. */
+function columns(w: Float32Array, C: number): Float32Array {
+  const rows = w.length / C;
+  const out = new Float32Array(w.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < C; c++) out[c * rows + r] = w[r * C + c];
+  return out;
+}
+
+/**
+ * The token of an add-node or add-edge decision drawn from its head's C logits: with C = 1 the
+ * stop logit l, P(1 = stop) = sigmoid(l); else the softmax over the types and stop.
+ */
+function drawOutcome(rng: Rng, logits: Float64Array, C: number): number {
+  if (C === 1) return rng.uniform() < sigmoid(logits[0]) ? 1 : 0;
+  return drawSoftmax(rng, logits, C);
 }
 
 /** Where graph `slot`'s state lies in the current tables: its h_G row and its first node row. */
@@ -58,32 +83,41 @@ function decide(s: Sampler, vMax: number, heads: Heads, at: StateView, scores: F
   for (;;) {
     if (s.phase === 'edge') {
       const v = g.numNodes - 1;
-      // P(1 = no more edges) = sigmoid(l), l = w·[h_G ; h_v] + b; a node tries at most (nodes - 1) edges
+      // logits W·[h_G ; h_v] + b, token B = no more edges; a node tries at most (nodes - 1) edges
       if (s.attempts >= g.numNodes - 1) {
         s.phase = 'node';
         continue;
       }
-      const edgeLogit = heads.addEdgeB + dot(at.F, at.hG, heads.addEdgeW, 0, 2 * n) + dot(at.F, at.h + v * n, heads.addEdgeW, 2 * n, n);
-      if (s.rng.uniform() < sigmoid(edgeLogit)) {
+      const Ce = heads.addEdgeB.length;
+      for (let c = 0; c < Ce; c++) {
+        heads.logits[c] = heads.addEdgeB[c] + dot(at.F, at.hG, heads.addEdgeW, c * 3 * n, 2 * n) + dot(at.F, at.h + v * n, heads.addEdgeW, c * 3 * n + 2 * n, n);
+      }
+      const edgeType = drawOutcome(s.rng, heads.logits, Ce);
+      if (edgeType === heads.edgeTypes) {
         s.phase = 'node';
         continue;
       }
       s.attempts++;
       let dest = 0;
       if (v > 1) {
-        const hv = dot(at.F, at.h + v * n, heads.destW, n, n);
-        for (let u = 0; u < v; u++) scores[u] = heads.destB + dot(at.F, at.h + u * n, heads.destW, 0, n) + hv;
+        // the column of the edge type just drawn: s_u = w_b·[h_u ; h_v] + c_b
+        const col = edgeType * 2 * n;
+        const hv = dot(at.F, at.h + v * n, heads.destW, col + n, n);
+        for (let u = 0; u < v; u++) scores[u] = heads.destB[edgeType] + dot(at.F, at.h + u * n, heads.destW, col, n) + hv;
         dest = drawSoftmax(s.rng, scores, v);
       }
-      if (!g.edges.some(([a, b]) => (a === v && b === dest) || (a === dest && b === v))) return { kind: 'edge', src: v, dst: dest };
+      if (!g.edges.some(([a, b]) => (a === v && b === dest) || (a === dest && b === v))) return { kind: 'edge', src: v, dst: dest, type: edgeType };
       continue;
     }
     if (g.numNodes >= vMax) return null;
-    // P(1 = stop) = sigmoid(w·h_G + b)
-    if (s.rng.uniform() < sigmoid(heads.addNodeB + dot(at.F, at.hG, heads.addNodeW, 0, 2 * n))) return null;
+    // logits W·h_G + b, token K = stop
+    const Cn = heads.addNodeB.length;
+    for (let c = 0; c < Cn; c++) heads.logits[c] = heads.addNodeB[c] + dot(at.F, at.hG, heads.addNodeW, c * 2 * n, 2 * n);
+    const nodeType = drawOutcome(s.rng, heads.logits, Cn);
+    if (nodeType === heads.nodeTypes) return null;
     s.phase = 'edge';
     s.attempts = 0;
-    return { kind: 'node' };
+    return { kind: 'node', type: nodeType };
   }
 }
 
@@ -92,12 +126,13 @@ const LOCKSTEP_BYTES = 256 * 2 ** 20;
 
 /**
  * The bytes one graph of up to v_max nodes may take in sampleLockstep's buffers: per node row,
- * (17 + T)·n + 8 floats (both tables, Y, the T + 1 propagated states, Z, the saved gates, the GRU
- * products, and the index rows), and both directions of every possible edge. The edges grow as
- * v_max², which is why a v_max in the thousands samples a few graphs at a time.
+ * (17 + T)·n + 7 + 2B floats (both tables, Y, the T + 1 propagated states, Z, the saved gates, the
+ * GRU products, the in-edge counts by type, and the index rows), and both directions of every
+ * possible edge. The edges grow as v_max², which is why a v_max in the thousands samples a few
+ * graphs at a time.
  */
 export function lockstepBytesPerGraph(cfg: ModelConfig, vMax: number): number {
-  return 4 * (vMax * ((17 + cfg.propRounds) * cfg.nodeSize + 8) + 2 * vMax * (vMax - 1));
+  return 4 * (vMax * ((17 + cfg.propRounds) * cfg.nodeSize + 7 + 2 * typeCounts(cfg).edgeTypes) + 2 * vMax * (vMax - 1));
 }
 
 /**
@@ -122,6 +157,7 @@ export function sampleGraphs(cfg: ModelConfig, layout: ParamLayout, flat: Float3
 function sampleLockstep(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, rngs: readonly Rng[], vMax: number): Graph[] {
   const n = cfg.nodeSize;
   const T = cfg.propRounds;
+  const types = typeCounts(cfg);
   const B = rngs.length;
   const maxRows = B * vMax;
   const maxEdges = B * vMax * (vMax - 1); // both directions of every possible edge
@@ -152,28 +188,34 @@ function sampleLockstep(cfg: ModelConfig, layout: ParamLayout, flat: Float32Arra
     dst: a.i32(maxEdges),
     edges: 0,
     deg: a.f32(maxRows),
+    counts: a.f32(maxRows * types.edgeTypes),
     x: Array.from({ length: T + 1 }, () => a.f32(maxRows * n)),
     // no backward: every round may reuse one Z and one gate buffer
-    z: new Array<number>(T).fill(a.f32(maxRows * (2 * n + 2))),
+    z: new Array<number>(T).fill(a.f32(maxRows * messageWidth(cfg))),
     saved: new Array<number>(T).fill(a.f32(maxRows * 4 * n)),
   };
-  const init = { idx: a.i32(B), count: 0, hG: a.f32(B * 2 * n), h: a.f32(B * n) };
+  const init = { idx: a.i32(B), type: a.i32(B), count: 0, hG: a.f32(B * 2 * n), h: a.f32(B * n) };
   const scratch = { gi: a.f32(maxRows * 3 * n), gh: a.f32(maxRows * 3 * n) };
   a.commit();
   fillWeights(a, cfg, layout, flat, w);
   const F = a.F;
   const P = (name: string): Float32Array => paramView(layout, flat, name);
+  const cn = headColumns(types.nodeTypes);
+  const ce = headColumns(types.edgeTypes);
   const heads: Heads = {
-    addNodeW: P('addNode.stop.w'),
-    addNodeB: P('addNode.stop.b')[0],
-    addEdgeW: P('addEdge.stop.w'),
-    addEdgeB: P('addEdge.stop.b')[0],
-    destW: P('chooseDest.score.w'),
-    destB: P('chooseDest.score.b')[0],
+    nodeTypes: types.nodeTypes,
+    edgeTypes: types.edgeTypes,
+    addNodeW: columns(P('addNode.stop.w'), cn),
+    addNodeB: P('addNode.stop.b'),
+    addEdgeW: columns(P('addEdge.stop.w'), ce),
+    addEdgeB: P('addEdge.stop.b'),
+    destW: columns(P('chooseDest.score.w'), types.edgeTypes),
+    destB: P('chooseDest.score.b'),
+    logits: new Float64Array(Math.max(cn, ce)),
   };
   const scores = new Float64Array(vMax);
 
-  const samplers: Sampler[] = rngs.map((rng, id) => ({ graph: { id, numNodes: 0, edges: [] }, rng, phase: 'node', attempts: 0 }));
+  const samplers: Sampler[] = rngs.map((rng, id) => ({ graph: { id, numNodes: 0, nodeTypes: [], edges: [], edgeTypes: [] }, rng, phase: 'node', attempts: 0 }));
   let live = samplers.map((s) => s.graph);
   let cur = 0;
   let rows = 0;
@@ -186,7 +228,7 @@ function sampleLockstep(cfg: ModelConfig, layout: ParamLayout, flat: Float32Arra
       base += g.numNodes;
       return ev;
     });
-    const { plan, next } = planStep(live, events);
+    const { plan, next } = planStep(live, events, types.edgeTypes);
     live = next;
     const out = tables[1 - cur];
     st.prevH = now.H;
@@ -206,17 +248,25 @@ function sampleLockstep(cfg: ModelConfig, layout: ParamLayout, flat: Float32Arra
       a.put(prop.src, plan.prop.src);
       a.put(prop.dst, plan.prop.dst);
       a.put(prop.deg, plan.prop.deg);
+      a.put(prop.counts, plan.prop.typeCount);
       st.prop = prop;
     }
     st.init = null;
-    if (plan.init) {
+    if (plan.init && plan.initType) {
       init.count = plan.init.length;
       a.put(init.idx, plan.init);
+      a.put(init.type, plan.initType);
       st.init = init;
     }
     forwardStep(a.k, cfg, w, st, scratch);
     cur = 1 - cur;
     rows = st.rows;
   }
-  return samplers.map((s) => ({ numNodes: s.graph.numNodes, edges: s.graph.edges.map(([x, y]) => [x, y] as const) }));
+  // type lists only where the model has more than one type of the kind, as decodeDecisions builds them
+  return samplers.map(({ graph: g }) => ({
+    numNodes: g.numNodes,
+    edges: g.edges.map(([x, y]) => [x, y] as const),
+    ...(types.nodeTypes > 1 ? { nodeTypes: g.nodeTypes } : {}),
+    ...(types.edgeTypes > 1 ? { edgeTypes: g.edgeTypes } : {}),
+  }));
 }

@@ -1,4 +1,4 @@
-import type { Decisions } from '../graphs/graph';
+import { UNTYPED, type Decisions, type TypeCounts } from '../graphs/graph';
 import { decodeDecisions } from '../graphs/sequence';
 
 /**
@@ -9,14 +9,17 @@ import { decodeDecisions } from '../graphs/sequence';
  * decisions, whose inputs are then known, are scored together at the end.
  */
 
-export type GraphEvent = { readonly kind: 'node' } | { readonly kind: 'edge'; readonly src: number; readonly dst: number };
+/** A new node of type `type`, or a new edge of type `type`. */
+export type GraphEvent = { readonly kind: 'node'; readonly type: number } | { readonly kind: 'edge'; readonly src: number; readonly dst: number; readonly type: number };
 
 /** A graph in flight: its rows in the node table are its nodes in order. */
 export interface LiveGraph {
   readonly id: number;
   numNodes: number;
-  /** Undirected edges in the order they were added. */
+  readonly nodeTypes: number[];
+  /** Undirected edges in the order they were added, and their types. */
   readonly edges: Array<[number, number]>;
+  readonly edgeTypes: number[];
 }
 
 export interface PropPlan {
@@ -25,14 +28,17 @@ export interface PropPlan {
   /** Directed edges local to `rows`, both directions of each undirected edge. */
   readonly src: Int32Array;
   readonly dst: Int32Array;
-  /** In-degree of every gathered row. */
+  /** In-degree of every gathered row, and its in-edges of each of the B types (rows x B). */
   readonly deg: Float32Array;
+  readonly typeCount: Float32Array;
 }
 
 export interface StepPlan {
   readonly prop: PropPlan | null;
   /** For each node added in this step, its graph's row in the previous step's graph embeddings. */
   readonly init: Int32Array | null;
+  /** The type of each node added in this step. */
+  readonly initType: Int32Array | null;
   /** Source of every row of the new node table in concat([previous table, propagated rows, new nodes]). */
   readonly assemble: Int32Array;
   /** Row of the new graph-embedding table that each new node row sums into. */
@@ -42,11 +48,11 @@ export interface StepPlan {
 
 /**
  * Applies one event to each live graph (null: the graph is finished and leaves the batch) and
- * returns the index plan of that step. Mutates the graphs; returns those still live, in order.
- * Sizes are counted first so that every index array is filled in place (the sampler plans a step
- * per decision round).
+ * returns the index plan of that step, for a model of `edgeTypes` edge types. Mutates the graphs;
+ * returns those still live, in order. Sizes are counted first so that every index array is filled
+ * in place (the sampler plans a step per decision round).
  */
-export function planStep(live: readonly LiveGraph[], events: ReadonlyArray<GraphEvent | null>): { plan: StepPlan; next: LiveGraph[] } {
+export function planStep(live: readonly LiveGraph[], events: ReadonlyArray<GraphEvent | null>, edgeTypes: number): { plan: StepPlan; next: LiveGraph[] } {
   let prevRows = 0;
   let propCount = 0;
   let edgeCount = 0;
@@ -58,6 +64,7 @@ export function planStep(live: readonly LiveGraph[], events: ReadonlyArray<Graph
     if (ev === null) return;
     if (ev.kind === 'edge') {
       g.edges.push([ev.src, ev.dst]);
+      g.edgeTypes.push(ev.type);
       propCount += g.numNodes;
       edgeCount += 2 * g.edges.length;
     } else initCount++;
@@ -67,7 +74,9 @@ export function planStep(live: readonly LiveGraph[], events: ReadonlyArray<Graph
   const src = new Int32Array(edgeCount);
   const dst = new Int32Array(edgeCount);
   const deg = new Float32Array(propCount);
+  const typeCount = new Float32Array(propCount * edgeTypes);
   const init = new Int32Array(initCount);
+  const initType = new Int32Array(initCount);
   const assemble = new Int32Array(rowCount);
   const graphOfRow = new Int32Array(rowCount);
   const next: LiveGraph[] = [];
@@ -84,14 +93,16 @@ export function planStep(live: readonly LiveGraph[], events: ReadonlyArray<Graph
     base += g.numNodes;
     if (ev === null) return;
     if (ev.kind === 'edge') {
-      for (const [a, b] of g.edges) {
+      g.edges.forEach(([a, b], j) => {
         src[e] = local + a;
         dst[e++] = local + b;
         src[e] = local + b;
         dst[e++] = local + a;
         deg[local + a]++;
         deg[local + b]++;
-      }
+        typeCount[(local + a) * edgeTypes + g.edgeTypes[j]]++;
+        typeCount[(local + b) * edgeTypes + g.edgeTypes[j]]++;
+      });
       for (let j = 0; j < g.numNodes; j++) {
         rows[local + j] = oldBase + j;
         assemble[r++] = prevRows + local + j;
@@ -100,6 +111,8 @@ export function planStep(live: readonly LiveGraph[], events: ReadonlyArray<Graph
     } else {
       for (let j = 0; j < g.numNodes; j++) assemble[r++] = oldBase + j;
       init[newNodes] = slot;
+      initType[newNodes] = ev.type;
+      g.nodeTypes.push(ev.type);
       assemble[r++] = newNodeBase + newNodes++;
       g.numNodes++;
     }
@@ -108,8 +121,9 @@ export function planStep(live: readonly LiveGraph[], events: ReadonlyArray<Graph
   });
 
   const plan: StepPlan = {
-    prop: propCount ? { rows, src, dst, deg } : null,
+    prop: propCount ? { rows, src, dst, deg, typeCount } : null,
     init: initCount ? init : null,
+    initType: initCount ? initType : null,
     assemble,
     graphOfRow,
     numGraphs: next.length,
@@ -117,12 +131,13 @@ export function planStep(live: readonly LiveGraph[], events: ReadonlyArray<Graph
   return { plan, next };
 }
 
-/** Binary decisions, each read at one row of the graph-embedding table (and of the node table). */
-export interface BinaryDecisionRows {
+/** Add-node or add-edge decisions, each read at one row of the graph-embedding table (and of the node table). */
+export interface OutcomeDecisionRows {
   readonly hgRow: Int32Array;
   /** Newest node's row in the node table (add-edge only). */
   readonly hRow: Int32Array;
-  readonly decision: Float32Array;
+  /** The decision token: a type, or the number of types for stop. */
+  readonly token: Int32Array;
   readonly graph: Int32Array;
 }
 
@@ -135,6 +150,8 @@ export interface DestDecisionRows {
   readonly chosen: Int32Array;
   /** Graph of every segment. */
   readonly graph: Int32Array;
+  /** Edge type of every segment (its add-edge token), which picks the score column. */
+  readonly type: Int32Array;
 }
 
 /**
@@ -144,8 +161,8 @@ export interface DestDecisionRows {
 export interface Schedule {
   readonly numGraphs: number;
   readonly steps: readonly StepPlan[];
-  readonly addNode: BinaryDecisionRows;
-  readonly addEdge: BinaryDecisionRows;
+  readonly addNode: OutcomeDecisionRows;
+  readonly addEdge: OutcomeDecisionRows;
   readonly chooseDest: DestDecisionRows;
 }
 
@@ -153,39 +170,40 @@ interface GraphWalk {
   events: GraphEvent[];
   addNode: Array<{ stage: number; d: number }>;
   addEdge: Array<{ stage: number; v: number; d: number }>;
-  chooseDest: Array<{ stage: number; v: number; dest: number }>;
+  chooseDest: Array<{ stage: number; v: number; dest: number; type: number }>;
 }
 
 /** Splits one valid decision sequence (decodeDecisions accepts it) into its events and the stage each decision reads. */
-function walk(s: Decisions): GraphWalk {
+function walk(s: Decisions, types: TypeCounts): GraphWalk {
   const w: GraphWalk = { events: [], addNode: [], addEdge: [], chooseDest: [] };
   let i = 0;
   let nodes = 0;
   for (;;) {
     const addNode = s[i++];
     w.addNode.push({ stage: w.events.length, d: addNode });
-    if (addNode === 1) return w;
-    w.events.push({ kind: 'node' });
+    if (addNode === types.nodeTypes) return w;
+    w.events.push({ kind: 'node', type: addNode });
     const v = nodes++;
     for (;;) {
       const addEdge = s[i++];
       w.addEdge.push({ stage: w.events.length, v, d: addEdge });
-      if (addEdge === 1) break;
+      if (addEdge === types.edgeTypes) break;
       const dest = s[i++];
       // a single candidate has probability 1 and adds no term (SPEC §3)
-      if (v >= 2) w.chooseDest.push({ stage: w.events.length, v, dest });
-      w.events.push({ kind: 'edge', src: v, dst: dest });
+      if (v >= 2) w.chooseDest.push({ stage: w.events.length, v, dest, type: addEdge });
+      w.events.push({ kind: 'edge', src: v, dst: dest, type: addEdge });
     }
   }
 }
 
 /**
- * Compiles B decision sequences into the plan of every step and the table rows of every decision.
- * A malformed sequence is refused with its position and reason (SequenceError).
+ * Compiles B decision sequences (for `types` node and edge types) into the plan of every step and
+ * the table rows of every decision. A malformed sequence is refused with its position and reason
+ * (SequenceError).
  */
-export function compileSchedule(seqs: readonly Decisions[]): Schedule {
-  for (const s of seqs) decodeDecisions(s);
-  const walks = seqs.map(walk);
+export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = UNTYPED): Schedule {
+  for (const s of seqs) decodeDecisions(s, types);
+  const walks = seqs.map((s) => walk(s, types));
   const B = seqs.length;
   // slotAt[k][g] / baseAt[k][g]: graph g's row in hG_k and its first row in H_k (-1: not live)
   const slotAt: Int32Array[] = [Int32Array.from({ length: B }, (_, g) => g)];
@@ -193,11 +211,11 @@ export function compileSchedule(seqs: readonly Decisions[]): Schedule {
   const hgOffset = [0];
   const hOffset = [0, 0];
   const steps: StepPlan[] = [];
-  let live: LiveGraph[] = walks.map((_, g) => ({ id: g, numNodes: 0, edges: [] }));
+  let live: LiveGraph[] = walks.map((_, g) => ({ id: g, numNodes: 0, nodeTypes: [], edges: [], edgeTypes: [] }));
   for (let k = 1; live.length; k++) {
     const events = live.map((g) => walks[g.id].events[k - 1] ?? null);
     if (events.every((e) => e === null)) break;
-    const { plan, next } = planStep(live, events);
+    const { plan, next } = planStep(live, events, types.edgeTypes);
     steps.push(plan);
     live = next;
     const slot = new Int32Array(B).fill(-1);
@@ -216,19 +234,19 @@ export function compileSchedule(seqs: readonly Decisions[]): Schedule {
 
   const hg = (g: number, k: number): number => hgOffset[k] + slotAt[k][g];
   const h = (g: number, k: number, v: number): number => hOffset[k] + baseAt[k][g] + v;
-  const addNode = { hgRow: [] as number[], hRow: [] as number[], decision: [] as number[], graph: [] as number[] };
-  const addEdge = { hgRow: [] as number[], hRow: [] as number[], decision: [] as number[], graph: [] as number[] };
-  const dest = { uRow: [] as number[], vRow: [] as number[], segment: [] as number[], chosen: [] as number[], graph: [] as number[] };
+  const addNode = { hgRow: [] as number[], hRow: [] as number[], token: [] as number[], graph: [] as number[] };
+  const addEdge = { hgRow: [] as number[], hRow: [] as number[], token: [] as number[], graph: [] as number[] };
+  const dest = { uRow: [] as number[], vRow: [] as number[], segment: [] as number[], chosen: [] as number[], graph: [] as number[], type: [] as number[] };
   walks.forEach((w, g) => {
     for (const a of w.addNode) {
       addNode.hgRow.push(hg(g, a.stage));
-      addNode.decision.push(a.d);
+      addNode.token.push(a.d);
       addNode.graph.push(g);
     }
     for (const a of w.addEdge) {
       addEdge.hgRow.push(hg(g, a.stage));
       addEdge.hRow.push(h(g, a.stage, a.v));
-      addEdge.decision.push(a.d);
+      addEdge.token.push(a.d);
       addEdge.graph.push(g);
     }
     for (const c of w.chooseDest) {
@@ -240,25 +258,27 @@ export function compileSchedule(seqs: readonly Decisions[]): Schedule {
         dest.segment.push(seg);
       }
       dest.graph.push(g);
+      dest.type.push(c.type);
     }
   });
-  const binary = (d: typeof addNode): BinaryDecisionRows => ({
+  const outcomes = (d: typeof addNode): OutcomeDecisionRows => ({
     hgRow: Int32Array.from(d.hgRow),
     hRow: Int32Array.from(d.hRow),
-    decision: Float32Array.from(d.decision),
+    token: Int32Array.from(d.token),
     graph: Int32Array.from(d.graph),
   });
   return {
     numGraphs: B,
     steps,
-    addNode: binary(addNode),
-    addEdge: binary(addEdge),
+    addNode: outcomes(addNode),
+    addEdge: outcomes(addEdge),
     chooseDest: {
       uRow: Int32Array.from(dest.uRow),
       vRow: Int32Array.from(dest.vRow),
       segment: Int32Array.from(dest.segment),
       chosen: Int32Array.from(dest.chosen),
       graph: Int32Array.from(dest.graph),
+      type: Int32Array.from(dest.type),
     },
   };
 }

@@ -7,14 +7,14 @@ import {
   emptyGraphEmbeddings,
   fillWeights,
   forwardStep,
-  logSigmoid,
-  sigmoid,
+  messageWidth,
+  outcomeLogProb,
   type BackwardBuffers,
   type StepBuffers,
   type WeightGrads,
 } from './engine';
-import { paramView, type ModelConfig, type ParamLayout } from './params';
-import { compileSchedule, type BinaryDecisionRows, type Schedule } from './schedule';
+import { headColumns, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
+import { compileSchedule, type Schedule } from './schedule';
 import { arena, type Arena } from './wasm';
 
 /**
@@ -28,10 +28,18 @@ import { arena, type Arena } from './wasm';
 /**
  * The decision heads read the tables only through dot products with fixed vectors, so every row
  * is projected once (two products) and each decision adds up two or three of those numbers:
- * hG rows · [w_addNode | w_addEdge,G] and H rows · [w_addEdge,v | w_dest,u | w_dest,v].
- * Their backward is the same pair of products, transposed, on per-row sums of d(-log p).
+ * hG rows · [W_addNode | W_addEdge,G] and H rows · [W_addEdge,v | W_dest,u | W_dest,v], the add
+ * heads with Cn and Ce columns (params.ts's headColumns), the destination scorer with one column
+ * per edge type (a decision of type b reads column b of both). Their backward is the same pair of
+ * products, transposed, on per-row sums of d(-log p).
  */
 interface HeadBuffers {
+  /** Cn, Ce, the B destination columns, and the widths of the two projections: Cn + Ce and Ce + 2B. */
+  readonly cn: number;
+  readonly ce: number;
+  readonly cb: number;
+  readonly wg: number;
+  readonly wh: number;
   readonly hgW: number;
   readonly hgWT: number;
   readonly hW: number;
@@ -70,6 +78,8 @@ interface Laid {
 function layOut(a: Arena, cfg: ModelConfig, sch: Schedule, grads: boolean): Laid {
   const n = cfg.nodeSize;
   const T = cfg.propRounds;
+  const m = messageWidth(cfg);
+  const types = typeCounts(cfg);
   const hOff = [0];
   const hgOff = [0];
   let rows = 0;
@@ -113,13 +123,14 @@ function layOut(a: Arena, cfg: ModelConfig, sch: Schedule, grads: boolean): Laid
             dst: a.i32(prop.dst.length),
             edges: prop.src.length,
             deg: a.f32(P),
+            counts: a.f32(P * types.edgeTypes),
             x: Array.from({ length: T + 1 }, () => a.f32(P * n)),
-            z: Array.from({ length: T }, () => a.f32(P * (2 * n + 2))),
+            z: Array.from({ length: T }, () => a.f32(P * m)),
             saved: Array.from({ length: T }, () => a.f32(P * 4 * n)),
           }
         : null,
       // the gathered h_G rows and new states are scratch: the backward gathers again
-      init: plan.init ? { idx: a.i32(I), count: I, hG: 0, h: 0 } : null,
+      init: plan.init ? { idx: a.i32(I), type: a.i32(I), count: I, hG: 0, h: 0 } : null,
     };
   });
   const initHG = a.f32(maxInit * 2 * n);
@@ -127,13 +138,23 @@ function layOut(a: Arena, cfg: ModelConfig, sch: Schedule, grads: boolean): Laid
   for (const st of steps) if (st.init) st.init = { ...st.init, hG: initHG, h: initH };
   const gi = a.f32(maxProp * 3 * n);
   const gh = a.f32(maxProp * 3 * n);
+  const cn = headColumns(types.nodeTypes);
+  const ce = headColumns(types.edgeTypes);
+  const wg = cn + ce;
+  const cb = types.edgeTypes;
+  const wh = ce + 2 * cb;
   const heads = {
-    hgW: a.f32(2 * n * 2),
-    hgWT: a.f32(2 * n * 2),
-    hW: a.f32(n * 3),
-    hWT: a.f32(n * 3),
-    hgProj: a.f32(graphs * 2),
-    hProj: a.f32(rows * 3),
+    cn,
+    ce,
+    cb,
+    wg,
+    wh,
+    hgW: a.f32(2 * n * wg),
+    hgWT: a.f32(2 * n * wg),
+    hW: a.f32(n * wh),
+    hWT: a.f32(n * wh),
+    hgProj: a.f32(graphs * wg),
+    hProj: a.f32(rows * wh),
   };
   const gradsFrom = a.mark();
   const g = grads
@@ -141,10 +162,10 @@ function layOut(a: Arena, cfg: ModelConfig, sch: Schedule, grads: boolean): Laid
         dHTable: a.f32(rows * n),
         dHGTable: a.f32(graphs * 2 * n),
         w: allocWeightGrads(a, cfg),
-        hgCoef: a.f32(graphs * 2),
-        hCoef: a.f32(rows * 3),
-        dHgW: a.f32(2 * n * 2),
-        dHW: a.f32(n * 3),
+        hgCoef: a.f32(graphs * wg),
+        hCoef: a.f32(rows * wh),
+        dHgW: a.f32(2 * n * wg),
+        dHW: a.f32(n * wh),
         // everything above is summed into and starts at zero; the scratch below is written first
         zeroFloats: (a.mark() - gradsFrom) >> 2,
         back: {
@@ -157,7 +178,7 @@ function layOut(a: Arena, cfg: ModelConfig, sch: Schedule, grads: boolean): Laid
           dXb: a.f32(maxProp * n),
           dGI: a.f32(maxProp * 3 * n),
           dGH: a.f32(maxProp * 3 * n),
-          dZ: a.f32(maxProp * (2 * n + 2)),
+          dZ: a.f32(maxProp * m),
           dInitH: a.f32(maxInit * n),
           dInitHG: a.f32(maxInit * 2 * n),
         },
@@ -177,8 +198,12 @@ function putPlans(a: Arena, sch: Schedule, laid: Laid): void {
       a.put(st.prop.src, plan.prop.src);
       a.put(st.prop.dst, plan.prop.dst);
       a.put(st.prop.deg, plan.prop.deg);
+      a.put(st.prop.counts, plan.prop.typeCount);
     }
-    if (plan.init && st.init) a.put(st.init.idx, plan.init);
+    if (plan.init && plan.initType && st.init) {
+      a.put(st.init.idx, plan.init);
+      a.put(st.init.type, plan.initType);
+    }
   });
 }
 
@@ -188,17 +213,19 @@ function fillHeads(a: Arena, n: number, h: HeadBuffers, P: (name: string) => Flo
   const an = P('addNode.stop.w');
   const ae = P('addEdge.stop.w');
   const cd = P('chooseDest.score.w');
-  for (let k = 0; k < 2 * n; k++) {
-    F[(h.hgW >> 2) + 2 * k] = an[k];
-    F[(h.hgW >> 2) + 2 * k + 1] = ae[k];
-    F[(h.hgWT >> 2) + k] = an[k];
-    F[(h.hgWT >> 2) + 2 * n + k] = ae[k];
+  const put = (W: number, WT: number, rows: number, width: number, r: number, c: number, x: number): void => {
+    F[(W >> 2) + width * r + c] = x;
+    F[(WT >> 2) + c * rows + r] = x;
+  };
+  for (let r = 0; r < 2 * n; r++) {
+    for (let c = 0; c < h.cn; c++) put(h.hgW, h.hgWT, 2 * n, h.wg, r, c, an[r * h.cn + c]);
+    for (let c = 0; c < h.ce; c++) put(h.hgW, h.hgWT, 2 * n, h.wg, r, h.cn + c, ae[r * h.ce + c]);
   }
-  for (let k = 0; k < n; k++) {
-    const cols = [ae[2 * n + k], cd[k], cd[n + k]];
-    for (let c = 0; c < 3; c++) {
-      F[(h.hW >> 2) + 3 * k + c] = cols[c];
-      F[(h.hWT >> 2) + c * n + k] = cols[c];
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < h.ce; c++) put(h.hW, h.hWT, n, h.wh, r, c, ae[(2 * n + r) * h.ce + c]);
+    for (let b = 0; b < h.cb; b++) {
+      put(h.hW, h.hWT, n, h.wh, r, h.ce + b, cd[r * h.cb + b]);
+      put(h.hW, h.hWT, n, h.wh, r, h.ce + h.cb + b, cd[(n + r) * h.cb + b]);
     }
   }
 }
@@ -206,17 +233,19 @@ function fillHeads(a: Arena, n: number, h: HeadBuffers, P: (name: string) => Flo
 /**
  * Every decision of the batch scored against the tables: log p of every graph, and with `grad`
  * the gradient of -sum log p added into the node and embedding table gradients and the heads'
- * parameters. Binary decisions: P(1) = σ(l), log-sigmoid of ±l. ChooseDest: log-softmax of the
- * scores s_u = w·[h_u ; h_v] + b within each decision's segment of candidates.
+ * parameters. Add-node and add-edge decisions: engine.ts's outcomeLogProb of their logits.
+ * ChooseDest: log-softmax of the scores s_u = w_b·[h_u ; h_v] + c_b within each decision's
+ * segment of candidates, b the decision's edge type.
  */
 function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, sch: Schedule, laid: Laid, grad: Float32Array | null): Float64Array {
   const n = cfg.nodeSize;
   const k = a.k;
   const P = (name: string): Float32Array => paramView(layout, flat, name);
   const h = laid.heads;
+  const { cn, ce, cb, wg, wh } = h;
   fillHeads(a, n, h, P);
-  k.matmul(laid.hgTable, h.hgW, 0, h.hgProj, laid.totalGraphs, 2 * n, 2, 0);
-  k.matmul(laid.hTable, h.hW, 0, h.hProj, laid.totalRows, n, 3, 0);
+  k.matmul(laid.hgTable, h.hgW, 0, h.hgProj, laid.totalGraphs, 2 * n, wg, 0);
+  k.matmul(laid.hTable, h.hW, 0, h.hProj, laid.totalRows, n, wh, 0);
   const F = a.F;
   const hg = h.hgProj >> 2;
   const hp = h.hProj >> 2;
@@ -224,76 +253,89 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
   const hgC = g ? g.hgCoef >> 2 : 0;
   const hC = g ? g.hCoef >> 2 : 0;
   const total = new Float64Array(sch.numGraphs);
+  const z = new Float64Array(Math.max(cn, ce));
+  const dz = new Float64Array(z.length);
 
-  /** log P of decision i with logit l; returns d(-log P)/dl. */
-  const binary = (d: BinaryDecisionRows, i: number, l: number): number => {
-    const sign = 2 * d.decision[i] - 1;
-    total[d.graph[i]] += logSigmoid(sign * l);
-    return -sign * sigmoid(-sign * l);
-  };
   const an = sch.addNode;
-  const anB = P('addNode.stop.b')[0];
-  let dAnB = 0;
+  const anB = P('addNode.stop.b');
+  const dAnB = new Float64Array(cn);
   for (let i = 0; i < an.graph.length; i++) {
-    const dl = binary(an, i, F[hg + 2 * an.hgRow[i]] + anB);
+    const row = an.hgRow[i];
+    for (let c = 0; c < cn; c++) z[c] = F[hg + wg * row + c] + anB[c];
+    total[an.graph[i]] += outcomeLogProb(z, cn, an.token[i], dz);
     if (g) {
-      F[hgC + 2 * an.hgRow[i]] += dl;
-      dAnB += dl;
+      for (let c = 0; c < cn; c++) {
+        F[hgC + wg * row + c] += dz[c];
+        dAnB[c] += dz[c];
+      }
     }
   }
   const ae = sch.addEdge;
-  const aeB = P('addEdge.stop.b')[0];
-  let dAeB = 0;
+  const aeB = P('addEdge.stop.b');
+  const dAeB = new Float64Array(ce);
   for (let i = 0; i < ae.graph.length; i++) {
-    const dl = binary(ae, i, F[hg + 2 * ae.hgRow[i] + 1] + F[hp + 3 * ae.hRow[i]] + aeB);
+    const row = ae.hgRow[i];
+    const hRow = ae.hRow[i];
+    for (let c = 0; c < ce; c++) z[c] = F[hg + wg * row + cn + c] + F[hp + wh * hRow + c] + aeB[c];
+    total[ae.graph[i]] += outcomeLogProb(z, ce, ae.token[i], dz);
     if (g) {
-      F[hgC + 2 * ae.hgRow[i] + 1] += dl;
-      F[hC + 3 * ae.hRow[i]] += dl;
-      dAeB += dl;
+      for (let c = 0; c < ce; c++) {
+        F[hgC + wg * row + cn + c] += dz[c];
+        F[hC + wh * hRow + c] += dz[c];
+        dAeB[c] += dz[c];
+      }
     }
   }
   const cd = sch.chooseDest;
-  const cdB = P('chooseDest.score.b')[0];
-  const score = (i: number): number => F[hp + 3 * cd.uRow[i] + 1] + F[hp + 3 * cd.vRow[i] + 2] + cdB;
+  const cdB = P('chooseDest.score.b');
+  // column b of the u and v projections, b the segment's edge type
+  const score = (i: number, b: number): number => F[hp + wh * cd.uRow[i] + ce + b] + F[hp + wh * cd.vRow[i] + ce + cb + b] + cdB[b];
   for (let seg = 0, from = 0; seg < cd.graph.length; seg++) {
+    const b = cd.type[seg];
     let to = from;
     let max = -Infinity;
-    for (; to < cd.segment.length && cd.segment[to] === seg; to++) max = Math.max(max, score(to));
-    let z = 0;
-    for (let i = from; i < to; i++) z += Math.exp(score(i) - max);
-    const logZ = max + Math.log(z);
-    total[cd.graph[seg]] += score(cd.chosen[seg]) - logZ;
+    for (; to < cd.segment.length && cd.segment[to] === seg; to++) max = Math.max(max, score(to, b));
+    let sum = 0;
+    for (let i = from; i < to; i++) sum += Math.exp(score(i, b) - max);
+    const logZ = max + Math.log(sum);
+    total[cd.graph[seg]] += score(cd.chosen[seg], b) - logZ;
     if (g) {
-      // d(-log p)/ds_i = softmax_i - [i chosen]; they sum to zero over a segment, so b's gradient is 0
+      // d(-log p)/ds_i = softmax_i - [i chosen]; they sum to zero over a segment, so c_b's gradient is 0
       for (let i = from; i < to; i++) {
-        const ds = Math.exp(score(i) - logZ) - (i === cd.chosen[seg] ? 1 : 0);
-        F[hC + 3 * cd.uRow[i] + 1] += ds;
-        F[hC + 3 * cd.vRow[i] + 2] += ds;
+        const ds = Math.exp(score(i, b) - logZ) - (i === cd.chosen[seg] ? 1 : 0);
+        F[hC + wh * cd.uRow[i] + ce + b] += ds;
+        F[hC + wh * cd.vRow[i] + ce + cb + b] += ds;
       }
     }
     from = to;
   }
 
   if (grad && g) {
-    k.matmul(g.hgCoef, h.hgWT, 0, g.dHGTable, laid.totalGraphs, 2, 2 * n, 1);
-    k.matmul(g.hCoef, h.hWT, 0, g.dHTable, laid.totalRows, 3, n, 1);
-    k.matmulAtB(laid.hgTable, g.hgCoef, g.dHgW, laid.totalGraphs, 2 * n, 2);
-    k.matmulAtB(laid.hTable, g.hCoef, g.dHW, laid.totalRows, n, 3);
+    k.matmul(g.hgCoef, h.hgWT, 0, g.dHGTable, laid.totalGraphs, wg, 2 * n, 1);
+    k.matmul(g.hCoef, h.hWT, 0, g.dHTable, laid.totalRows, wh, n, 1);
+    k.matmulAtB(laid.hgTable, g.hgCoef, g.dHgW, laid.totalGraphs, 2 * n, wg);
+    k.matmulAtB(laid.hTable, g.hCoef, g.dHW, laid.totalRows, n, wh);
     const G = (name: string): Float32Array => paramView(layout, grad, name);
     const dAn = G('addNode.stop.w');
     const dAe = G('addEdge.stop.w');
     const dCd = G('chooseDest.score.w');
-    for (let c = 0; c < 2 * n; c++) {
-      dAn[c] += F[(g.dHgW >> 2) + 2 * c];
-      dAe[c] += F[(g.dHgW >> 2) + 2 * c + 1];
+    for (let r = 0; r < 2 * n; r++) {
+      for (let c = 0; c < cn; c++) dAn[r * cn + c] += F[(g.dHgW >> 2) + wg * r + c];
+      for (let c = 0; c < ce; c++) dAe[r * ce + c] += F[(g.dHgW >> 2) + wg * r + cn + c];
     }
-    for (let c = 0; c < n; c++) {
-      dAe[2 * n + c] += F[(g.dHW >> 2) + 3 * c];
-      dCd[c] += F[(g.dHW >> 2) + 3 * c + 1];
-      dCd[n + c] += F[(g.dHW >> 2) + 3 * c + 2];
+    for (let r = 0; r < n; r++) {
+      for (let c = 0; c < ce; c++) dAe[(2 * n + r) * ce + c] += F[(g.dHW >> 2) + wh * r + c];
+      for (let b = 0; b < cb; b++) {
+        dCd[r * cb + b] += F[(g.dHW >> 2) + wh * r + ce + b];
+        dCd[(n + r) * cb + b] += F[(g.dHW >> 2) + wh * r + ce + cb + b];
+      }
     }
-    G('addNode.stop.b')[0] += dAnB;
-    G('addEdge.stop.b')[0] += dAeB;
+    const dB = (name: string, d: Float64Array): void => {
+      const b = G(name);
+      for (let c = 0; c < d.length; c++) b[c] += d[c];
+    };
+    dB('addNode.stop.b', dAnB);
+    dB('addEdge.stop.b', dAeB);
   }
   return total;
 }
@@ -347,7 +389,7 @@ export interface ShardGradients {
 
 /** Forward and backward of batched teacher forcing on one shard of (valid) decision sequences. */
 export function shardGradients(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, seqs: readonly Decisions[]): ShardGradients {
-  const sch = compileSchedule(seqs);
+  const sch = compileSchedule(seqs, typeCounts(cfg));
   const gradSum = new Float32Array(layout.total);
   const logLik = run(cfg, layout, flat, sch, gradSum);
   return { logLik: Float32Array.from(logLik), gradSum };
@@ -355,5 +397,5 @@ export function shardGradients(cfg: ModelConfig, layout: ParamLayout, flat: Floa
 
 /** log p of every graph, no gradients (evaluation). */
 export function logLikelihoods(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, seqs: readonly Decisions[]): Float32Array {
-  return Float32Array.from(run(cfg, layout, flat, compileSchedule(seqs), null));
+  return Float32Array.from(run(cfg, layout, flat, compileSchedule(seqs, typeCounts(cfg)), null));
 }

@@ -30,8 +30,8 @@ export interface Kernels {
   gatherRows3(a: number, na: number, b: number, nb: number, c: number, idx: number, count: number, width: number, out: number): void;
   scatterAddRows(dy: number, idx: number, count: number, width: number, dx: number): void;
   scatterAddRows3(dy: number, idx: number, count: number, width: number, da: number, na: number, db: number, nb: number, dc: number): void;
-  messageInput(h: number, deg: number, src: number, dst: number, edges: number, rows: number, n: number, z: number): void;
-  messageInputBackward(dz: number, deg: number, src: number, dst: number, edges: number, rows: number, n: number, dh: number): void;
+  messageInput(h: number, deg: number, counts: number, src: number, dst: number, edges: number, rows: number, n: number, B: number, z: number): void;
+  messageInputBackward(dz: number, deg: number, src: number, dst: number, edges: number, rows: number, n: number, B: number, dh: number): void;
   gruForward(gi: number, gh: number, h: number, rows: number, n: number, out: number, saved: number): void;
   gruBackward(dy: number, h: number, saved: number, rows: number, n: number, dgi: number, dgh: number, dh: number): void;
   gatedSum(y: number, graphOfRow: number, rows: number, m: number, numGraphs: number, gate: number, hG: number): void;

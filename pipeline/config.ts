@@ -15,7 +15,16 @@ export interface RunConfig {
     readonly testSize: number;
     readonly order: OrderKind;
   };
-  readonly model: { readonly nodeSize: number; readonly propRounds: number };
+  readonly model: {
+    readonly nodeSize: number;
+    readonly propRounds: number;
+    /**
+     * Names of the node types and edge types (SPEC §2-3), e.g. ["C", "N", "O"] and ["single",
+     * "double", "triple"]; a graph's type indexes point into them. Empty: untyped (one type).
+     */
+    readonly nodeTypes: readonly string[];
+    readonly edgeTypes: readonly string[];
+  };
   readonly train: {
     readonly epochs: number;
     readonly batchSize: number;
@@ -57,7 +66,7 @@ export const BIAS_INITS: readonly string[] = ['normal', 'baseRate'];
 
 export const DEFAULT_CONFIG: RunConfig = {
   data: { family: 'cycles', familyParams: {}, file: '', trainSize: 4000, testSize: 500, order: 'natural' },
-  model: { nodeSize: 16, propRounds: 2 },
+  model: { nodeSize: 16, propRounds: 2, nodeTypes: [], edgeTypes: [] },
   train: { epochs: 25, batchSize: 10, lr: 5e-4, lrFinalFraction: 1, beta1: 0.9, beta2: 0.999, eps: 1e-8, clipNorm: 0.25, seed: 0, biasInit: 'normal', checkpointEvery: 500, checkpointSeconds: 30, taskTimeoutSeconds: 120 },
   sample: { vMax: 25 },
 };
@@ -99,6 +108,15 @@ function check(ok: boolean, source: string, what: string): void {
 
 const posInt = (x: number): boolean => Number.isInteger(x) && x > 0;
 
+/** A list of type names: distinct non-empty strings. */
+function checkTypeNames(names: unknown, what: string, source: string): void {
+  check(Array.isArray(names), source, `${what} must be an array of type names, got ${JSON.stringify(names)}`);
+  const list = names as unknown[];
+  list.forEach((x, i) => check(typeof x === 'string' && x !== '', source, `${what}[${i}] must be a non-empty string, got ${JSON.stringify(x)}`));
+  const twice = list.find((x, i) => list.indexOf(x) !== i);
+  check(twice === undefined, source, `${what} lists ${JSON.stringify(twice)} twice`);
+}
+
 /** Checks the values that types alone do not rule out. */
 export function validateConfig(c: RunConfig, source: string): RunConfig {
   check(ORDER_KINDS.includes(c.data.order), source, `data.order must be one of ${ORDER_KINDS.join(', ')}, got ${c.data.order}`);
@@ -113,6 +131,8 @@ export function validateConfig(c: RunConfig, source: string): RunConfig {
   check(Number.isInteger(c.data.testSize) && c.data.testSize >= 0, source, `data.testSize must be an integer >= 0, got ${c.data.testSize}`);
   check(posInt(c.model.nodeSize), source, `model.nodeSize must be a positive integer, got ${c.model.nodeSize}`);
   check(posInt(c.model.propRounds), source, `model.propRounds must be a positive integer, got ${c.model.propRounds}`);
+  checkTypeNames(c.model.nodeTypes, 'model.nodeTypes', source);
+  checkTypeNames(c.model.edgeTypes, 'model.edgeTypes', source);
   check(posInt(c.train.epochs), source, `train.epochs must be a positive integer, got ${c.train.epochs}`);
   check(posInt(c.train.batchSize), source, `train.batchSize must be a positive integer, got ${c.train.batchSize}`);
   check(c.train.lr > 0, source, `train.lr must be > 0, got ${c.train.lr}`);

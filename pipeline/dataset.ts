@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { makeFamily, type Family } from '../graphs/families';
-import { graphFileFormat } from '../graphs/formats';
-import type { Decisions, Graph } from '../graphs/graph';
+import { NO_TYPE_NAMES, graphFileFormat, type TypeNames } from '../graphs/formats';
+import type { Decisions, Graph, TypeCounts } from '../graphs/graph';
 import { GraphFormatError } from '../graphs/graph';
 import { nodeOrder, type OrderKind } from '../graphs/order';
 import { Rng } from '../graphs/random';
@@ -21,8 +21,8 @@ export interface Dataset {
 // Independent random streams of one seed.
 const STREAM = { train: 1, test: 2, split: 3, epoch: 4, order: 5 } as const;
 
-/** Reads a .jsonl or .g6 graph file; errors name the file and line. */
-export function readGraphFile(file: string): Graph[] {
+/** Reads a .jsonl or .g6 graph file, typed graphs' type names from `names`; errors name the file and line. */
+export function readGraphFile(file: string, names: TypeNames = NO_TYPE_NAMES): Graph[] {
   const format = graphFileFormat(file);
   let text: string;
   try {
@@ -30,14 +30,14 @@ export function readGraphFile(file: string): Graph[] {
   } catch (e) {
     throw new GraphFormatError(file, `cannot read: ${(e as Error).message}`);
   }
-  return format.parse(text, file);
+  return format.parse(text, file, names);
 }
 
 /** The dataset a config names: a file split into train and test by the seed, or a generated family. */
 export function loadDataset(c: RunConfig, seed: number): Dataset {
   const d = c.data;
   if (d.file) {
-    const graphs = readGraphFile(d.file);
+    const graphs = readGraphFile(d.file, c.model);
     graphs.forEach((g, i) => {
       if (g.numNodes > c.sample.vMax) throw new GraphFormatError(`${d.file}: graph ${i + 1}`, `has ${g.numNodes} nodes, more than sample.vMax = ${c.sample.vMax}; raise sample.vMax in the config`);
     });
@@ -59,9 +59,9 @@ export function loadDataset(c: RunConfig, seed: number): Dataset {
   return { train: draw(STREAM.train, d.trainSize), test: draw(STREAM.test, d.testSize), family, source: `family ${d.family}` };
 }
 
-/** The decision sequence of `g` under an order of the given kind (random needs `rng`). */
-export function graphSequence(g: Graph, order: OrderKind, rng?: Rng): number[] {
-  return encodeGraph(g, nodeOrder(g, order, rng));
+/** The decision sequence of `g` for a model of `types` under an order of the given kind (random needs `rng`). */
+export function graphSequence(g: Graph, order: OrderKind, types: TypeCounts, rng?: Rng): number[] {
+  return encodeGraph(g, nodeOrder(g, order, rng), types);
 }
 
 /** One training batch: the decision sequences of step `step` (0-based, counted over the whole run). */
@@ -87,9 +87,10 @@ export class BatchSource {
     order: OrderKind,
     private readonly batchSize: number,
     private readonly seed: number,
+    private readonly types: TypeCounts,
   ) {
     this.batchesPerEpoch = Math.ceil(train.length / batchSize);
-    this.fixed = order === 'random' ? null : train.map((g) => graphSequence(g, order));
+    this.fixed = order === 'random' ? null : train.map((g) => graphSequence(g, order, types));
   }
 
   /**
@@ -111,7 +112,7 @@ export class BatchSource {
   /** Training graph i's sequence in `epoch`. */
   private sequence(epoch: number, i: number): Decisions {
     if (this.fixed) return this.fixed[i];
-    return graphSequence(this.train[i], 'random', Rng.derive(this.seed, STREAM.order * 1_000_003 + epoch * this.train.length + i));
+    return graphSequence(this.train[i], 'random', this.types, Rng.derive(this.seed, STREAM.order * 1_000_003 + epoch * this.train.length + i));
   }
 }
 
@@ -119,16 +120,32 @@ export class BatchSource {
  * The share of stop decisions among all add-node decisions, and of "no more edges" among all
  * add-edge decisions, in the decision sequences of `graphs` (the same under every node order: a
  * graph of n nodes and m edges makes n + 1 add-node decisions, one a stop, and n + m add-edge
- * decisions, n of them "no more"); and the share of graphs with no nodes.
+ * decisions, n of them "no more"); the share of graphs with no nodes; and the share of each node
+ * and edge type (untyped: all type 0).
  */
 export function stopRates(graphs: readonly Graph[]): StopRates {
   let nodes = 0;
   let edges = 0;
+  const nodeTypes: number[] = [0];
+  const edgeTypes: number[] = [0];
+  const tally = (counts: number[], types: readonly number[] | undefined, total: number): void => {
+    if (!types) counts[0] += total;
+    else for (const k of types) counts[k] = (counts[k] ?? 0) + 1;
+  };
   for (const g of graphs) {
     nodes += g.numNodes;
     edges += g.edges.length;
+    tally(nodeTypes, g.nodeTypes, g.numNodes);
+    tally(edgeTypes, g.edgeTypes, g.edges.length);
   }
   const clamp = (p: number): number => Math.min(Math.max(p, 1e-4), 1 - 1e-4);
   const empty = graphs.filter((g) => g.numNodes === 0).length / Math.max(graphs.length, 1);
-  return { addNode: clamp(graphs.length / (nodes + graphs.length)), addEdge: clamp(nodes / Math.max(nodes + edges, 1)), empty: clamp(empty) };
+  const shares = (counts: number[], total: number): number[] => Array.from(counts, (c) => (c ?? 0) / Math.max(total, 1));
+  return {
+    addNode: clamp(graphs.length / (nodes + graphs.length)),
+    addEdge: clamp(nodes / Math.max(nodes + edges, 1)),
+    empty: clamp(empty),
+    nodeTypes: shares(nodeTypes, nodes),
+    edgeTypes: shares(edgeTypes, edges),
+  };
 }

@@ -1,4 +1,4 @@
-import { graphFileFormat } from '../graphs/formats';
+import { NO_TYPE_NAMES, graphFileFormat, type TypeNames } from '../graphs/formats';
 import type { Graph } from '../graphs/graph';
 import { Rng } from '../graphs/random';
 import { paramLayout, type ModelConfig } from '../model/params';
@@ -22,16 +22,17 @@ export function sampleChunks(n: number): Array<[number, number]> {
 }
 
 /**
- * Fills a graph file, JSONL or graph6 by its extension, with the graphs `fill` hands to `write`,
- * and puts it in place only when `fill` has finished: an error of either (a full disk, a failed
- * chunk) leaves no file, not a part of one. The file is opened before `fill` starts, so an
- * unwritable place or an unknown extension fails before any work is done.
+ * Fills a graph file, JSONL or graph6 by its extension, with the graphs `fill` hands to `write`
+ * (typed graphs' types named by `names`, the model's type names), and puts it in place only when
+ * `fill` has finished: an error of either (a full disk, a failed chunk) leaves no file, not a part
+ * of one. The file is opened before `fill` starts, so an unwritable place or an unknown extension
+ * fails before any work is done.
  */
-export async function writeGraphFile<T>(file: string, fill: (write: (graphs: readonly Graph[]) => void) => Promise<T>): Promise<T> {
+export async function writeGraphFile<T>(file: string, fill: (write: (graphs: readonly Graph[], names?: TypeNames) => void) => Promise<T>): Promise<T> {
   const format = graphFileFormat(file);
   const out = new AtomicFile(file, `${format.name} graphs`);
   try {
-    const result = await fill((graphs) => out.append(graphs.map((g) => `${format.line(g)}\n`).join('')));
+    const result = await fill((graphs, names = NO_TYPE_NAMES) => out.append(graphs.map((g) => `${format.line(g, names)}\n`).join('')));
     out.commit();
     return result;
   } catch (e) {

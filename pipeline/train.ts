@@ -1,7 +1,7 @@
 import { concatMap, from, lastValueFrom, map, startWith, Subject, takeWhile, tap, type OperatorFunction } from 'rxjs';
 import type { Decisions } from '../graphs/graph';
 import { adamState, type AdamState } from '../model/adam';
-import { initParams, paramLayout } from '../model/params';
+import { initParams, paramLayout, typeCounts } from '../model/params';
 import type { ShardGradients } from '../model/teacher';
 import { saveCheckpoint, type Checkpoint } from './checkpoint';
 import type { RunConfig } from './config';
@@ -141,7 +141,7 @@ function checkpointer(run: TrainRun, state: OptimizerState): { afterStep: (r: St
  */
 export function trainSteps(run: TrainRun, onStep: (r: StepReport, params: Readonly<Float32Array>) => void): Promise<TrainResult> {
   const { config } = run;
-  const source = new BatchSource(run.data.train, config.data.order, config.train.batchSize, config.train.seed);
+  const source = new BatchSource(run.data.train, config.data.order, config.train.batchSize, config.train.seed, typeCounts(config.model));
   const totalSteps = config.train.epochs * source.batchesPerEpoch;
   const endStep = Math.min(totalSteps, run.stopAtStep ?? totalSteps);
   const state = startState(run);

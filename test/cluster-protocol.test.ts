@@ -1,4 +1,5 @@
 import t from 'tap';
+import { UNTYPED } from '../graphs/graph';
 import { decodeDecisions, encodeGraph } from '../graphs/sequence';
 import { paramLayout } from '../model/params';
 import {
@@ -40,7 +41,14 @@ t.test('blobs round-trip exactly, even from a misaligned Buffer', async (t) => {
   t.same(Array.from(g.logLik), Array.from(logLik));
   t.same(Array.from(g.gradSum), Array.from(grad));
   const graphs = [{ numNodes: 3, edges: [[0, 1], [2, 1]] as Array<[number, number]> }, { numNodes: 0, edges: [] }];
-  t.same(decodeGraphsBlob(misaligned(encodeGraphsBlob(100, graphs)), 100, 2, 25, 'c'), graphs);
+  t.same(decodeGraphsBlob(misaligned(encodeGraphsBlob(100, graphs)), 100, 2, 25, UNTYPED, 'c'), graphs);
+  const typed = [
+    { numNodes: 3, edges: [[0, 1], [2, 1]] as Array<[number, number]>, nodeTypes: [2, 0, 1], edgeTypes: [1, 0] },
+    { numNodes: 0, edges: [], nodeTypes: [], edgeTypes: [] },
+  ];
+  t.same(decodeGraphsBlob(misaligned(encodeGraphsBlob(100, typed)), 100, 2, 25, { nodeTypes: 3, edgeTypes: 2 }, 'c'), typed, 'typed graphs keep their types');
+  t.throws(() => decodeGraphsBlob(encodeGraphsBlob(100, typed), 100, 2, 25, { nodeTypes: 2, edgeTypes: 2 }, 'c'), /c: a node type outside the model's 0\.\.1/);
+  t.throws(() => decodeGraphsBlob(encodeGraphsBlob(100, typed), 100, 2, 25, { nodeTypes: 3, edgeTypes: 1 }, 'c'), /c: an edge type outside the model's 0\.\.0/);
 });
 
 t.test('a blob of another kind, format, version, shard or model shape is refused with the reason', async (t) => {
@@ -71,15 +79,18 @@ t.test('a shard with a malformed sequence or bad offsets is refused before any c
 });
 
 t.test('sampled graphs outside their bounds are refused', async (t) => {
-  t.throws(() => decodeGraphsBlob(encodeGraphsBlob(0, [{ numNodes: 30, edges: [] }]), 0, 1, 25, 'c'), /graph 0 has 30 nodes, v_max is 25/);
-  t.throws(() => decodeGraphsBlob(encodeGraphsBlob(0, [{ numNodes: 3, edges: [[0, 3]] }]), 0, 1, 25, 'c'), /edge \[0, 3\] outside its 3 nodes/);
-  t.throws(() => decodeGraphsBlob(encodeGraphsBlob(0, [{ numNodes: 3, edges: [] }]), 100, 1, 25, 'c'), /graphs 0..0, expected 100..100/);
+  t.throws(() => decodeGraphsBlob(encodeGraphsBlob(0, [{ numNodes: 30, edges: [] }]), 0, 1, 25, UNTYPED, 'c'), /graph 0 has 30 nodes, v_max is 25/);
+  t.throws(() => decodeGraphsBlob(encodeGraphsBlob(0, [{ numNodes: 3, edges: [[0, 3]] }]), 0, 1, 25, UNTYPED, 'c'), /edge \[0, 3\] outside its 3 nodes/);
+  t.throws(() => decodeGraphsBlob(encodeGraphsBlob(0, [{ numNodes: 3, edges: [] }]), 100, 1, 25, UNTYPED, 'c'), /graphs 0..0, expected 100..100/);
 });
 
 t.test('task descriptions are checked field by field; anything else is refused with a clear message', async (t) => {
   t.same(parseTask(JSON.parse(JSON.stringify(task))), task);
   const sample = { format: CLUSTER_FORMAT, kind: 'sample', run, model, seed: 3, from: 100, count: 100, vMax: 25 };
   t.same(parseTask(sample), sample);
+  const typedModel = { ...model, nodeTypes: ['C', 'N'], edgeTypes: ['single', 'double'] };
+  t.same(parseTask({ ...sample, model: typedModel }), { ...sample, model: typedModel }, 'type names travel with the model');
+  t.throws(() => parseTask({ ...sample, model: { ...model, nodeTypes: ['C', 7] } }), /task model field nodeTypes must be a list of at most 1024 type names/);
   t.throws(() => parseTask({ ...task, format: 2 }), new RegExp(`task format 2, this worker speaks format ${CLUSTER_FORMAT}`));
   t.throws(() => parseTask({ ...task, model: { ...model, require: 'child_process' } }), /task model has unknown fields require/);
   t.throws(() => parseTask({ ...task, model: { nodeSize: 1e9, propRounds: 2 } }), /nodeSize must be an integer from 1 to 512/);

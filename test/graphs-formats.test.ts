@@ -218,3 +218,36 @@ t.test('a graph file\'s format comes from its extension; others are refused', as
     t.same(f.parse(`${f.line(g)}\n${f.line(g)}\n`, file), [g, g], `${file}: line and parse round-trip`);
   }
 });
+
+t.test('typed JSONL: node_types and edge_types as names or integers, written as the config\'s names', async (t) => {
+  const names = { nodeTypes: ['C', 'N', 'O'], edgeTypes: ['single', 'double'] };
+  const line = '{"num_nodes": 3, "edges": [[0, 1], [1, 2]], "node_types": ["C", "O", "N"], "edge_types": ["double", "single"]}';
+  const g = parseJsonlLine(line, 'x', names);
+  t.same(g, { numNodes: 3, edges: [[0, 1], [1, 2]], nodeTypes: [0, 2, 1], edgeTypes: [1, 0] });
+  t.equal(formatJsonlLine(g, names), line, 'names round-trip');
+  t.same(parseJsonlLine('{"num_nodes": 3, "edges": [[0, 1], [1, 2]], "node_types": [0, 2, 1], "edge_types": [1, "single"]}', 'x', names), g, 'integers are indexes into the names');
+  t.equal(formatJsonlLine(g), '{"num_nodes": 3, "edges": [[0, 1], [1, 2]], "node_types": [0, 2, 1], "edge_types": [1, 0]}', 'without names: integers');
+  t.same(parseJsonlLine(formatJsonlLine(g), 'x'), g, 'integers round-trip');
+  t.same(parseJsonl(`${formatJsonlLine(g, names)}\n{"num_nodes": 1, "edges": [], "node_types": ["N"]}\n`, 'f', names), [g, { numNodes: 1, edges: [], nodeTypes: [1] }]);
+  t.same(graphFileFormat('a.jsonl').parse(`${graphFileFormat('a.jsonl').line(g, names)}\n`, 'a.jsonl', names), [g], 'through the file format');
+});
+
+t.test('bad typed JSONL entries are refused naming the file, line and entry', async (t) => {
+  const names = { nodeTypes: ['C', 'N', 'O'], edgeTypes: ['single', 'double'] };
+  const base = '"num_nodes": 4, "edges": [[0, 1], [1, 2]]';
+  const cases: Array<[string, typeof names, string]> = [
+    [`{${base}, "node_types": ["C", "C", "N", "Xe"]}`, names, 'node_types[3] is "Xe", not one of the config\'s node types C, N, O'],
+    [`{${base}, "node_types": ["C", "C", "N", 3]}`, names, 'node_types[3] is 3, outside the config\'s node types C, N, O (0..2)'],
+    [`{${base}, "node_types": ["C", "C", "N", -1]}`, names, 'node_types[3] must be a type name or an integer >= 0, got -1'],
+    [`{${base}, "node_types": ["C", 1.5, "N", "C"]}`, names, 'node_types[1] must be a type name or an integer >= 0, got 1.5'],
+    [`{${base}, "node_types": ["C", "N"]}`, names, 'node_types has 2 entries, the graph has 4 nodes'],
+    [`{${base}, "node_types": "C"}`, names, '"node_types" must be an array, got "C"'],
+    [`{${base}, "edge_types": ["single", "aromatic"]}`, names, 'edge_types[1] is "aromatic", not one of the config\'s edge types single, double'],
+    [`{${base}, "edge_types": ["single"]}`, names, 'edge_types has 1 entries, the graph has 2 edges'],
+    [`{${base}, "node_types": ["C", "C", "N", "O"]}`, { nodeTypes: [], edgeTypes: [] }, 'node_types[0] is "C", not one of no node type names (model.nodeTypes is empty in the config)'],
+  ];
+  for (const [line, n, reason] of cases) {
+    const err = t.throws(() => parseJsonl(`{"num_nodes": 1, "edges": []}\n${line}\n`, 'g.jsonl', n), GraphFormatError, line) as GraphFormatError;
+    t.equal(err.message, `g.jsonl:2: ${reason}`);
+  }
+});

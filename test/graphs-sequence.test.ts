@@ -164,3 +164,60 @@ t.test('a corrupted sequence fails to decode, or re-encodes to itself when newes
   t.ok(rejected > 500, `most corruptions are caught (${rejected})`);
   t.ok(reordered > 0 && reordered < rejected, `some are valid in another edge order (${reordered})`);
 });
+
+t.test('typed graphs: add-node token = node type, add-edge token = edge type, K and B stop (SPEC §2)', async (t) => {
+  const types = { nodeTypes: 3, edgeTypes: 2 };
+  // path 0-1-2, node types 2, 0, 1; edge 0-1 of type 1, edge 1-2 of type 0
+  const g: Graph = { numNodes: 3, edges: [[0, 1], [1, 2]], nodeTypes: [2, 0, 1], edgeTypes: [1, 0] };
+  t.same(encodeGraph(g, undefined, types), [2, 2, 0, 1, 0, 2, 1, 0, 1, 2, 3]);
+  t.same(decodeDecisions([2, 2, 0, 1, 0, 2, 1, 0, 1, 2, 3], types), { numNodes: 3, edges: [[1, 0], [2, 1]], nodeTypes: [2, 0, 1], edgeTypes: [1, 0] });
+  t.same(encodeGraph(g), [0, 1, 0, 0, 0, 1, 0, 0, 1, 1, 1], 'an untyped model reads the same graph untyped');
+  // newest first keeps each destination's edge type with it
+  const star: Graph = { numNodes: 3, edges: [[2, 0], [1, 2]], edgeTypes: [0, 1] };
+  t.same(encodeGraph(star, undefined, types), [0, 2, 0, 2, 0, 1, 1, 0, 0, 2, 3]);
+  t.throws(() => encodeGraph({ ...g, nodeTypes: [2, 3, 0] }, undefined, types), /node 1 has type 3, the model has node types 0\.\.2/);
+  t.throws(() => encodeGraph({ ...g, edgeTypes: [0, 2] }, undefined, types), /edge 1 has type 2, the model has edge types 0\.\.1/);
+  t.throws(() => encodeGraph({ ...g, nodeTypes: [0, 1] }, undefined, types), /node_types has 2 entries, the graph has 3 nodes/);
+  t.throws(() => encodeGraph({ ...g, edgeTypes: [0, 0.5] }, undefined, types), /edge_types\[1\] must be a type index/);
+});
+
+t.test('typed sequences round-trip under any order, and the length is still 2n + 1 + 2m', async (t) => {
+  const rng = new Rng(23);
+  for (const types of [{ nodeTypes: 3, edgeTypes: 3 }, { nodeTypes: 4, edgeTypes: 1 }, { nodeTypes: 1, edgeTypes: 2 }]) {
+    for (let trial = 0; trial < 60; trial++) {
+      const base = randomGraph(rng.int(0, 15), rng.uniform(), rng);
+      const g: Graph = { ...base, nodeTypes: Array.from({ length: base.numNodes }, () => rng.int(0, types.nodeTypes - 1)), edgeTypes: base.edges.map(() => rng.int(0, types.edgeTypes - 1)) };
+      const order = rng.permutation(g.numNodes);
+      const s = encodeGraph(g, order, types);
+      t.equal(s.length, 2 * g.numNodes + 1 + 2 * g.edges.length);
+      const back = decodeDecisions(s, types);
+      t.same(encodeGraph(back, undefined, types), s, 'encode(decode(s)) == s');
+      // every node keeps its type at its position, every edge its type
+      const position = new Map(order.map((v, i) => [v, i]));
+      if (types.nodeTypes > 1) t.same(back.nodeTypes, order.map((v) => (g.nodeTypes ?? [])[v]));
+      else t.equal(back.nodeTypes, undefined, 'one node type: no node type list');
+      const typeOf = (h: Graph, map: (v: number) => number): string[] =>
+        h.edges.map(([u, v], e) => `${Math.min(map(u), map(v))}-${Math.max(map(u), map(v))}:${types.edgeTypes > 1 ? (h.edgeTypes ?? [])[e] : 0}`).sort();
+      t.same(typeOf(back, (v) => v), typeOf(g, (v) => position.get(v) ?? -1));
+    }
+  }
+});
+
+t.test('decodeDecisions rejects typed sequences with a type out of range, with position and reason', async (t) => {
+  const types = { nodeTypes: 3, edgeTypes: 2 };
+  const cases: Array<[number[], number, RegExp]> = [
+    [[4], 0, /^add-node decision must be 0\.\.3 \(a node type 0\.\.2, or 3 = stop\), got 4$/],
+    [[-1], 0, /add-node decision must be 0\.\.3/],
+    [[1, 3], 1, /^add-edge decision for node 0 must be 0\.\.2 \(an? edge type 0\.\.1, or 2 = no more edges\), got 3$/],
+    [[1, 2, 0, 5], 3, /add-edge decision for node 1 must be 0\.\.2/],
+    [[1, 2, 0, 1, 1, 2, 3], 4, /destination 1 is node 1 itself \(self loop\)/],
+    [[1, 2, 3, 0], 3, /1 trailing token/],
+    [[1, 2], 2, /add-node decision is due/],
+  ];
+  for (const [s, position, reason] of cases) {
+    const err = t.throws(() => decodeDecisions(s, types), SequenceError, JSON.stringify(s)) as SequenceError;
+    t.equal(err.position, position, `position for ${JSON.stringify(s)}`);
+    t.match(err.reason, reason, `reason for ${JSON.stringify(s)}`);
+  }
+  t.throws(() => decodeDecisions([0, 1, 1], types), /position 2: destination 1 out of range: node 0 has no earlier node/, 'an untyped sequence read as typed: its stop 1 is an edge type here');
+});

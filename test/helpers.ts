@@ -17,6 +17,16 @@ export function randomGraph(rng: Rng, n: number, p: number): Graph {
   return { numNodes: n, edges: order.map((i) => edges[i]) };
 }
 
+/** randomGraph with every node and edge given a random type, 0..nodeTypes-1 and 0..edgeTypes-1. */
+export function randomTypedGraph(rng: Rng, n: number, p: number, nodeTypes: number, edgeTypes: number): Graph {
+  const g = randomGraph(rng, n, p);
+  return {
+    ...g,
+    nodeTypes: Array.from({ length: n }, () => rng.int(0, nodeTypes - 1)),
+    edgeTypes: g.edges.map(() => rng.int(0, edgeTypes - 1)),
+  };
+}
+
 /** max |a - b| / max(|b|, floor), elementwise. */
 export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-3): number {
   let worst = 0;

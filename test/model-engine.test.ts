@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Rng } from '../graphs/random';
 import { initParams, paramLayout, paramView, type ModelConfig } from '../model/params';
-import { messagesPerEdge, paramTensors, plainGraphEmbed, plainGruCell } from '../model/reference';
+import { messagesPerEdge, oneHotRows, paramTensors, plainGraphEmbed, plainGruCell } from '../model/reference';
 import { arena } from '../model/wasm';
 import { maxRelDiff, testBackend, tf } from './helpers';
 
@@ -106,7 +106,9 @@ function valueAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[], r:
 }
 
 t.test('module kernels and their backward passes equal the reference equations and tfjs gradients', async (t) => {
-  const cfg: ModelConfig = { nodeSize: 5, propRounds: 2 };
+  // three edge types: the messages' x_uv is a one-hot of 3 columns
+  const cfg: ModelConfig = { nodeSize: 5, propRounds: 2, edgeTypes: ['a', 'b', 'c'] };
+  const B = 3;
   const n = cfg.nodeSize;
   const layout = paramLayout(cfg);
   const flat = initParams(layout, 5);
@@ -135,23 +137,30 @@ t.test('module kernels and their backward passes equal the reference equations a
   t.ok(maxRelDiff(g.out(dh, rows * n), gru[1], 1e-2) < 1e-5, 'GRU dh');
   t.ok(maxRelDiff(g.out(da, rows * 2 * n), gru[2], 1e-2) < 1e-5, 'GRU da');
 
-  // messages: Z·[W_t ; b_t] = sum over edges u -> v of W_t [h_v ; h_u ; 1] + b_t; backward to dh
+  // messages: Z·[W_t ; b_t] = sum over edges u -> v of W_t [h_v ; h_u ; x_uv] + b_t; backward to dh
   const und: Array<[number, number]> = [[0, 1], [1, 2], [2, 3], [4, 5], [5, 6], [6, 4]];
+  const types = [2, 0, 1, 1, 2, 2];
   const src = Int32Array.from(und.flatMap(([x, y]) => [x, y]));
   const dst = Int32Array.from(und.flatMap(([x, y]) => [y, x]));
   const deg = new Float32Array(rows);
-  dst.forEach((d) => deg[d]++);
-  const msg = new Float32Array((2 * n + 2) * 2 * n);
+  const counts = new Float32Array(rows * B);
+  dst.forEach((d, e) => {
+    deg[d]++;
+    counts[d * B + types[e >> 1]]++;
+  });
+  const w = 2 * n + B + 1;
+  const msg = new Float32Array(w * 2 * n);
   msg.set(P('prop.0.msg.w'));
-  msg.set(P('prop.0.msg.b'), (2 * n + 1) * 2 * n);
+  msg.set(P('prop.0.msg.b'), (w - 1) * 2 * n);
   const rm = randn(rows * 2 * n);
-  const m = place([h, deg, src, dst, msg, T(msg, 2 * n + 2, 2 * n), rm, rows * (2 * n + 2), rows * 2 * n, rows * (2 * n + 2), rows * n]);
-  const [hm, degA, srcA, dstA, msgA, msgT, rmA, z, av, dz, dhm] = m.at;
-  k.messageInput(hm, degA, srcA, dstA, src.length, rows, n, z);
-  k.matmul(z, msgA, 0, av, rows, 2 * n + 2, 2 * n, 0);
-  k.matmul(rmA, msgT, 0, dz, rows, 2 * n, 2 * n + 2, 0);
-  k.messageInputBackward(dz, degA, srcA, dstA, src.length, rows, n, dhm);
-  const perEdge = valueAndGrads((hh) => messagesPerEdge(p, 0, hh as tf.Tensor2D, tf.tensor1d(src, 'int32'), tf.tensor1d(dst, 'int32')), [tf.tensor2d(h, [rows, n])], rm);
+  const m = place([h, deg, counts, src, dst, msg, T(msg, w, 2 * n), rm, rows * w, rows * 2 * n, rows * w, rows * n]);
+  const [hm, degA, countsA, srcA, dstA, msgA, msgT, rmA, z, av, dz, dhm] = m.at;
+  k.messageInput(hm, degA, countsA, srcA, dstA, src.length, rows, n, B, z);
+  k.matmul(z, msgA, 0, av, rows, w, 2 * n, 0);
+  k.matmul(rmA, msgT, 0, dz, rows, 2 * n, w, 0);
+  k.messageInputBackward(dz, degA, srcA, dstA, src.length, rows, n, B, dhm);
+  const x = oneHotRows(types.flatMap((b) => [b, b]), B);
+  const perEdge = valueAndGrads((hh) => messagesPerEdge(p, 0, hh as tf.Tensor2D, tf.tensor1d(src, 'int32'), tf.tensor1d(dst, 'int32'), x), [tf.tensor2d(h, [rows, n])], rm);
   t.ok(maxRelDiff(m.out(av, rows * 2 * n), perEdge[0], 1e-2) < 1e-5, 'message input · [W ; b] = per-edge messages, value');
   t.ok(maxRelDiff(m.out(dhm, rows * n), perEdge[1], 1e-2) < 1e-5, 'message input backward = per-edge gradient');
 

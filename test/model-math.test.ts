@@ -1,5 +1,5 @@
-import t from 'tap';
-import { initParams, paramLayout, type ModelConfig } from '../model/params';
+import t, { type Test } from 'tap';
+import { initParams, paramLayout, type ModelConfig, type ParamLayout } from '../model/params';
 import { paramTensors, referenceLogLikelihood } from '../model/reference';
 import { logLikelihoods, shardGradients } from '../model/teacher';
 import { Rng } from '../graphs/random';
@@ -10,17 +10,16 @@ const layout = paramLayout(cfg);
 const flat = initParams(layout, 5);
 t.before(testBackend);
 
-t.test('gradient of the batched loss matches finite differences', async (t) => {
-  const seqs = [
-    [0, 1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 1, 1], // triangle
-    [0, 1, 0, 0, 0, 1, 0, 1, 1], // edge + isolated node
-    [0, 1, 0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 2, 1, 1], // path 0-1-2-3
-  ];
-  const { gradSum } = shardGradients(cfg, layout, flat, seqs);
-  const loss = (f: Float32Array): number => -logLikelihoods(cfg, layout, f, seqs).reduce((s, x) => s + x, 0);
+/**
+ * The batched gradient along six random unit directions against central differences of the loss;
+ * with `along`, the directions move only the flat entries it accepts.
+ */
+function finiteDifferences(t: Test, c: ModelConfig, l: ParamLayout, flat: Float32Array, seqs: number[][], along: (i: number) => boolean = () => true): void {
+  const { gradSum } = shardGradients(c, l, flat, seqs);
+  const loss = (f: Float32Array): number => -logLikelihoods(c, l, f, seqs).reduce((s, x) => s + x, 0);
   const dirRng = new Rng(4);
   for (let k = 0; k < 6; k++) {
-    const raw = Float32Array.from({ length: flat.length }, () => dirRng.normal());
+    const raw = Float32Array.from({ length: flat.length }, (_, i) => (along(i) ? dirRng.normal() : 0));
     const norm = Math.hypot(...raw);
     const dir = raw.map((x) => x / norm); // unit direction: the step stays in the linear regime
     const eps = 3e-3;
@@ -29,6 +28,45 @@ t.test('gradient of the batched loss matches finite differences', async (t) => {
     const numeric = (loss(plus) - loss(minus)) / (2 * eps);
     const analytic = gradSum.reduce((s, g, i) => s + g * dir[i], 0);
     t.ok(Math.abs(numeric - analytic) <= 2e-3 * Math.max(1, Math.abs(analytic)), `direction ${k}: analytic ${analytic.toFixed(4)} vs numeric ${numeric.toFixed(4)}`);
+  }
+}
+
+t.test('gradient of the batched loss matches finite differences', async (t) => {
+  finiteDifferences(t, cfg, layout, flat, [
+    [0, 1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 1, 1], // triangle
+    [0, 1, 0, 0, 0, 1, 0, 1, 1], // edge + isolated node
+    [0, 1, 0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 2, 1, 1], // path 0-1-2-3
+  ]);
+});
+
+t.test('typed model (K = 3, B = 2): gradient of the batched loss matches finite differences', async (t) => {
+  const typed: ModelConfig = { nodeSize: 4, propRounds: 2, nodeTypes: ['a', 'b', 'c'], edgeTypes: ['x', 'y'] };
+  const l = paramLayout(typed);
+  finiteDifferences(t, typed, l, initParams(l, 6), [
+    [2, 2, 0, 1, 0, 2, 1, 1, 1, 0, 0, 2, 3], // triangle: types 2, 0, 1; edges of types 1, 1, 0
+    [0, 2, 2, 0, 0, 2, 1, 2, 3], // edge + isolated node
+    [1, 2, 1, 1, 0, 2, 0, 0, 1, 2, 2, 1, 2, 2, 3], // path 0-1-2-3
+  ]);
+});
+
+t.test('typed model (B = 2): each destination score column\'s gradient matches finite differences', async (t) => {
+  const typed: ModelConfig = { nodeSize: 4, propRounds: 2, nodeTypes: ['a', 'b', 'c'], edgeTypes: ['x', 'y'] };
+  const l = paramLayout(typed);
+  const i = l.specs.findIndex((s) => s.name === 'chooseDest.score.w');
+  // destinations with >= 2 candidates of both types: the triangle's node 2 (types 1, then 0), the
+  // path's node 2 (type 0) and node 3 (type 1)
+  const seqs = [
+    [2, 2, 0, 1, 0, 2, 1, 1, 1, 0, 0, 2, 3],
+    [1, 2, 1, 1, 0, 2, 0, 0, 1, 2, 2, 1, 2, 2, 3],
+  ];
+  for (const b of [0, 1]) {
+    t.test(`column ${b}`, async (t) => {
+      const flat = initParams(l, 6);
+      const { gradSum } = shardGradients(typed, l, flat, seqs);
+      const col = Array.from({ length: 2 * typed.nodeSize }, (_, r) => gradSum[l.offsets[i] + r * 2 + b]);
+      t.ok(col.some((g) => Math.abs(g) > 1e-4), `column ${b} has a gradient`);
+      finiteDifferences(t, typed, l, flat, seqs, (j) => j >= l.offsets[i] && j < l.offsets[i] + 4 * typed.nodeSize && (j - l.offsets[i]) % 2 === b);
+    });
   }
 });
 

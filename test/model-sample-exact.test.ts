@@ -198,3 +198,119 @@ t.test('the sampler draws each graph with probability exp(log-likelihood): chi-s
   t.ok(chi2 < 34.53, `chi-square ${chi2.toFixed(2)} < 34.53 (13 degrees of freedom, p = 0.001)`);
   t.comment(`chi-square ${chi2.toFixed(2)}; expected ${expected.map((p) => p.toFixed(4)).join(' ')}`);
 });
+
+t.test('typed sampling (K = 2, B = 2) draws each graph with probability exp(log-likelihood): chi-square', async (t) => {
+  // v_max = 2 keeps the outcomes finite (15 typed generations). The add heads read only their
+  // biases (weights 0), so a decision the sampler does not draw has a known probability.
+  const cfg: ModelConfig = { nodeSize: 4, propRounds: 2, nodeTypes: ['a', 'b'], edgeTypes: ['x', 'y'] };
+  const layout = paramLayout(cfg);
+  const flat = initParams(layout, 12);
+  zeros(layout, flat, 'addNode.stop.w');
+  zeros(layout, flat, 'addEdge.stop.w');
+  setParam(layout, flat, 'addNode.stop.b', [0.3, -0.2, -0.8]);
+  setParam(layout, flat, 'addEdge.stop.b', [0.1, -0.4, 0.2]);
+  const softmax = (z: number[]): number[] => z.map((x) => Math.exp(x) / z.reduce((s, y) => s + Math.exp(y), 0));
+  const pn = softmax([0.3, -0.2, -0.8]); // node type 0, 1, stop
+  const pe = softmax([0.1, -0.4, 0.2]); // edge type 0, 1, no more
+
+  interface Outcome {
+    readonly graph: Graph;
+    readonly seq: number[];
+    /** Log-probability of the decisions teacher forcing scores that the sampler does not draw. */
+    readonly undrawn: number;
+    /** The probability written out from the heads' softmaxes. */
+    readonly direct: number;
+  }
+  const outcomes: Outcome[] = [{ graph: { numNodes: 0, edges: [], nodeTypes: [], edgeTypes: [] }, seq: [2], undrawn: 0, direct: pn[2] }];
+  for (const k0 of [0, 1]) {
+    // node 0 has no candidate: its "no more edges" is not drawn
+    outcomes.push({ graph: { numNodes: 1, edges: [], nodeTypes: [k0], edgeTypes: [] }, seq: [k0, 2, 2], undrawn: Math.log(pe[2]), direct: pn[k0] * pn[2] });
+    for (const k1 of [0, 1]) {
+      // at v_max the stop is forced
+      outcomes.push({ graph: { numNodes: 2, edges: [], nodeTypes: [k0, k1], edgeTypes: [] }, seq: [k0, 2, k1, 2, 2], undrawn: Math.log(pe[2] * pn[2]), direct: pn[k0] * pn[k1] * pe[2] });
+      for (const b of [0, 1]) {
+        // node 1's edge to the single candidate 0, then its cap: "no more" is not drawn either
+        outcomes.push({
+          graph: { numNodes: 2, edges: [[1, 0]], nodeTypes: [k0, k1], edgeTypes: [b] },
+          seq: [k0, 2, k1, b, 0, 2, 2],
+          undrawn: Math.log(pe[2] * pe[2] * pn[2]),
+          direct: pn[k0] * pn[k1] * pe[b],
+        });
+      }
+    }
+  }
+  const ll = logLikelihoods(cfg, layout, flat, outcomes.map((o) => o.seq));
+  const expected = outcomes.map((o, i) => Math.exp(ll[i] - o.undrawn));
+  outcomes.forEach((o, i) => t.ok(Math.abs(expected[i] - o.direct) < 1e-5, `${JSON.stringify(o.seq)}: teacher forcing ${expected[i].toFixed(6)} = softmax products ${o.direct.toFixed(6)}`));
+  t.ok(Math.abs(expected.reduce((a, b) => a + b, 0) - 1) < 1e-5, 'the 15 generations\' probabilities sum to 1');
+
+  const N = 30_000;
+  const counts = new Map<string, number>();
+  for (let from = 0; from < N; from += 5000) {
+    const rngs = Array.from({ length: 5000 }, (_, i) => Rng.derive(77, from + i));
+    for (const g of sampleGraphs(cfg, layout, flat, rngs, 2)) {
+      const key = JSON.stringify(g);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+  }
+  const keys = outcomes.map((o) => JSON.stringify(o.graph));
+  t.same([...counts.keys()].filter((k) => !keys.includes(k)), [], 'every sample is one of the 15 typed generations');
+  let chi2 = 0;
+  outcomes.forEach((_, i) => (chi2 += ((counts.get(keys[i]) ?? 0) - N * expected[i]) ** 2 / (N * expected[i])));
+  // 14 degrees of freedom: P(chi2 > 36.12) = 0.001 when the sampler is exact.
+  t.ok(chi2 < 36.12, `chi-square ${chi2.toFixed(2)} < 36.12 (14 degrees of freedom, p = 0.001)`);
+});
+
+t.test('typed sampling (B = 2): a destination is drawn from the score column of the edge type just drawn', async (t) => {
+  // v_max = 3, one node type. The add heads read only their biases (weights 0), so in teacher
+  // forcing the sequences that differ only in node 2's first destination d differ only in that
+  // decision's term: p(d | state, type b) = softmax over d of their log-likelihoods. The columns
+  // are opposite (w_1 = -w_0, sharpened), so the two types prefer different destinations and a
+  // sampler that ignored the type would miss by thousands of samples.
+  const cfg: ModelConfig = { nodeSize: 4, propRounds: 2, edgeTypes: ['x', 'y'] };
+  const layout = paramLayout(cfg);
+  const flat = initParams(layout, 13);
+  zeros(layout, flat, 'addNode.stop.w');
+  zeros(layout, flat, 'addEdge.stop.w');
+  setParam(layout, flat, 'addNode.stop.b', [-1.5]);
+  setParam(layout, flat, 'addEdge.stop.b', [0.2, 0.1, -0.3]);
+  const w = layout.offsets[layout.specs.findIndex((s) => s.name === 'chooseDest.score.w')];
+  for (let r = 0; r < 2 * cfg.nodeSize; r++) {
+    flat[w + 2 * r] *= 40;
+    flat[w + 2 * r + 1] = -flat[w + 2 * r];
+  }
+  // cells: node 1's edge to 0 (none, type 0, type 1) x the type b of node 2's first edge
+  const node1s = [[2], [0, 0, 2], [1, 0, 2]];
+  const cells = node1s.flatMap((node1, e1) => [0, 1].map((b) => ({ e1, b, seq: (d: number) => [0, 2, 0, ...node1, 0, b, d, 2, 1] })));
+  const ll = logLikelihoods(cfg, layout, flat, cells.flatMap((c) => [c.seq(0), c.seq(1)]));
+  // P(d = 0) in each cell; after node 1's edge the propagated states of nodes 0 and 1 are close,
+  // so the types' preferences differ most where node 1 has no edge
+  const p0 = cells.map((_, i) => 1 / (1 + Math.exp(ll[2 * i + 1] - ll[2 * i])));
+  for (let e1 = 0; e1 < 3; e1++) {
+    t.ok(Math.abs(p0[2 * e1] - p0[2 * e1 + 1]) > (e1 === 0 ? 0.9 : 0.1), `node 1's edge ${['none', 'x', 'y'][e1]}: P(node 0) is ${p0[2 * e1].toFixed(3)} after type x, ${p0[2 * e1 + 1].toFixed(3)} after type y`);
+  }
+
+  const N = 30_000;
+  const count = cells.map(() => [0, 0]);
+  for (let from = 0; from < N; from += 5000) {
+    const rngs = Array.from({ length: 5000 }, (_, i) => Rng.derive(99, from + i));
+    for (const g of sampleGraphs(cfg, layout, flat, rngs, 3)) {
+      // node 2's first attempt is its first edge: nothing to repeat yet
+      const first = g.edges.findIndex(([v]) => v === 2);
+      if (first < 0) continue;
+      const e1 = g.edges.findIndex(([v]) => v === 1);
+      const types = g.edgeTypes ?? [];
+      count[2 * (e1 < 0 ? 0 : 1 + types[e1]) + types[first]][g.edges[first][1]]++;
+    }
+  }
+  let chi2 = 0;
+  cells.forEach((c, i) => {
+    const m = count[i][0] + count[i][1];
+    const e = [m * p0[i], m * (1 - p0[i])];
+    if (Math.min(...e) < 5) t.fail(`cell ${i}: expected counts ${e} too small for a chi-square test`);
+    chi2 += (count[i][0] - e[0]) ** 2 / e[0] + (count[i][1] - e[1]) ** 2 / e[1];
+    t.comment(`node 1 ${['none', 'x', 'y'][c.e1]}, type ${c.b}: ${count[i][0]} / ${m} to node 0, expected ${p0[i].toFixed(4)}`);
+  });
+  // 6 cells of one degree of freedom each: P(chi2 > 22.46) = 0.001 when the sampler is exact.
+  t.ok(chi2 < 22.46, `chi-square ${chi2.toFixed(2)} < 22.46 (6 degrees of freedom, p = 0.001)`);
+});

@@ -102,7 +102,7 @@ t.test('every shipped config loads and names a known family', async (t) => {
 t.test('baseRate bias init starts the stop logits at the data\'s stop rates, nothing else changes', async (t) => {
   const graphs = [{ numNodes: 3, edges: [[0, 1], [1, 2]] as const }, { numNodes: 1, edges: [] }];
   const rates = stopRates(graphs);
-  t.same(rates, { addNode: 2 / 6, addEdge: 4 / 6, empty: 1e-4 }, '2 stops of 6 add-node decisions; 4 "no more" of 6 add-edge decisions; no empty graph (clamped)');
+  t.same(rates, { addNode: 2 / 6, addEdge: 4 / 6, empty: 1e-4, nodeTypes: [1], edgeTypes: [1] }, '2 stops of 6 add-node decisions; 4 "no more" of 6 add-edge decisions; no empty graph (clamped); untyped: all type 0');
   t.equal(stopRates([...graphs, { numNodes: 0, edges: [] }]).empty, 1 / 3);
   const layout = paramLayout(config.model);
   const plain = initParams(layout, 3);

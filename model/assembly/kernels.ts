@@ -231,10 +231,11 @@ function addRow(dst: usize, src: usize, width: i32): void {
 
 // ---- GraphProp -------------------------------------------------------------------------------
 
-// Z = [deg_v h_v ; sum_{u->v} h_u ; deg_v ; deg_v] for every row v (width 2n+2), so that
-// Z · [W_t ; b_t] = sum_{u->v} W_t [h_v ; h_u ; 1] + b_t = a_v (SPEC §3, x_uv = 1).
-export function messageInput(h: usize, deg: usize, src: usize, dst: usize, edges: i32, rows: i32, n: i32, z: usize): void {
-  const w = 2 * n + 2;
+// Z = [deg_v h_v ; sum_{u->v} h_u ; c_v ; deg_v] for every row v (width 2n+B+1), c_v the counts
+// of v's in-edges of each of the B edge types (rows x B), so that Z · [W_t ; b_t] =
+// sum_{u->v} W_t [h_v ; h_u ; x_uv] + b_t = a_v (SPEC §3, x_uv the one-hot of the edge's type).
+export function messageInput(h: usize, deg: usize, counts: usize, src: usize, dst: usize, edges: i32, rows: i32, n: i32, B: i32, z: usize): void {
+  const w = 2 * n + B + 1;
   for (let v = 0; v < rows; v++) {
     const d = load<f32>(deg + ((<usize>v) << 2));
     const zv = z + ((<usize>(v * w)) << 2);
@@ -244,8 +245,8 @@ export function messageInput(h: usize, deg: usize, src: usize, dst: usize, edges
     for (; k + 4 <= n; k += 4) v128.store(zv + ((<usize>k) << 2), f32x4.mul(dv, v128.load(hv + ((<usize>k) << 2))));
     for (; k < n; k++) store<f32>(zv + ((<usize>k) << 2), d * load<f32>(hv + ((<usize>k) << 2)));
     memory.fill(zv + ((<usize>n) << 2), 0, (<usize>n) << 2);
-    store<f32>(zv + ((<usize>(2 * n)) << 2), d);
-    store<f32>(zv + ((<usize>(2 * n + 1)) << 2), d);
+    memory.copy(zv + ((<usize>(2 * n)) << 2), counts + ((<usize>(v * B)) << 2), (<usize>B) << 2);
+    store<f32>(zv + ((<usize>(2 * n + B)) << 2), d);
   }
   for (let e = 0; e < edges; e++) {
     const u = load<i32>(src + ((<usize>e) << 2));
@@ -254,9 +255,9 @@ export function messageInput(h: usize, deg: usize, src: usize, dst: usize, edges
   }
 }
 
-// dh += the adjoint of messageInput applied to dZ.
-export function messageInputBackward(dz: usize, deg: usize, src: usize, dst: usize, edges: i32, rows: i32, n: i32, dh: usize): void {
-  const w = 2 * n + 2;
+// dh += the adjoint of messageInput applied to dZ (the type counts are constants).
+export function messageInputBackward(dz: usize, deg: usize, src: usize, dst: usize, edges: i32, rows: i32, n: i32, B: i32, dh: usize): void {
+  const w = 2 * n + B + 1;
   for (let v = 0; v < rows; v++) {
     const d = load<f32>(deg + ((<usize>v) << 2));
     const zv = dz + ((<usize>(v * w)) << 2);

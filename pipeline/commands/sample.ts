@@ -36,7 +36,7 @@ async function sampleToSink(
   bar.finish();
 }
 
-/** Samples n graphs of a model with `makeSampler`'s sampler, handing each chunk, in order, to `onChunk`. */
+/** Samples n graphs of a model with `makeSampler`'s sampler, handing each chunk, in order, to `onChunk` (with the model). */
 export async function sampleModel(
   modelFile: string | null,
   n: number,
@@ -44,20 +44,23 @@ export async function sampleModel(
   vMax: number | null,
   quiet: boolean,
   makeSampler: (ckpt: Checkpoint) => ChunkSampler,
-  onChunk: (graphs: Graph[]) => Promise<void>,
+  onChunk: (graphs: Graph[], ckpt: Checkpoint) => Promise<void>,
 ): Promise<{ file: string; ckpt: Checkpoint }> {
   const { file, ckpt } = loadModel(modelFile);
   const vm = vMax ?? ckpt.config.sample.vMax;
   const sampler = makeSampler(ckpt);
   try {
-    await sampleToSink(n, (from, count) => sampler.chunk(seed, from, count, vm), onChunk, quiet, sampler.parallel);
+    await sampleToSink(n, (from, count) => sampler.chunk(seed, from, count, vm), (graphs) => onChunk(graphs, ckpt), quiet, sampler.parallel);
   } finally {
     await sampler.close();
   }
   return { file, ckpt };
 }
 
-/** `dgmg-pipe sample`: n graphs written to a JSONL or graph6 file (by its extension) as they are made, in order. */
+/**
+ * `dgmg-pipe sample`: n graphs written to a JSONL or graph6 file (by its extension) as they are
+ * made, in order; a typed model's graphs with their types by the config's names.
+ */
 export async function runSample(
   modelFile: string | null,
   n: number,
@@ -68,7 +71,7 @@ export async function runSample(
   makeSampler: (ckpt: Checkpoint) => ChunkSampler,
 ): Promise<{ file: string; graphs: number; seconds: number; graphsPerSecond: number }> {
   const started = Date.now();
-  await writeGraphFile(out, (write) => sampleModel(modelFile, n, seed, vMax, quiet, makeSampler, async (g) => write(g)));
+  await writeGraphFile(out, (write) => sampleModel(modelFile, n, seed, vMax, quiet, makeSampler, async (g, ckpt) => write(g, ckpt.config.model)));
   const seconds = (Date.now() - started) / 1000;
   return { file: out, graphs: n, seconds: +seconds.toFixed(2), graphsPerSecond: Math.round(n / Math.max(seconds, 1e-9)) };
 }
