@@ -2,6 +2,10 @@
 export interface Graph {
   readonly numNodes: number;
   readonly edges: ReadonlyArray<readonly [number, number]>;
+  /** Typed graphs: node v's type index, one per node. */
+  readonly nodeTypes?: readonly number[];
+  /** Typed graphs: edge k's type index, one per edge in `edges` order. */
+  readonly edgeTypes?: readonly number[];
 }
 
 /** A DGMG decision sequence (SPEC §2). */

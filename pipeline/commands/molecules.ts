@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { evaluateMolecules, type MoleculeReport, type MoleculeSample } from '../../eval/molecules';
+import { BOND_TYPES, type MoleculeVocabulary } from '../../graphs/molecule';
+import { GraphFormatError } from '../../graphs/graph';
+import { formatTypedJsonlLine, parseTypedJsonl, type TypeNames } from '../../graphs/typed-jsonl';
+import { writeFileAtomic } from '../checkpoint';
+import { graphToSmiles, loadRDKit, readSmilesFile, moleculesOf, surveyMolecules, typeFrequencies, type MoleculeCounts, type SurveyRow, type TypeCount } from '../molecules';
+
+/** The atom-count limits a survey tries. */
+const SURVEY_SIZES: readonly (number | null)[] = [15, 20, 23, 25, 30, 40, null];
+
+/**
+ * A molecule file's types and how many molecules each filter keeps: atom types added most
+ * frequent molecule count first, against the SURVEY_SIZES limits on heavy atoms.
+ */
+export async function runMoleculeSurvey(file: string, maxTypes: number): Promise<{ file: string; molecules: number; atomTypes: TypeCount[]; moleculesWithType: TypeCount[]; bondTypes: TypeCount[]; kept: SurveyRow[] }> {
+  const rd = await loadRDKit();
+  const entries = readSmilesFile(file);
+  const freq = typeFrequencies(rd, entries, null);
+  const order = freq.molecules.map((c) => c.type).slice(0, maxTypes);
+  const typeSets = order.map((_, k) => order.slice(0, k + 1));
+  return { file, molecules: entries.length, atomTypes: freq.atoms, moleculesWithType: freq.molecules, bondTypes: freq.bonds, kept: surveyMolecules(rd, entries, SURVEY_SIZES, typeSets) };
+}
+
+/**
+ * The molecules of `file` that have at most `maxAtoms` heavy atoms and only `nodeTypes` atoms, as
+ * typed JSONL (type names) in `out`; unparsable and unrepresentable molecules are skipped and
+ * counted. `configOut` gets the config keys a run on `out` needs (model.nodeTypes, model.edgeTypes,
+ * data.file, sample.vMax).
+ */
+export async function runMoleculeExport(file: string, out: string, configOut: string, nodeTypes: readonly string[], maxAtoms: number): Promise<MoleculeCounts & { out: string; config: string }> {
+  const rd = await loadRDKit();
+  const vocab: MoleculeVocabulary = { nodeTypes, edgeTypes: BOND_TYPES };
+  const set = moleculesOf(rd, readSmilesFile(file), vocab, { maxAtoms, skipOutsideTypes: true, skipUnparsable: true });
+  writeFileAtomic(out, set.graphs.map((g) => `${formatTypedJsonlLine(g, vocab)}\n`).join(''));
+  const config = { data: { file: out }, model: { nodeTypes: vocab.nodeTypes, edgeTypes: vocab.edgeTypes }, sample: { vMax: maxAtoms } };
+  writeFileAtomic(configOut, `${JSON.stringify(config, null, 2)}\n`);
+  return { ...set.counts, out, config: configOut };
+}
+
+/** The type names of a config's model.nodeTypes and model.edgeTypes, read as plain JSON. */
+function configTypeNames(file: string): TypeNames {
+  let json: { model?: { nodeTypes?: unknown; edgeTypes?: unknown } };
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8')) as typeof json;
+  } catch (e) {
+    throw new GraphFormatError(file, `cannot read the config: ${(e as Error).message}`);
+  }
+  const names = (x: unknown, key: string): string[] => {
+    if (!Array.isArray(x) || !x.every((n) => typeof n === 'string')) throw new GraphFormatError(file, `${key} must be a list of type names`);
+    return [...(x as string[])];
+  };
+  return { nodeTypes: names(json.model?.nodeTypes, 'model.nodeTypes'), edgeTypes: names(json.model?.edgeTypes, 'model.edgeTypes') };
+}
+
+/**
+ * Molecule measures of a typed JSONL sample file against a typed JSONL training file. Type
+ * indexes are read against `configFile`'s model.nodeTypes and model.edgeTypes; without one, the
+ * files must name their types.
+ */
+export async function runMoleculeEvalJsonl(samplesFile: string, trainFile: string, configFile: string | null): Promise<MoleculeReport & { samplesFile: string; trainFile: string }> {
+  const rd = await loadRDKit();
+  const names: TypeNames = configFile ? configTypeNames(configFile) : { nodeTypes: [], edgeTypes: [] };
+  const read = (file: string): MoleculeSample[] => {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new GraphFormatError(file, `cannot read: ${(e as Error).message}`);
+    }
+    return parseTypedJsonl(text, file, names, configFile === null).map((graph) => ({ graph, smiles: graphToSmiles(rd, graph, names) }));
+  };
+  const data = read(trainFile);
+  const samples = read(samplesFile);
+  return { samplesFile, trainFile, ...evaluateMolecules(samples, data, names) };
+}
