@@ -30,6 +30,7 @@ export interface RDKit {
 }
 
 let loading: Promise<RDKit> | null = null;
+let loaded: RDKit | null = null;
 
 /**
  * RDKit, loaded on the first call in this thread (60-140 ms) and shared afterwards. Its log goes
@@ -40,16 +41,25 @@ export function loadRDKit(): Promise<RDKit> {
     module.disable_logging();
     const log = module.set_log_capture('rdApp.error');
     if (!log) throw new Error('RDKit: cannot capture the error log');
-    return {
+    return (loaded = {
       module,
       reason(): string {
         const lines = log.get_buffer().split('\n').map((l) => l.replace(/^\[[0-9:]+\]\s*/, '').trim()).filter((l) => l !== '');
         log.clear_buffer();
         return lines[0] ?? '';
       },
-    };
+    });
   });
   return loading;
+}
+
+/**
+ * RDKit for synchronous code (reading a dataset inside loadDataset), once loadRDKit has
+ * resolved in this thread; before that, an error that says so.
+ */
+export function loadedRDKit(): RDKit {
+  if (!loaded) throw new Error('RDKit is not loaded in this thread yet: await loadRDKit() first');
+  return loaded;
 }
 
 /** `use(mol)` for the molecule RDKit makes of `input`, or null when it cannot; the molecule is freed either way. */
@@ -101,6 +111,20 @@ export function graphToSmiles(rd: RDKit, g: Graph, vocab: MoleculeVocabulary): s
   const smiles = withMol(rd, molblockOfGraph(g, vocab), (mol) => mol.get_smiles(CANONICAL));
   rd.reason();
   return smiles;
+}
+
+/**
+ * A sampled graph as a line of a .smi file: its canonical SMILES, or, when RDKit does not
+ * sanitize it, a comment line saying so (readers of .smi skip # lines), so that line i is
+ * sample i and no invalid sample goes unmentioned.
+ */
+export function smiLine(rd: RDKit, g: Graph, vocab: MoleculeVocabulary, index: number): string {
+  return graphToSmiles(rd, g, vocab) ?? `# sample ${index + 1}: not a molecule (${g.numNodes} atoms, ${g.edges.length} bonds; RDKit does not sanitize it)`;
+}
+
+/** RDKit's depiction of the molecule of `smiles`, `size` pixels square; null when it does not parse. */
+export function moleculeSvg(rd: RDKit, smiles: string, size: number): string | null {
+  return withMol(rd, smiles, (mol) => mol.get_svg(size, size));
 }
 
 /** One SMILES of a file and where it is (`file:line`). */

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { evaluateMolecules, type MoleculeReport, type MoleculeSample } from '../../eval/molecules';
-import { BOND_TYPES, type MoleculeVocabulary } from '../../graphs/molecule';
+import { BOND_TYPES, type MoleculeVocabulary, type TypedGraph } from '../../graphs/molecule';
 import { GraphFormatError } from '../../graphs/graph';
 import { formatTypedJsonlLine, parseTypedJsonl, type TypeNames } from '../../graphs/typed-jsonl';
+import { typedGraphOptions, type GridOptions } from '../../draw/svg';
+import type { Graph } from '../../graphs/graph';
 import { writeFileAtomic } from '../checkpoint';
-import { graphToSmiles, loadRDKit, readSmilesFile, moleculesOf, surveyMolecules, typeFrequencies, type MoleculeCounts, type SurveyRow, type TypeCount } from '../molecules';
+import { graphToSmiles, loadRDKit, moleculeSvg, type RDKit, readSmilesFile, moleculesOf, surveyMolecules, typeFrequencies, type MoleculeCounts, type SurveyRow, type TypeCount } from '../molecules';
 
 /** The atom-count limits a survey tries. */
 const SURVEY_SIZES: readonly (number | null)[] = [15, 20, 23, 25, 30, 40, null];
@@ -38,6 +40,31 @@ export async function runMoleculeExport(file: string, out: string, configOut: st
   return { ...set.counts, out, config: configOut };
 }
 
+/** Captions longer than this are cut, so they fit under a grid cell. */
+const CAPTION_CHARS = 17;
+
+/**
+ * How `draw` shows sampled molecules: RDKit's depiction of each valid one (marked valid, its
+ * SMILES as caption); an invalid one as nodes labelled by atom type and edges drawn as 1-3
+ * lines by bond order, marked invalid.
+ */
+export function moleculeGridOptions(rd: RDKit, graphs: readonly Graph[], vocab: MoleculeVocabulary): Required<Pick<GridOptions, 'valid' | 'drawings' | 'captions' | 'elements'>> {
+  const smiles = graphs.map((g) => graphToSmiles(rd, g, vocab));
+  return {
+    valid: smiles.map((s) => s !== null),
+    drawings: smiles.map((s) => (s === null ? null : moleculeSvg(rd, s, 164))),
+    captions: smiles.map((s, i) => (s === null ? `${graphs[i].numNodes} atoms` : s.length > CAPTION_CHARS ? `${s.slice(0, CAPTION_CHARS - 1)}…` : s)),
+    elements: (i) => typedGraphOptions(graphs[i], vocab),
+  };
+}
+
+/** Molecule measures of sampled graphs against training graphs, both typed by `vocab`. */
+export async function moleculeMeasures(samples: readonly Graph[], train: readonly Graph[], vocab: MoleculeVocabulary): Promise<MoleculeReport> {
+  const rd = await loadRDKit();
+  const withSmiles = (graph: Graph): MoleculeSample => ({ graph, smiles: graphToSmiles(rd, graph, vocab) });
+  return evaluateMolecules(samples.map(withSmiles), train.map(withSmiles), vocab);
+}
+
 /** The type names of a config's model.nodeTypes and model.edgeTypes, read as plain JSON. */
 function configTypeNames(file: string): TypeNames {
   let json: { model?: { nodeTypes?: unknown; edgeTypes?: unknown } };
@@ -59,18 +86,17 @@ function configTypeNames(file: string): TypeNames {
  * files must name their types.
  */
 export async function runMoleculeEvalJsonl(samplesFile: string, trainFile: string, configFile: string | null): Promise<MoleculeReport & { samplesFile: string; trainFile: string }> {
-  const rd = await loadRDKit();
   const names: TypeNames = configFile ? configTypeNames(configFile) : { nodeTypes: [], edgeTypes: [] };
-  const read = (file: string): MoleculeSample[] => {
+  const read = (file: string): TypedGraph[] => {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
       throw new GraphFormatError(file, `cannot read: ${(e as Error).message}`);
     }
-    return parseTypedJsonl(text, file, names, configFile === null).map((graph) => ({ graph, smiles: graphToSmiles(rd, graph, names) }));
+    return parseTypedJsonl(text, file, names, configFile === null);
   };
   const data = read(trainFile);
   const samples = read(samplesFile);
-  return { samplesFile, trainFile, ...evaluateMolecules(samples, data, names) };
+  return { samplesFile, trainFile, ...(await moleculeMeasures(samples, data, names)) };
 }
