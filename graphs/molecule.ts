@@ -75,6 +75,16 @@ export function assertMoleculeVocabulary(vocab: MoleculeVocabulary): void {
   }
 }
 
+/** Whether every node type is an atom type and every edge type a bond type (a model of molecules). */
+export function isMoleculeVocabulary(vocab: MoleculeVocabulary): boolean {
+  try {
+    assertMoleculeVocabulary(vocab);
+  } catch {
+    return false;
+  }
+  return vocab.nodeTypes.length > 0 && vocab.edgeTypes.length > 0;
+}
+
 interface CommonChemAtom {
   z?: number;
   chg?: number;

@@ -24,7 +24,7 @@ const KEYS = ['num_nodes', 'edges', 'node_types', 'edge_types'];
 
 /**
  * One typed JSONL record. A type name not in `names` is an error, or is appended when `grow`; an
- * index must be in range.
+ * index must be in range, and is refused when `grow` (the list is being made from the names).
  */
 export function parseTypedJsonlLine(line: string, where: string, names: TypeNames, grow: boolean): TypedGraph {
   const deep = jsonTooDeepAt(line, 3);
@@ -50,6 +50,7 @@ export function parseTypedJsonlLine(line: string, where: string, names: TypeName
     const xs = r[key];
     if (!Array.isArray(xs) || xs.length !== count) throw new GraphFormatError(where, `"${key}" must be an array of ${count} types, got ${briefJson(xs)}`);
     return xs.map((x: unknown, k: number) => {
+      if (grow && typeof x === 'number') throw new GraphFormatError(where, `${key}[${k}] = ${x} is a type index, but no list of types was given to read it against`);
       if (typeof x === 'number' && Number.isInteger(x) && x >= 0 && x < of.length) return x;
       if (typeof x === 'string') {
         const i = of.indexOf(x);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import initRDKitModule, { type MainModule, type Mol } from '@rdkit/rdkit';
 import { GraphFormatError, type Graph } from '../graphs/graph';
+import { AtomicFile } from './atomic';
 import {
   BOND_TYPES,
   assertMoleculeVocabulary,
@@ -120,6 +121,29 @@ export function graphToSmiles(rd: RDKit, g: Graph, vocab: MoleculeVocabulary): s
  */
 export function smiLine(rd: RDKit, g: Graph, vocab: MoleculeVocabulary, index: number): string {
   return graphToSmiles(rd, g, vocab) ?? `# sample ${index + 1}: not a molecule (${g.numNodes} atoms, ${g.edges.length} bonds; RDKit does not sanitize it)`;
+}
+
+/**
+ * Fills a .smi file with the sampled graphs `fill` hands to `write`, one smiLine each, and puts it
+ * in place only when `fill` has finished (as writeGraphFile does for graph files). Also says how
+ * many samples were not molecules.
+ */
+export async function writeSmilesFile<T>(file: string, rd: RDKit, vocab: MoleculeVocabulary, fill: (write: (graphs: readonly Graph[]) => void) => Promise<T>): Promise<{ result: T; invalid: number }> {
+  const out = new AtomicFile(file, 'SMILES');
+  let written = 0;
+  let invalid = 0;
+  try {
+    const result = await fill((graphs) => {
+      const lines = graphs.map((g) => smiLine(rd, g, vocab, written++));
+      invalid += lines.filter((l) => l.startsWith('#')).length;
+      out.append(lines.map((l) => `${l}\n`).join(''));
+    });
+    out.commit();
+    return { result, invalid };
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
 }
 
 /** RDKit's depiction of the molecule of `smiles`, `size` pixels square; null when it does not parse. */

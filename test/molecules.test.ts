@@ -1,11 +1,12 @@
 import t from 'tap';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { evaluateMolecules, totalVariation } from '../eval/molecules';
+import { moleculeMeasures } from '../pipeline/commands/molecules';
 import { GraphFormatError } from '../graphs/graph';
-import { BOND_TYPES, atomTypeName, molblockOfGraph, parseAtomType, type MoleculeVocabulary, type TypedGraph } from '../graphs/molecule';
+import { BOND_TYPES, atomTypeName, isMoleculeVocabulary, molblockOfGraph, parseAtomType, type MoleculeVocabulary, type TypedGraph } from '../graphs/molecule';
 import { formatTypedJsonlLine, parseTypedJsonlLine } from '../graphs/typed-jsonl';
 import {
   csvFields,
@@ -13,11 +14,14 @@ import {
   graphToSmiles,
   inferVocabulary,
   loadRDKit,
+  loadedRDKit,
   moleculesOf,
   readMoleculeFile,
   readSmilesFile,
+  smiLine,
   smiLines,
   STRICT,
+  writeSmilesFile,
   type RDKit,
 } from '../pipeline/molecules';
 
@@ -244,4 +248,37 @@ t.test('RDKit works inside a worker thread', async (t) => {
 
 t.test('GraphFormatError is what a bad file throws', async (t) => {
   t.throws(() => readSmilesFile(join(dir, 'missing.smi')), GraphFormatError);
+});
+
+t.test('sampled graphs as a .smi file: one line per sample, invalid ones as comments, written whole or not at all', async (t) => {
+  const rd = await loadRDKit();
+  t.equal(loadedRDKit(), rd, 'the loaded module is shared in the thread');
+  const co: MoleculeVocabulary = { nodeTypes: ['C', 'O'], edgeTypes: BOND_TYPES };
+  const ethanol: TypedGraph = { numNodes: 3, edges: [[0, 1], [1, 2]], nodeTypes: [0, 0, 1], edgeTypes: [0, 0] };
+  const invalid: TypedGraph = { numNodes: 3, edges: [[0, 1], [1, 2]], nodeTypes: [0, 1, 0], edgeTypes: [1, 1] };
+  t.equal(smiLine(rd, invalid, co, 6), '# sample 7: not a molecule (3 atoms, 2 bonds; RDKit does not sanitize it)');
+  const out = join(dir, 'samples.smi');
+  const { result, invalid: bad } = await writeSmilesFile(out, rd, co, async (write) => {
+    write([ethanol, invalid]);
+    write([ethanol]);
+    return 'done';
+  });
+  t.same([result, bad], ['done', 1]);
+  t.equal(readFileSync(out, 'utf8'), 'CCO\n# sample 2: not a molecule (3 atoms, 2 bonds; RDKit does not sanitize it)\nCCO\n');
+  t.same(smiLines(readFileSync(out, 'utf8'), out).map((e) => e.smiles), ['CCO', 'CCO'], 'the file reads back as SMILES, comments skipped');
+  const failed = join(dir, 'failed.smi');
+  await t.rejects(writeSmilesFile(failed, rd, co, async (write) => {
+    write([ethanol]);
+    throw new Error('chunk failed');
+  }), /chunk failed/);
+  t.notOk(existsSync(failed), 'no part of a file');
+  const r = await moleculeMeasures([ethanol, invalid], [ethanol], co);
+  t.same([r.valid, r.unique, r.novel], [1, 1, 0]);
+});
+
+t.test('a molecule vocabulary: atom types and bond types only', async (t) => {
+  t.ok(isMoleculeVocabulary(VOCAB));
+  t.notOk(isMoleculeVocabulary({ nodeTypes: ['A', 'B'], edgeTypes: ['x'] }));
+  t.notOk(isMoleculeVocabulary({ nodeTypes: ['C'], edgeTypes: ['single', 'aromatic'] }));
+  t.notOk(isMoleculeVocabulary({ nodeTypes: [], edgeTypes: [] }), 'untyped is not molecules');
 });
