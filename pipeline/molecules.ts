@@ -337,6 +337,18 @@ export function readMoleculeFile(rd: RDKit, file: string, vocab: MoleculeVocabul
   return moleculesOf(rd, readSmilesFile(file), vocab, filter);
 }
 
+/**
+ * A molecule file as a dataset (for loadDataset; needs `await loadRDKit()` in this thread
+ * first): its molecules as typed graphs of `vocab`, or, when `vocab` names no node types, of the
+ * types the file's molecules within `filter.maxAtoms` have, most frequent first (inferVocabulary).
+ */
+export function loadMolecules(file: string, vocab: MoleculeVocabulary, filter: MoleculeFilter): MoleculeSet & { readonly vocab: MoleculeVocabulary } {
+  const rd = loadedRDKit();
+  const entries = readSmilesFile(file);
+  const types = vocab.nodeTypes.length > 0 ? vocab : inferVocabulary(rd, entries, filter.maxAtoms);
+  return { ...moleculesOf(rd, entries, types, filter), vocab: types };
+}
+
 /** How often each type occurs. */
 export interface TypeCount {
   readonly type: string;

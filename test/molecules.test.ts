@@ -13,6 +13,7 @@ import {
   csvSmiles,
   graphToSmiles,
   inferVocabulary,
+  loadMolecules,
   loadRDKit,
   loadedRDKit,
   moleculesOf,
@@ -173,6 +174,11 @@ t.test('vocabulary inference: types by frequency', async (t) => {
   const v = inferVocabulary(rd, smiLines('CCO\nCC=O\nC[N+](=O)[O-]\nC1CC\n', 'f.smi'), null);
   t.same(v, { nodeTypes: ['C', 'O', 'N+', 'O-'], edgeTypes: ['single', 'double'] });
   t.same(inferVocabulary(rd, smiLines('CCO\nC[N+](=O)[O-]\n', 'f.smi'), 3).nodeTypes, ['C', 'O'], 'size filter applies');
+  const f = file('infer.smi', 'CCO\nC[N+](=O)[O-]\nCC#N\n');
+  const inferred = loadMolecules(f, { nodeTypes: [], edgeTypes: [] }, STRICT);
+  t.same(inferred.vocab, { nodeTypes: ['C', 'O', 'N', 'N+', 'O-'], edgeTypes: ['single', 'double', 'triple'] });
+  t.equal(inferred.counts.kept, 3);
+  t.same(loadMolecules(f, VOCAB, STRICT).vocab, VOCAB, 'given types are kept as given');
 });
 
 t.test('typed graphs write back: invalid valences give null, bad types are refused', async (t) => {
