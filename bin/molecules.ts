@@ -46,8 +46,8 @@ void yargs(hideBin(process.argv))
       y
         .positional('samples', { type: 'string', demandOption: true })
         .positional('train', { type: 'string', demandOption: true })
-        .option('config', { type: 'string', describe: 'config whose model.nodeTypes and model.edgeTypes give the types that the files write as indexes' }),
-    (a) => guarded(() => runMoleculeEvalJsonl(a.samples, a.train, a.config ?? null)),
+        .option('config', { type: 'string', demandOption: true, describe: 'config whose model.nodeTypes and model.edgeTypes name the types (e.g. the one export wrote)' }),
+    (a) => guarded(() => runMoleculeEvalJsonl(a.samples, a.train, a.config)),
   )
   .help()
   .parseAsync();

@@ -1,10 +1,12 @@
-/** An undirected simple graph: nodes are 0..numNodes-1, each edge listed once. */
+/**
+ * An undirected simple graph: nodes are 0..numNodes-1, each edge listed once. A typed graph (SPEC
+ * §2) also gives every node a type 0..K-1 and every edge, in `edges` order, a type 0..B-1 (indexes
+ * into a config's type names); an absent list means every type is 0.
+ */
 export interface Graph {
   readonly numNodes: number;
   readonly edges: ReadonlyArray<readonly [number, number]>;
-  /** Typed graphs: node v's type index, one per node. */
   readonly nodeTypes?: readonly number[];
-  /** Typed graphs: edge k's type index, one per edge in `edges` order. */
   readonly edgeTypes?: readonly number[];
 }
 

@@ -192,10 +192,11 @@ export function molblockOfGraph(g: Graph, vocab: MoleculeVocabulary): string {
   ].join('\n');
 }
 
-/** The node and edge types of `g`; an untyped graph is refused, since type 0 would be a guess. */
+/** The node and edge types of `g`; an absent list means every type is 0 (the Graph convention). */
 export function typesOf(g: Graph): { nodeTypes: readonly number[]; edgeTypes: readonly number[] } {
-  const { nodeTypes, edgeTypes } = g;
-  if (!nodeTypes || nodeTypes.length !== g.numNodes) throw new GraphFormatError('graph', `needs one node type per node (${g.numNodes}), has ${nodeTypes?.length ?? 'none'}`);
-  if (!edgeTypes || edgeTypes.length !== g.edges.length) throw new GraphFormatError('graph', `needs one edge type per edge (${g.edges.length}), has ${edgeTypes?.length ?? 'none'}`);
+  const nodeTypes = g.nodeTypes ?? new Array<number>(g.numNodes).fill(0);
+  const edgeTypes = g.edgeTypes ?? new Array<number>(g.edges.length).fill(0);
+  if (nodeTypes.length !== g.numNodes) throw new GraphFormatError('graph', `needs one node type per node (${g.numNodes}), has ${nodeTypes.length}`);
+  if (edgeTypes.length !== g.edges.length) throw new GraphFormatError('graph', `needs one edge type per edge (${g.edges.length}), has ${edgeTypes.length}`);
   return { nodeTypes, edgeTypes };
 }

@@ -4,29 +4,28 @@ import type { TypedGraph } from './molecule';
 
 /**
  * Typed JSONL (SPEC §6): {"num_nodes": 3, "edges": [[0, 1], [1, 2]], "node_types": ["C", "C",
- * "O"], "edge_types": ["single", "double"]}, a type given by its name or its index in the
- * vocabulary.
+ * "O"], "edge_types": ["single", "double"]}, a type given by its name or its index among the
+ * config's type names. Branch `typed` reads and writes the same records in graphs/formats.ts
+ * (parseJsonl / formatJsonlLine with type names); once both are merged, this file goes and its
+ * callers use those.
  */
 
-/** Type names, growable while reading a file whose types are not known beforehand. */
+/** The names of a model's node and edge types (the config's model.nodeTypes and model.edgeTypes). */
 export interface TypeNames {
-  readonly nodeTypes: string[];
-  readonly edgeTypes: string[];
+  readonly nodeTypes: readonly string[];
+  readonly edgeTypes: readonly string[];
 }
 
 /** A typed graph as a JSONL line with type names, spaced as Python's json.dumps writes it. */
-export function formatTypedJsonlLine(g: TypedGraph, names: { readonly nodeTypes: readonly string[]; readonly edgeTypes: readonly string[] }): string {
+export function formatTypedJsonlLine(g: TypedGraph, names: TypeNames): string {
   const list = (xs: readonly number[], of: readonly string[]): string => xs.map((t) => JSON.stringify(of[t])).join(', ');
   return `{"num_nodes": ${g.numNodes}, "edges": [${g.edges.map(([u, v]) => `[${u}, ${v}]`).join(', ')}], "node_types": [${list(g.nodeTypes, names.nodeTypes)}], "edge_types": [${list(g.edgeTypes, names.edgeTypes)}]}`;
 }
 
 const KEYS = ['num_nodes', 'edges', 'node_types', 'edge_types'];
 
-/**
- * One typed JSONL record. A type name not in `names` is an error, or is appended when `grow`; an
- * index must be in range, and is refused when `grow` (the list is being made from the names).
- */
-export function parseTypedJsonlLine(line: string, where: string, names: TypeNames, grow: boolean): TypedGraph {
+/** One typed JSONL record; a type is one of `names` or an index into them. */
+export function parseTypedJsonlLine(line: string, where: string, names: TypeNames): TypedGraph {
   const deep = jsonTooDeepAt(line, 3);
   if (deep) throw new GraphFormatError(where, `nested more than 3 deep at column ${deep}`);
   let value: unknown;
@@ -46,17 +45,12 @@ export function parseTypedJsonlLine(line: string, where: string, names: TypeName
     if (!Array.isArray(e) || e.length !== 2 || !e.every((x: unknown) => typeof x === 'number' && Number.isInteger(x))) throw new GraphFormatError(where, `edge ${k} must be a pair of integer node ids, got ${briefJson(e)}`);
     return [e[0] as number, e[1] as number];
   });
-  const types = (key: string, count: number, of: string[]): number[] => {
+  const types = (key: string, count: number, of: readonly string[]): number[] => {
     const xs = r[key];
     if (!Array.isArray(xs) || xs.length !== count) throw new GraphFormatError(where, `"${key}" must be an array of ${count} types, got ${briefJson(xs)}`);
     return xs.map((x: unknown, k: number) => {
-      if (grow && typeof x === 'number') throw new GraphFormatError(where, `${key}[${k}] = ${x} is a type index, but no list of types was given to read it against`);
       if (typeof x === 'number' && Number.isInteger(x) && x >= 0 && x < of.length) return x;
-      if (typeof x === 'string') {
-        const i = of.indexOf(x);
-        if (i >= 0) return i;
-        if (grow) return of.push(x) - 1;
-      }
+      if (typeof x === 'string' && of.includes(x)) return of.indexOf(x);
       throw new GraphFormatError(where, `${key}[${k}] = ${briefJson(x)} is not one of the types [${of.join(', ')}] or an index into them`);
     });
   };
@@ -66,10 +60,10 @@ export function parseTypedJsonlLine(line: string, where: string, names: TypeName
 }
 
 /** Every record of a typed JSONL text; blank lines are skipped and errors name `file:line`. */
-export function parseTypedJsonl(text: string, file: string, names: TypeNames, grow: boolean): TypedGraph[] {
+export function parseTypedJsonl(text: string, file: string, names: TypeNames): TypedGraph[] {
   const out: TypedGraph[] = [];
   text.split(/\r?\n/).forEach((line, i) => {
-    if (line.trim() !== '') out.push(parseTypedJsonlLine(line, `${file}:${i + 1}`, names, grow));
+    if (line.trim() !== '') out.push(parseTypedJsonlLine(line, `${file}:${i + 1}`, names));
   });
   return out;
 }

@@ -37,7 +37,12 @@ t.test('export writes typed JSONL and its config keys; eval-jsonl measures sampl
   t.same([report.samples, report.valid, report.unique, report.novel, report.validity, report.uniqueness, report.novelty], [3, 2, 2, 0, 2 / 3, 1, 0]);
   const noConfig = run('eval-jsonl', samples, out);
   t.equal(noConfig.code, 1);
-  t.match(noConfig.err, /^dgmg-molecules: .*samples\.jsonl:2: node_types\[0\] = 0 is a type index, but no list of types was given/);
+  t.match(noConfig.err, /Missing required argument: config/);
+  const wrongTypes = join(dir, 'wrong.config.json');
+  writeFileSync(wrongTypes, JSON.stringify({ model: { nodeTypes: ['C', 'O'], edgeTypes: ['single', 'double', 'triple'] } }));
+  const outside = run('eval-jsonl', samples, out, '--config', wrongTypes);
+  t.equal(outside.code, 1);
+  t.match(outside.err, /^dgmg-molecules: .*nci\.jsonl:\d+: node_types\[\d+\] = "\w+" is not one of the types \[C, O\]/);
 });
 
 t.test('bad input: one line naming file:line, exit 1', async (t) => {

@@ -43,5 +43,5 @@ t.test('animate: atoms labelled by element, bond orders as lines and in the capt
   const captions = JSON.parse(/var frames = (.*);\n/.exec(html)?.[1] ?? 'null').map((f: { caption: string }) => f.caption).join('\n') as string;
   t.match(captions, /add a node\? yes: N\+ \(node 1\)/);
   t.match(captions, /add an edge from O \(node 2\)\? yes: double\n.*connect O \(node 2\) to N\+ \(node 1\)/);
-  t.throws(() => typedAnimationOptions({ numNodes: 1, edges: [] }, VOCAB), /needs one node type per node/);
+  t.same(typedAnimationOptions({ numNodes: 2, edges: [[0, 1]] }, VOCAB).nodeLabels, ['C', 'C'], 'absent types are type 0');
 });

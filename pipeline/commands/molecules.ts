@@ -74,19 +74,18 @@ function configTypeNames(file: string): TypeNames {
     throw new GraphFormatError(file, `cannot read the config: ${(e as Error).message}`);
   }
   const names = (x: unknown, key: string): string[] => {
-    if (!Array.isArray(x) || !x.every((n) => typeof n === 'string')) throw new GraphFormatError(file, `${key} must be a list of type names`);
+    if (!Array.isArray(x) || x.length === 0 || !x.every((n) => typeof n === 'string')) throw new GraphFormatError(file, `${key} must be a non-empty list of type names`);
     return [...(x as string[])];
   };
   return { nodeTypes: names(json.model?.nodeTypes, 'model.nodeTypes'), edgeTypes: names(json.model?.edgeTypes, 'model.edgeTypes') };
 }
 
 /**
- * Molecule measures of a typed JSONL sample file against a typed JSONL training file. Type
- * indexes are read against `configFile`'s model.nodeTypes and model.edgeTypes; without one, the
- * files must name their types.
+ * Molecule measures of a typed JSONL sample file against a typed JSONL training file, their types
+ * (names or indexes) read against `configFile`'s model.nodeTypes and model.edgeTypes.
  */
-export async function runMoleculeEvalJsonl(samplesFile: string, trainFile: string, configFile: string | null): Promise<MoleculeReport & { samplesFile: string; trainFile: string }> {
-  const names: TypeNames = configFile ? configTypeNames(configFile) : { nodeTypes: [], edgeTypes: [] };
+export async function runMoleculeEvalJsonl(samplesFile: string, trainFile: string, configFile: string): Promise<MoleculeReport & { samplesFile: string; trainFile: string }> {
+  const names = configTypeNames(configFile);
   const read = (file: string): TypedGraph[] => {
     let text: string;
     try {
@@ -94,7 +93,7 @@ export async function runMoleculeEvalJsonl(samplesFile: string, trainFile: strin
     } catch (e) {
       throw new GraphFormatError(file, `cannot read: ${(e as Error).message}`);
     }
-    return parseTypedJsonl(text, file, names, configFile === null);
+    return parseTypedJsonl(text, file, names);
   };
   const data = read(trainFile);
   const samples = read(samplesFile);
