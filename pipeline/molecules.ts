@@ -124,17 +124,17 @@ export function smiLine(rd: RDKit, g: Graph, vocab: MoleculeVocabulary, index: n
 }
 
 /**
- * Fills a .smi file with the sampled graphs `fill` hands to `write`, one smiLine each, and puts it
- * in place only when `fill` has finished (as writeGraphFile does for graph files). Also says how
- * many samples were not molecules.
+ * Fills a .smi file with the sampled graphs `fill` hands to `write` (typed by `names`, the
+ * model's type names), one smiLine each, and puts it in place only when `fill` has finished, as
+ * writeGraphFile does for graph files. Also says how many samples were not molecules.
  */
-export async function writeSmilesFile<T>(file: string, rd: RDKit, vocab: MoleculeVocabulary, fill: (write: (graphs: readonly Graph[]) => void) => Promise<T>): Promise<{ result: T; invalid: number }> {
+export async function writeSmilesFile<T>(file: string, rd: RDKit, fill: (write: (graphs: readonly Graph[], names: MoleculeVocabulary) => void) => Promise<T>): Promise<{ result: T; invalid: number }> {
   const out = new AtomicFile(file, 'SMILES');
   let written = 0;
   let invalid = 0;
   try {
-    const result = await fill((graphs) => {
-      const lines = graphs.map((g) => smiLine(rd, g, vocab, written++));
+    const result = await fill((graphs, names) => {
+      const lines = graphs.map((g) => smiLine(rd, g, names, written++));
       invalid += lines.filter((l) => l.startsWith('#')).length;
       out.append(lines.map((l) => `${l}\n`).join(''));
     });

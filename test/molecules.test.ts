@@ -264,17 +264,17 @@ t.test('sampled graphs as a .smi file: one line per sample, invalid ones as comm
   const invalid: TypedGraph = { numNodes: 3, edges: [[0, 1], [1, 2]], nodeTypes: [0, 1, 0], edgeTypes: [1, 1] };
   t.equal(smiLine(rd, invalid, co, 6), '# sample 7: not a molecule (3 atoms, 2 bonds; RDKit does not sanitize it)');
   const out = join(dir, 'samples.smi');
-  const { result, invalid: bad } = await writeSmilesFile(out, rd, co, async (write) => {
-    write([ethanol, invalid]);
-    write([ethanol]);
+  const { result, invalid: bad } = await writeSmilesFile(out, rd, async (write) => {
+    write([ethanol, invalid], co);
+    write([ethanol], co);
     return 'done';
   });
   t.same([result, bad], ['done', 1]);
   t.equal(readFileSync(out, 'utf8'), 'CCO\n# sample 2: not a molecule (3 atoms, 2 bonds; RDKit does not sanitize it)\nCCO\n');
   t.same(smiLines(readFileSync(out, 'utf8'), out).map((e) => e.smiles), ['CCO', 'CCO'], 'the file reads back as SMILES, comments skipped');
   const failed = join(dir, 'failed.smi');
-  await t.rejects(writeSmilesFile(failed, rd, co, async (write) => {
-    write([ethanol]);
+  await t.rejects(writeSmilesFile(failed, rd, async (write) => {
+    write([ethanol], co);
     throw new Error('chunk failed');
   }), /chunk failed/);
   t.notOk(existsSync(failed), 'no part of a file');
