@@ -7,6 +7,7 @@ import {
   assertMoleculeVocabulary,
   atomTypeName,
   bondTypeName,
+  isMoleculeVocabulary,
   isOutsideVocabulary,
   molblockOfGraph,
   moleculeFromCommonChem,
@@ -134,6 +135,7 @@ export async function writeSmilesFile<T>(file: string, rd: RDKit, fill: (write: 
   let invalid = 0;
   try {
     const result = await fill((graphs, names) => {
+      if (!isMoleculeVocabulary(names)) throw new Error(`${file}: SMILES need a model of molecules (atom types and single/double/triple bonds), not node types [${names.nodeTypes.join(', ')}] and edge types [${names.edgeTypes.join(', ')}]`);
       const lines = graphs.map((g) => smiLine(rd, g, names, written++));
       invalid += lines.filter((l) => l.startsWith('#')).length;
       out.append(lines.map((l) => `${l}\n`).join(''));

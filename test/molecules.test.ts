@@ -278,6 +278,10 @@ t.test('sampled graphs as a .smi file: one line per sample, invalid ones as comm
     throw new Error('chunk failed');
   }), /chunk failed/);
   t.notOk(existsSync(failed), 'no part of a file');
+  await t.rejects(writeSmilesFile(failed, rd, async (write) => write([{ numNodes: 3, edges: [[0, 1], [1, 2], [2, 0]] }], { nodeTypes: [], edgeTypes: [] })), {
+    message: `${failed}: SMILES need a model of molecules (atom types and single/double/triple bonds), not node types [] and edge types []`,
+  });
+  t.notOk(existsSync(failed), 'an untyped model writes no SMILES file');
   const r = await moleculeMeasures([ethanol, invalid], [ethanol], co);
   t.same([r.valid, r.unique, r.novel], [1, 1, 0]);
 });
