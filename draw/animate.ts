@@ -1,4 +1,5 @@
 import { Decisions, Graph } from '../graphs/graph';
+import { BOND_TYPES, typesOf } from '../graphs/molecule';
 import { decodeDecisions } from '../graphs/sequence';
 import { layoutGraph } from './layout';
 import { escapeXml, graphElements } from './svg';
@@ -7,6 +8,10 @@ export interface AnimationOptions {
   readonly title?: string;
   /** Milliseconds between frames while playing. */
   readonly intervalMs?: number;
+  /** Typed graphs: node v's label instead of its id (a molecule's atom type, e.g. "N+"). */
+  readonly nodeLabels?: readonly string[];
+  /** Typed graphs: the type name of the edge {u, v}; a bond type is drawn as 1, 2 or 3 lines. */
+  readonly edgeType?: (u: number, v: number) => string;
 }
 
 /** What the picture shows after a decision: the first `nodes` nodes and `edges` edges. */
@@ -32,14 +37,17 @@ const SIZE = 480;
  */
 export function renderGenerationHtml(seq: Decisions, opts: AnimationOptions = {}): string {
   const g = decodeDecisions(seq);
-  const frames = framesOf(g);
   const title = opts.title ?? `DGMG generation: ${g.numNodes} nodes, ${g.edges.length} edges`;
   const interval = opts.intervalMs ?? 700;
   if (!(interval > 0)) throw new Error(`renderGenerationHtml: intervalMs must be > 0, got ${interval}`);
+  const { nodeLabels, edgeType } = opts;
+  const frames = framesOf(g, nodeLabels, edgeType);
   const drawing = graphElements(g, layoutGraph(g), { x: 10, y: 10, size: SIZE - 20 }, {
     edgeAttrs: () => 'class="edge"',
     nodeAttrs: () => 'class="node"',
     labels: true,
+    nodeLabels,
+    edgeLines: edgeType ? (k) => Math.max(1, BOND_TYPES.indexOf(edgeType(g.edges[k][0], g.edges[k][1])) + 1) : undefined,
   });
   // JSON inside <script> must not contain "</script"; escaping every "<" rules that out.
   const framesJson = JSON.stringify(frames).replace(/</g, '\\u003c');
@@ -138,7 +146,8 @@ ${drawing}
  * Frame 0 is the empty graph and frame k the state after decision k. The decoded graph lists its
  * edges [i, d] in sequence order, grouped by the new node i, which is all the replay needs.
  */
-function framesOf(g: Graph): Frame[] {
+function framesOf(g: Graph, nodeLabels?: readonly string[], edgeType?: (u: number, v: number) => string): Frame[] {
+  const node = (v: number): string => (nodeLabels ? `${nodeLabels[v]} (node ${v})` : `node ${v}`);
   const total = 2 * g.numNodes + 2 * g.edges.length + 1;
   const frames: Frame[] = [];
   const push = (nodes: number, edges: number, active: number, freshEdge: boolean, text: string): void => {
@@ -147,14 +156,26 @@ function framesOf(g: Graph): Frame[] {
   push(0, 0, -1, false, `start: the empty graph (${total} decisions to come)`);
   let e = 0;
   for (let i = 0; i < g.numNodes; i++) {
-    push(i + 1, e, i, false, `add a node? yes: node ${i}`);
+    push(i + 1, e, i, false, `add a node? yes: ${node(i)}`);
     while (e < g.edges.length && g.edges[e][0] === i) {
-      push(i + 1, e, i, false, `add an edge from node ${i}? yes`);
+      const [u, d] = g.edges[e];
+      push(i + 1, e, i, false, `add an edge from ${node(i)}? yes${edgeType ? `: ${edgeType(u, d)}` : ''}`);
       e++;
-      push(i + 1, e, i, true, `connect node ${i} to node ${g.edges[e - 1][1]}`);
+      push(i + 1, e, i, true, `connect ${node(i)} to ${node(d)}`);
     }
-    push(i + 1, e, i, false, `add an edge from node ${i}? no`);
+    push(i + 1, e, i, false, `add an edge from ${node(i)}? no`);
   }
   push(g.numNodes, e, -1, false, `add a node? no: done, ${g.numNodes} nodes and ${e} edges`);
   return frames;
+}
+
+/** Animation options that label a typed graph's nodes by type name (a molecule's elements) and draw its bond orders. */
+export function typedAnimationOptions(g: Graph, names: { readonly nodeTypes: readonly string[]; readonly edgeTypes: readonly string[] }): Pick<AnimationOptions, 'nodeLabels' | 'edgeType'> {
+  const { nodeTypes, edgeTypes } = typesOf(g);
+  const byPair = new Map<number, string>();
+  g.edges.forEach(([u, v], k) => byPair.set(Math.min(u, v) * g.numNodes + Math.max(u, v), names.edgeTypes[edgeTypes[k]]));
+  return {
+    nodeLabels: nodeTypes.map((t) => names.nodeTypes[t]),
+    edgeType: (u, v) => byPair.get(Math.min(u, v) * g.numNodes + Math.max(u, v)) ?? '',
+  };
 }

@@ -1,4 +1,5 @@
 import { Graph } from '../graphs/graph';
+import { BOND_TYPES } from '../graphs/molecule';
 import { Point, layoutGraph } from './layout';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -43,6 +44,21 @@ export interface GraphElementOptions {
   readonly nodeAttrs?: (v: number) => string;
   /** Write each node's id inside its circle. */
   readonly labels?: boolean;
+  /** Write these instead of the ids (e.g. elements); implies labels. */
+  readonly nodeLabels?: readonly string[];
+  /** Parallel lines drawn for edge k (a bond's order); 1 when left out. */
+  readonly edgeLines?: (k: number) => number;
+}
+
+/**
+ * Element options that show a typed graph's types: its node type names as labels, and as many
+ * lines per edge as the bond order its edge type names (one for any other type).
+ */
+export function typedGraphOptions(g: Graph, names: { readonly nodeTypes: readonly string[]; readonly edgeTypes: readonly string[] }): GraphElementOptions {
+  return {
+    nodeLabels: g.nodeTypes?.map((t) => names.nodeTypes[t] ?? String(t)),
+    edgeLines: (k) => (g.edgeTypes ? Math.max(1, BOND_TYPES.indexOf(names.edgeTypes[g.edgeTypes[k]]) + 1) : 1),
+  };
 }
 
 /**
@@ -55,16 +71,27 @@ export function graphElements(g: Graph, points: readonly Point[], box: Box, opts
   const inner = box.size - 2 * (r + 1);
   const at = (p: Point): [number, number] => [box.x + r + 1 + p.x * inner, box.y + r + 1 + p.y * inner];
   const extra = (attrs: ((i: number) => string) | undefined, i: number): string => (attrs ? ` ${attrs(i)}` : '');
+  const labels = opts.labels || opts.nodeLabels !== undefined;
   const lines = g.edges.map(([u, v], k) => {
     const [x1, y1] = at(points[u]);
     const [x2, y2] = at(points[v]);
-    return `<line x1="${px(x1)}" y1="${px(y1)}" x2="${px(x2)}" y2="${px(y2)}"${extra(opts.edgeAttrs, k)}/>`;
+    const count = opts.edgeLines?.(k) ?? 1;
+    if (count === 1) return `<line x1="${px(x1)}" y1="${px(y1)}" x2="${px(x2)}" y2="${px(y2)}"${extra(opts.edgeAttrs, k)}/>`;
+    // A double or triple bond: parallel lines a third of a radius apart, grouped as one edge.
+    const length = Math.hypot(x2 - x1, y2 - y1) || 1;
+    const [nx, ny] = [((y1 - y2) / length) * r * 0.35, ((x2 - x1) / length) * r * 0.35];
+    const parallel = Array.from({ length: count }, (_, i) => {
+      const s = i - (count - 1) / 2;
+      return `<line x1="${px(x1 + s * nx)}" y1="${px(y1 + s * ny)}" x2="${px(x2 + s * nx)}" y2="${px(y2 + s * ny)}"/>`;
+    });
+    return `<g${extra(opts.edgeAttrs, k)}>${parallel.join('')}</g>`;
   });
   const nodes = points.map((p, v) => {
     const [cx, cy] = at(p);
-    const circle = `<circle cx="${px(cx)}" cy="${px(cy)}" r="${px(r)}"${opts.labels ? '' : extra(opts.nodeAttrs, v)}/>`;
-    if (!opts.labels) return circle;
-    const label = `<text x="${px(cx)}" y="${px(cy + r * 0.35)}" text-anchor="middle" font-size="${px(r)}" ${FONT}>${v}</text>`;
+    const circle = `<circle cx="${px(cx)}" cy="${px(cy)}" r="${px(r)}"${labels ? '' : extra(opts.nodeAttrs, v)}/>`;
+    if (!labels) return circle;
+    const text = opts.nodeLabels?.[v] ?? String(v);
+    const label = `<text x="${px(cx)}" y="${px(cy + r * 0.35)}" text-anchor="middle" font-size="${px(text.length > 2 ? r * 0.7 : r)}" fill="white" stroke="none" ${FONT}>${escapeXml(text)}</text>`;
     return `<g${extra(opts.nodeAttrs, v)}>${circle}${label}</g>`;
   });
   return [...lines, ...nodes].join('\n');
@@ -75,6 +102,27 @@ export interface GridOptions {
   readonly valid?: readonly boolean[];
   readonly columns?: number;
   readonly title?: string;
+  /**
+   * Entry i: a standalone SVG document drawn in graph i's cell instead of its nodes and edges
+   * (e.g. RDKit's depiction of a molecule); null or left out: the nodes and edges.
+   */
+  readonly drawings?: readonly (string | null)[];
+  /** Entry i: the options graph i's nodes and edges are drawn with (e.g. typedGraphOptions). */
+  readonly elements?: (i: number) => GraphElementOptions;
+  /** Entry i: graph i's caption instead of its node and edge counts. */
+  readonly captions?: readonly string[];
+}
+
+/**
+ * A standalone SVG document placed in `box` as a nested <svg>: its XML declaration dropped, its
+ * own width and height replaced by the box's (its viewBox scales the drawing).
+ */
+export function nestedSvg(doc: string, box: Box): string {
+  const body = doc.replace(/^\s*<\?xml[^>]*\?>\s*/, '');
+  const open = /^<svg\b[^>]*>/.exec(body);
+  if (!open) throw new Error('nestedSvg: the document does not start with an <svg> element');
+  const tag = open[0].replace(/\s(?:width|height|x|y)=(?:'[^']*'|"[^"]*")/g, '').replace(/>$/, ` x="${px(box.x)}" y="${px(box.y)}" width="${px(box.size)}" height="${px(box.size)}">`);
+  return tag + body.slice(open[0].length).replace(/\s+$/, '');
 }
 
 const CELL = 180;
@@ -83,8 +131,9 @@ const GAP = 10;
 const TITLE = 34;
 
 /**
- * A standalone SVG of `graphs` drawn in a grid, each in its own frame with a caption; exactly one
- * <circle> per node and one <line> per edge, so the picture can be checked by counting.
+ * A standalone SVG of `graphs` drawn in a grid, each in its own frame with a caption. A graph
+ * drawn as nodes and edges has exactly one <circle> per node and, with one line per edge (the
+ * default), one <line> per edge, so the picture can be checked by counting.
  */
 export function renderGraphGridSvg(graphs: readonly Graph[], opts: GridOptions = {}): string {
   const { valid, title } = opts;
@@ -103,13 +152,15 @@ export function renderGraphGridSvg(graphs: readonly Graph[], opts: GridOptions =
     const mark = valid === undefined ? undefined : valid[i];
     const colour = mark === undefined ? NEUTRAL_COLOUR : mark ? VALID_COLOUR : INVALID_COLOUR;
     const verdict = mark === undefined ? '' : mark ? ' · valid' : ' · invalid';
-    const caption = `#${i + 1}: ${g.numNodes} nodes, ${g.edges.length} edges${verdict}`;
+    const caption = `#${i + 1}: ${opts.captions?.[i] ?? `${g.numNodes} nodes, ${g.edges.length} edges`}${verdict}`;
+    const box = { x: x + 8, y: y + 8, size: CELL - 16 };
+    const drawing = opts.drawings?.[i];
     return [
       `<g class="graph${mark === undefined ? '' : mark ? ' valid' : ' invalid'}">`,
       `<rect x="${x}" y="${y}" width="${CELL}" height="${CELL + CAPTION}" rx="6" fill="white" stroke="${colour}" stroke-width="${mark === undefined ? 1 : 2.5}"/>`,
-      `<g stroke="#555" stroke-width="1.2" fill="#1f77b4">`,
-      graphElements(g, layoutGraph(g), { x: x + 8, y: y + 8, size: CELL - 16 }),
-      `</g>`,
+      drawing
+        ? nestedSvg(drawing, box)
+        : [`<g stroke="#555" stroke-width="1.2" fill="#1f77b4">`, graphElements(g, layoutGraph(g), box, opts.elements?.(i)), `</g>`].join('\n'),
       `<text x="${x + CELL / 2}" y="${y + CELL + CAPTION - 8}" text-anchor="middle" font-size="11" ${FONT} fill="${mark === undefined ? '#333' : colour}">${escapeXml(caption)}</text>`,
       `</g>`,
     ].join('\n');

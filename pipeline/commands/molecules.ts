@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { evaluateMolecules, type MoleculeReport, type MoleculeSample } from '../../eval/molecules';
+import { BOND_TYPES, type MoleculeVocabulary, type TypedGraph } from '../../graphs/molecule';
+import { GraphFormatError } from '../../graphs/graph';
+import { formatTypedJsonlLine, parseTypedJsonl, type TypeNames } from '../../graphs/typed-jsonl';
+import { typedGraphOptions, type GridOptions } from '../../draw/svg';
+import type { Graph } from '../../graphs/graph';
+import { writeFileAtomic } from '../checkpoint';
+import { graphToSmiles, loadRDKit, moleculeSvg, type RDKit, readSmilesFile, moleculesOf, surveyMolecules, typeFrequencies, type MoleculeCounts, type SurveyRow, type TypeCount } from '../molecules';
+
+/** The atom-count limits a survey tries. */
+const SURVEY_SIZES: readonly (number | null)[] = [15, 20, 23, 25, 30, 40, null];
+
+/**
+ * A molecule file's types and how many molecules each filter keeps: atom types added most
+ * frequent molecule count first, against the SURVEY_SIZES limits on heavy atoms.
+ */
+export async function runMoleculeSurvey(file: string, maxTypes: number): Promise<{ file: string; molecules: number; atomTypes: TypeCount[]; moleculesWithType: TypeCount[]; bondTypes: TypeCount[]; kept: SurveyRow[] }> {
+  const rd = await loadRDKit();
+  const entries = readSmilesFile(file);
+  const freq = typeFrequencies(rd, entries, null);
+  const order = freq.molecules.map((c) => c.type).slice(0, maxTypes);
+  const typeSets = order.map((_, k) => order.slice(0, k + 1));
+  return { file, molecules: entries.length, atomTypes: freq.atoms, moleculesWithType: freq.molecules, bondTypes: freq.bonds, kept: surveyMolecules(rd, entries, SURVEY_SIZES, typeSets) };
+}
+
+/**
+ * The molecules of `file` that have at most `maxAtoms` heavy atoms and only `nodeTypes` atoms, as
+ * typed JSONL (type names) in `out`; unparsable and unrepresentable molecules are skipped and
+ * counted. `configOut` gets the config keys a run on `out` needs (model.nodeTypes, model.edgeTypes,
+ * data.file, sample.vMax).
+ */
+export async function runMoleculeExport(file: string, out: string, configOut: string, nodeTypes: readonly string[], maxAtoms: number): Promise<MoleculeCounts & { out: string; config: string }> {
+  const rd = await loadRDKit();
+  const vocab: MoleculeVocabulary = { nodeTypes, edgeTypes: BOND_TYPES };
+  const set = moleculesOf(rd, readSmilesFile(file), vocab, { maxAtoms, skipOutsideTypes: true, skipUnparsable: true });
+  writeFileAtomic(out, set.graphs.map((g) => `${formatTypedJsonlLine(g, vocab)}\n`).join(''));
+  const config = { data: { file: out }, model: { nodeTypes: vocab.nodeTypes, edgeTypes: vocab.edgeTypes }, sample: { vMax: maxAtoms } };
+  writeFileAtomic(configOut, `${JSON.stringify(config, null, 2)}\n`);
+  return { ...set.counts, out, config: configOut };
+}
+
+/** Captions longer than this are cut, so they fit under a grid cell. */
+const CAPTION_CHARS = 17;
+
+/**
+ * How `draw` shows sampled molecules: RDKit's depiction of each valid one (marked valid, its
+ * SMILES as caption); an invalid one as nodes labelled by atom type and edges drawn as 1-3
+ * lines by bond order, marked invalid.
+ */
+export function moleculeGridOptions(rd: RDKit, graphs: readonly Graph[], vocab: MoleculeVocabulary): Required<Pick<GridOptions, 'valid' | 'drawings' | 'captions' | 'elements'>> {
+  const smiles = graphs.map((g) => graphToSmiles(rd, g, vocab));
+  return {
+    valid: smiles.map((s) => s !== null),
+    drawings: smiles.map((s) => (s === null ? null : moleculeSvg(rd, s, 164))),
+    captions: smiles.map((s, i) => (s === null ? `${graphs[i].numNodes} atoms` : s.length > CAPTION_CHARS ? `${s.slice(0, CAPTION_CHARS - 1)}…` : s)),
+    elements: (i) => typedGraphOptions(graphs[i], vocab),
+  };
+}
+
+/** Molecule measures of sampled graphs against training graphs, both typed by `vocab`. */
+export async function moleculeMeasures(samples: readonly Graph[], train: readonly Graph[], vocab: MoleculeVocabulary): Promise<MoleculeReport> {
+  const rd = await loadRDKit();
+  const withSmiles = (graph: Graph): MoleculeSample => ({ graph, smiles: graphToSmiles(rd, graph, vocab) });
+  return evaluateMolecules(samples.map(withSmiles), train.map(withSmiles), vocab);
+}
+
+/** The type names of a config's model.nodeTypes and model.edgeTypes, read as plain JSON. */
+function configTypeNames(file: string): TypeNames {
+  let json: { model?: { nodeTypes?: unknown; edgeTypes?: unknown } };
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8')) as typeof json;
+  } catch (e) {
+    throw new GraphFormatError(file, `cannot read the config: ${(e as Error).message}`);
+  }
+  const names = (x: unknown, key: string): string[] => {
+    if (!Array.isArray(x) || x.length === 0 || !x.every((n) => typeof n === 'string')) throw new GraphFormatError(file, `${key} must be a non-empty list of type names`);
+    return [...(x as string[])];
+  };
+  return { nodeTypes: names(json.model?.nodeTypes, 'model.nodeTypes'), edgeTypes: names(json.model?.edgeTypes, 'model.edgeTypes') };
+}
+
+/**
+ * Molecule measures of a typed JSONL sample file against a typed JSONL training file, their types
+ * (names or indexes) read against `configFile`'s model.nodeTypes and model.edgeTypes.
+ */
+export async function runMoleculeEvalJsonl(samplesFile: string, trainFile: string, configFile: string): Promise<MoleculeReport & { samplesFile: string; trainFile: string }> {
+  const names = configTypeNames(configFile);
+  const read = (file: string): TypedGraph[] => {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new GraphFormatError(file, `cannot read: ${(e as Error).message}`);
+    }
+    return parseTypedJsonl(text, file, names);
+  };
+  const data = read(trainFile);
+  const samples = read(samplesFile);
+  return { samplesFile, trainFile, ...(await moleculeMeasures(samples, data, names)) };
+}

@@ -1,0 +1,58 @@
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const CLI = resolve(__dirname, '..', 'bin', 'molecules.js');
+const FIXTURE = resolve(__dirname, '..', '..', 'test', 'fixtures', 'molecules', 'nci-first-200.smi');
+const dir = mkdtempSync(join(tmpdir(), 'dgmg-molecules-cli-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const run = (...args: string[]): { code: number | null; out: string; err: string } => {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+t.test('export writes typed JSONL and its config keys; eval-jsonl measures samples against it', async (t) => {
+  const out = join(dir, 'nci.jsonl');
+  const r = run('export', FIXTURE, out, '--types', 'C,N,O,S,Cl,Br,F,N+,O-', '--max-atoms', '23');
+  t.equal(r.code, 0, r.err);
+  const counts = JSON.parse(r.out);
+  t.same({ ...counts, out: undefined, config: undefined }, { read: 200, kept: 172, unparsable: 0, tooLarge: 16, outsideTypes: 12, notRepresentable: 0, out: undefined, config: undefined });
+  const lines = readFileSync(out, 'utf8').trim().split('\n');
+  t.equal(lines.length, 172);
+  t.same(JSON.parse(lines[0]), { num_nodes: 9, edges: [[0, 1], [1, 2], [2, 3], [3, 4], [3, 5], [5, 6], [6, 7], [7, 8], [7, 1]], node_types: ['C', 'C', 'C', 'C', 'O', 'C', 'C', 'C', 'O'], edge_types: ['single', 'double', 'single', 'double', 'single', 'double', 'single', 'double', 'single'] }, 'CC1=CC(=O)C=CC1=O in canonical order, kekulized');
+  const config = JSON.parse(readFileSync(join(dir, 'nci.config.json'), 'utf8'));
+  t.same(config, { data: { file: out }, model: { nodeTypes: ['C', 'N', 'O', 'S', 'Cl', 'Br', 'F', 'N+', 'O-'], edgeTypes: ['single', 'double', 'triple'] }, sample: { vMax: 23 } });
+
+  // Samples: the first two training molecules (one written with type indexes), and an invalid graph.
+  const indexed = JSON.parse(lines[1]);
+  indexed.node_types = indexed.node_types.map((n: string) => config.model.nodeTypes.indexOf(n));
+  indexed.edge_types = indexed.edge_types.map((n: string) => config.model.edgeTypes.indexOf(n));
+  const samples = join(dir, 'samples.jsonl');
+  writeFileSync(samples, `${lines[0]}\n${JSON.stringify(indexed)}\n{"num_nodes": 2, "edges": [[0, 1]], "node_types": ["F", "F"], "edge_types": ["double"]}\n`);
+  const e = run('eval-jsonl', samples, out, '--config', join(dir, 'nci.config.json'));
+  t.equal(e.code, 0, e.err);
+  const report = JSON.parse(e.out);
+  t.same([report.samples, report.valid, report.unique, report.novel, report.validity, report.uniqueness, report.novelty], [3, 2, 2, 0, 2 / 3, 1, 0]);
+  const noConfig = run('eval-jsonl', samples, out);
+  t.equal(noConfig.code, 1);
+  t.match(noConfig.err, /Missing required argument: config/);
+  const wrongTypes = join(dir, 'wrong.config.json');
+  writeFileSync(wrongTypes, JSON.stringify({ model: { nodeTypes: ['C', 'O'], edgeTypes: ['single', 'double', 'triple'] } }));
+  const outside = run('eval-jsonl', samples, out, '--config', wrongTypes);
+  t.equal(outside.code, 1);
+  t.match(outside.err, /^dgmg-molecules: .*nci\.jsonl:\d+: node_types\[\d+\] = "\w+" is not one of the types \[C, O\]/);
+});
+
+t.test('bad input: one line naming file:line, exit 1', async (t) => {
+  const bad = join(dir, 'bad.csv');
+  writeFileSync(bad, 'name,smiles\nok,CCO\nbroken,C1CC\n');
+  const r = run('export', bad, join(dir, 'x.jsonl'), '--types', 'C,O');
+  t.equal(r.code, 0, 'export skips unparsable molecules and counts them');
+  t.equal(JSON.parse(r.out).unparsable, 1);
+  const s = run('survey', join(dir, 'missing.smi'));
+  t.equal(s.code, 1);
+  t.match(s.err, /^dgmg-molecules: .*missing\.smi: cannot read: ENOENT/);
+  t.equal(s.err.trim().split('\n').length, 1);
+});
