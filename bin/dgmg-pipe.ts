@@ -130,7 +130,7 @@ void yargs(hideBin(process.argv))
         .option('batch-size', { type: 'number', describe: 'override train.batchSize' })
         .option('lr', { type: 'number', describe: 'override train.lr' })
         .option('seed', { type: 'number', describe: 'override train.seed' })
-        .option('data', { type: 'string', describe: 'train on this graph file (.jsonl or .g6) instead of the config\'s family' })
+        .option('data', { type: 'string', describe: 'train on this graph file (.jsonl or .g6) or molecule file (.smi, .csv with a SMILES column) instead of the config\'s family' })
         .option('order', { choices: ORDER_KINDS, describe: 'node order of the decision sequences' })
         .option('workers', { type: 'number', describe: `worker threads, each computing one shard of every batch (default: the number of cores, ${availableParallelism()}; 1 = in this thread)` })
         .option('max-steps', { type: 'number', describe: 'stop after this many steps in total' })
@@ -168,7 +168,7 @@ void yargs(hideBin(process.argv))
       y
         .option('model', modelOption)
         .option('n', { type: 'number', default: 1000, describe: 'number of graphs' })
-        .option('out', { type: 'string', default: 'graphs.jsonl', describe: 'output file: .jsonl (JSON lines) or .g6 (graph6)' })
+        .option('out', { type: 'string', default: 'graphs.jsonl', describe: 'output file: .jsonl (JSON lines), .g6 (graph6) or, for a model of molecules, .smi (SMILES)' })
         .option('seed', { type: 'number', default: 0, describe: 'sampling seed; same seed, same graphs' })
         .option('v-max', { type: 'number', describe: 'most nodes a graph may have (default: the config\'s sample.vMax)' })
         .option('workers', { type: 'number', describe: `worker threads sampling chunks in parallel; the output is the same for any number (default: the number of cores, ${availableParallelism()}; 1 = in this thread)` })
@@ -213,7 +213,7 @@ void yargs(hideBin(process.argv))
         .option('json', { type: 'boolean', default: false }),
     guarded(async (a) => {
       if (!Number.isInteger(a.n) || a.n < 1 || a.n > 400) throw new Error(`--n must be an integer from 1 to 400, got ${a.n}`);
-      report(a.json, runDraw(a.model ?? null, a.n, a.out, a.seed));
+      report(a.json, await runDraw(a.model ?? null, a.n, a.out, a.seed));
     }),
   )
   .command(

@@ -1,3 +1,4 @@
+import type { TypeNames } from './formats';
 import { Graph, GraphFormatError } from './graph';
 
 /**
@@ -20,10 +21,7 @@ const ELEMENTS = (
 ).split(' ');
 
 /** Node and edge type names of a typed model (the config's model.nodeTypes and model.edgeTypes). */
-export interface MoleculeVocabulary {
-  readonly nodeTypes: readonly string[];
-  readonly edgeTypes: readonly string[];
-}
+export type MoleculeVocabulary = TypeNames;
 
 /** One atom of a molecule as RDKit records it. */
 export interface AtomRecord {

@@ -14,6 +14,10 @@ export interface RunConfig {
     readonly trainSize: number;
     readonly testSize: number;
     readonly order: OrderKind;
+    /** Molecule files (.smi, .csv): leave out molecules with more heavy atoms than this (0: keep every size). */
+    readonly maxAtoms: number;
+    /** Molecule files: skip (and count) molecules RDKit cannot parse or whose types are outside model.nodeTypes, instead of stopping. */
+    readonly skipInvalid: boolean;
   };
   readonly model: {
     readonly nodeSize: number;
@@ -65,7 +69,7 @@ export const MAX_V_MAX = 4096;
 export const BIAS_INITS: readonly string[] = ['normal', 'baseRate'];
 
 export const DEFAULT_CONFIG: RunConfig = {
-  data: { family: 'cycles', familyParams: {}, file: '', trainSize: 4000, testSize: 500, order: 'natural' },
+  data: { family: 'cycles', familyParams: {}, file: '', trainSize: 4000, testSize: 500, order: 'natural', maxAtoms: 0, skipInvalid: false },
   model: { nodeSize: 16, propRounds: 2, nodeTypes: [], edgeTypes: [] },
   train: { epochs: 25, batchSize: 10, lr: 5e-4, lrFinalFraction: 1, beta1: 0.9, beta2: 0.999, eps: 1e-8, clipNorm: 0.25, seed: 0, biasInit: 'normal', checkpointEvery: 500, checkpointSeconds: 30, taskTimeoutSeconds: 120 },
   sample: { vMax: 25 },
@@ -129,6 +133,7 @@ export function validateConfig(c: RunConfig, source: string): RunConfig {
   }
   check(posInt(c.data.trainSize), source, `data.trainSize must be a positive integer, got ${c.data.trainSize}`);
   check(Number.isInteger(c.data.testSize) && c.data.testSize >= 0, source, `data.testSize must be an integer >= 0, got ${c.data.testSize}`);
+  check(Number.isInteger(c.data.maxAtoms) && c.data.maxAtoms >= 0, source, `data.maxAtoms must be an integer >= 0 (0: any size), got ${c.data.maxAtoms}`);
   check(posInt(c.model.nodeSize), source, `model.nodeSize must be a positive integer, got ${c.model.nodeSize}`);
   check(posInt(c.model.propRounds), source, `model.propRounds must be a positive integer, got ${c.model.propRounds}`);
   checkTypeNames(c.model.nodeTypes, 'model.nodeTypes', source);

@@ -8,6 +8,7 @@ import { Rng } from '../graphs/random';
 import { encodeGraph } from '../graphs/sequence';
 import type { RunConfig } from './config';
 import type { StopRates } from '../model/params';
+import { isMoleculeFile, loadMolecules, type MoleculeCounts } from './molecules';
 
 /** Training and held-out graphs, and the family they come from (null for a user's file). */
 export interface Dataset {
@@ -16,6 +17,8 @@ export interface Dataset {
   readonly family: Family | null;
   /** What the graphs are, for messages and summaries. */
   readonly source: string;
+  /** A molecule file's counts of kept and skipped molecules; null for other data. */
+  readonly molecules: MoleculeCounts | null;
 }
 
 // Independent random streams of one seed.
@@ -37,7 +40,9 @@ export function readGraphFile(file: string, names: TypeNames = NO_TYPE_NAMES): G
 export function loadDataset(c: RunConfig, seed: number): Dataset {
   const d = c.data;
   if (d.file) {
-    const graphs = readGraphFile(d.file, c.model);
+    // Molecule files need RDKit loaded in this thread (await loadRDKit()) and the config's types.
+    const molecules = isMoleculeFile(d.file) ? loadMolecules(d.file, c.model, { maxAtoms: d.maxAtoms || null, skipOutsideTypes: d.skipInvalid, skipUnparsable: d.skipInvalid }) : null;
+    const graphs = molecules ? molecules.graphs : readGraphFile(d.file, c.model);
     graphs.forEach((g, i) => {
       if (g.numNodes > c.sample.vMax) throw new GraphFormatError(`${d.file}: graph ${i + 1}`, `has ${g.numNodes} nodes, more than sample.vMax = ${c.sample.vMax}; raise sample.vMax in the config`);
     });
@@ -49,6 +54,7 @@ export function loadDataset(c: RunConfig, seed: number): Dataset {
       train: perm.slice(testSize).map((i) => graphs[i]),
       family: null,
       source: d.file,
+      molecules: molecules?.counts ?? null,
     };
   }
   const family = makeFamily(d.family, d.familyParams);
@@ -56,7 +62,7 @@ export function loadDataset(c: RunConfig, seed: number): Dataset {
     const rng = Rng.derive(seed, stream);
     return Array.from({ length: count }, () => family.sample(rng));
   };
-  return { train: draw(STREAM.train, d.trainSize), test: draw(STREAM.test, d.testSize), family, source: `family ${d.family}` };
+  return { train: draw(STREAM.train, d.trainSize), test: draw(STREAM.test, d.testSize), family, source: `family ${d.family}`, molecules: null };
 }
 
 /** The decision sequence of `g` for a model of `types` under an order of the given kind (random needs `rng`). */

@@ -42,7 +42,7 @@ t.test('export writes typed JSONL and its config keys; eval-jsonl measures sampl
   writeFileSync(wrongTypes, JSON.stringify({ model: { nodeTypes: ['C', 'O'], edgeTypes: ['single', 'double', 'triple'] } }));
   const outside = run('eval-jsonl', samples, out, '--config', wrongTypes);
   t.equal(outside.code, 1);
-  t.match(outside.err, /^dgmg-molecules: .*nci\.jsonl:\d+: node_types\[\d+\] = "\w+" is not one of the types \[C, O\]/);
+  t.match(outside.err, /^dgmg-molecules: .*nci\.jsonl:\d+: node_types\[\d+\] is "\w+", not one of the config's node types C, O\n$/);
 });
 
 t.test('bad input: one line naming file:line, exit 1', async (t) => {

@@ -7,7 +7,6 @@ import { evaluateMolecules, totalVariation } from '../eval/molecules';
 import { moleculeMeasures } from '../pipeline/commands/molecules';
 import { GraphFormatError } from '../graphs/graph';
 import { BOND_TYPES, atomTypeName, isMoleculeVocabulary, molblockOfGraph, parseAtomType, type MoleculeVocabulary, type TypedGraph } from '../graphs/molecule';
-import { formatTypedJsonlLine, parseTypedJsonlLine } from '../graphs/typed-jsonl';
 import {
   csvFields,
   csvSmiles,
@@ -191,18 +190,6 @@ t.test('typed graphs write back: invalid valences give null, bad types are refus
   t.throws(() => molblockOfGraph({ numNodes: 1, edges: [], nodeTypes: [2], edgeTypes: [] }, co), /node 0: type 2 is outside the 2 atom types/);
   t.equal(graphToSmiles(rd, { numNodes: 2, edges: [[0, 1]] }, co), 'CC', 'absent type lists mean type 0 (C, single)');
   t.throws(() => molblockOfGraph({ numNodes: 2, edges: [[0, 1]], nodeTypes: [0] }, co), /needs one node type per node \(2\), has 1/);
-});
-
-t.test('typed JSONL lines round-trip, names or indexes', async (t) => {
-  const g: TypedGraph = { numNodes: 3, edges: [[0, 1], [1, 2]], nodeTypes: [0, 7, 8], edgeTypes: [0, 1] };
-  const line = formatTypedJsonlLine(g, VOCAB);
-  t.equal(line, '{"num_nodes": 3, "edges": [[0, 1], [1, 2]], "node_types": ["C", "N+", "O-"], "edge_types": ["single", "double"]}');
-  const names = { nodeTypes: [...VOCAB.nodeTypes], edgeTypes: [...VOCAB.edgeTypes] };
-  t.same(parseTypedJsonlLine(line, 'x', names), g);
-  t.same(parseTypedJsonlLine('{"num_nodes": 3, "edges": [[0, 1], [1, 2]], "node_types": [0, 7, 8], "edge_types": [0, 1]}', 'x', names), g);
-  t.throws(() => parseTypedJsonlLine(line.replace('"N+"', '"P"'), 'f:2', names), { message: /^f:2: node_types\[1\] = "P" is not one of the types/ });
-  t.throws(() => parseTypedJsonlLine(line.replace('[0, 1], [1, 2]]', '[0, 1]]'), 'f:3', names), { message: /^f:3: "edge_types" must be an array of 1 types/ });
-  t.throws(() => parseTypedJsonlLine(line.replace('"O-"', '9'), 'f:4', names), { message: /^f:4: node_types\[2\] = 9 is not one of the types/ });
 });
 
 t.test('molecule measures on a hand-made set', async (t) => {

@@ -1,4 +1,4 @@
-import { renderGenerationHtml } from '../../draw/animate';
+import { renderGenerationHtml, typedAnimationOptions } from '../../draw/animate';
 import { encodeGraph } from '../../graphs/sequence';
 import { writeFileAtomic } from '../checkpoint';
 import { sampleChunk } from '../sampling';
@@ -14,6 +14,7 @@ export function runAnimate(modelFile: string | null, out: string, seed: number):
   const { file, ckpt } = loadModel(modelFile);
   const [g] = sampleChunk(ckpt.config.model, ckpt.params, seed, 0, 1, ckpt.config.sample.vMax);
   const seq = encodeGraph(g);
-  writeFileAtomic(out, renderGenerationHtml(seq, { title: `A graph sampled from ${file} (seed ${seed})` }));
+  const types = ckpt.config.model.nodeTypes.length > 0 ? typedAnimationOptions(g, ckpt.config.model) : {};
+  writeFileAtomic(out, renderGenerationHtml(seq, { title: `A graph sampled from ${file} (seed ${seed})`, ...types }));
   return { file: out, nodes: g.numNodes, edges: g.edges.length, decisions: seq.length };
 }

@@ -6,6 +6,9 @@ import type { Checkpoint } from '../checkpoint';
 import { graphSequence } from '../dataset';
 import type { ChunkSampler } from '../runner';
 import { sampleModel } from './sample';
+import { isMoleculeVocabulary } from '../../graphs/molecule';
+import type { MoleculeReport } from '../../eval/molecules';
+import { moleculeMeasures } from './molecules';
 import { datasetOf } from './shared';
 
 /** Mean negative log-likelihood per graph of `graphs` under the order the model was trained with. */
@@ -22,18 +25,22 @@ export function heldOutNll(ckpt: Checkpoint, graphs: readonly Graph[]): number {
   return total / graphs.length;
 }
 
-/** `dgmg-pipe eval`: SPEC §7's measures of n samples, and the held-out NLL of the test graphs. */
+/**
+ * `dgmg-pipe eval`: SPEC §7's measures of n samples, and the held-out NLL of the test graphs; for a
+ * model of molecules also validity, uniqueness and novelty by RDKit (eval/molecules.ts).
+ */
 export async function runEval(
   modelFile: string | null,
   n: number,
   seed: number,
   quiet: boolean,
   makeSampler: (ckpt: Checkpoint) => ChunkSampler,
-): Promise<QualityReport & { model: string; heldOutNll: number; testGraphs: number; seconds: number }> {
+): Promise<QualityReport & { model: string; heldOutNll: number; testGraphs: number; seconds: number; molecules: MoleculeReport | null }> {
   const started = Date.now();
   const samples: Graph[] = [];
   const { file, ckpt } = await sampleModel(modelFile, n, seed, null, quiet, makeSampler, async (g) => void samples.push(...g));
-  const data = datasetOf(ckpt);
+  const data = await datasetOf(ckpt);
   const report = evaluateSamples(samples, data.train, data.test, data.family);
-  return { model: file, ...report, heldOutNll: +heldOutNll(ckpt, data.test).toFixed(4), testGraphs: data.test.length, seconds: +((Date.now() - started) / 1000).toFixed(2) };
+  const molecules: MoleculeReport | null = isMoleculeVocabulary(ckpt.config.model) ? await moleculeMeasures(samples, data.train, ckpt.config.model) : null;
+  return { model: file, ...report, heldOutNll: +heldOutNll(ckpt, data.test).toFixed(4), testGraphs: data.test.length, seconds: +((Date.now() - started) / 1000).toFixed(2), molecules };
 }

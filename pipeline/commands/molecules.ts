@@ -1,12 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { evaluateMolecules, type MoleculeReport, type MoleculeSample } from '../../eval/molecules';
-import { BOND_TYPES, type MoleculeVocabulary, type TypedGraph } from '../../graphs/molecule';
-import { GraphFormatError } from '../../graphs/graph';
-import { formatTypedJsonlLine, parseTypedJsonl, type TypeNames } from '../../graphs/typed-jsonl';
+import { BOND_TYPES, type MoleculeVocabulary } from '../../graphs/molecule';
+import { formatJsonlLine, parseJsonl, type TypeNames } from '../../graphs/formats';
 import { typedGraphOptions, type GridOptions } from '../../draw/svg';
-import type { Graph } from '../../graphs/graph';
+import { GraphFormatError, type Graph } from '../../graphs/graph';
 import { writeFileAtomic } from '../checkpoint';
-import { graphToSmiles, loadRDKit, moleculeSvg, type RDKit, readSmilesFile, moleculesOf, surveyMolecules, typeFrequencies, type MoleculeCounts, type SurveyRow, type TypeCount } from '../molecules';
+import { validateConfig, type RunConfig } from '../config';
+import { graphToSmiles, inferVocabulary, isMoleculeFile, loadRDKit, moleculeSvg, type RDKit, readSmilesFile, moleculesOf, surveyMolecules, typeFrequencies, type MoleculeCounts, type SurveyRow, type TypeCount } from '../molecules';
+
+/**
+ * `config` ready to read its data: for a molecule file, RDKit loaded in this thread and, when the
+ * config names no node types, model.nodeTypes and model.edgeTypes inferred from the file (most
+ * frequent first); other configs as they are.
+ */
+export async function moleculeConfig(config: RunConfig): Promise<RunConfig> {
+  if (!isMoleculeFile(config.data.file)) return config;
+  const rd = await loadRDKit();
+  if (config.model.nodeTypes.length > 0) return config;
+  const types = inferVocabulary(rd, readSmilesFile(config.data.file), config.data.maxAtoms || null);
+  return validateConfig({ ...config, model: { ...config.model, ...types } }, `the types of ${config.data.file}`);
+}
 
 /** The atom-count limits a survey tries. */
 const SURVEY_SIZES: readonly (number | null)[] = [15, 20, 23, 25, 30, 40, null];
@@ -34,7 +47,7 @@ export async function runMoleculeExport(file: string, out: string, configOut: st
   const rd = await loadRDKit();
   const vocab: MoleculeVocabulary = { nodeTypes, edgeTypes: BOND_TYPES };
   const set = moleculesOf(rd, readSmilesFile(file), vocab, { maxAtoms, skipOutsideTypes: true, skipUnparsable: true });
-  writeFileAtomic(out, set.graphs.map((g) => `${formatTypedJsonlLine(g, vocab)}\n`).join(''));
+  writeFileAtomic(out, set.graphs.map((g) => `${formatJsonlLine(g, vocab)}\n`).join(''));
   const config = { data: { file: out }, model: { nodeTypes: vocab.nodeTypes, edgeTypes: vocab.edgeTypes }, sample: { vMax: maxAtoms } };
   writeFileAtomic(configOut, `${JSON.stringify(config, null, 2)}\n`);
   return { ...set.counts, out, config: configOut };
@@ -86,14 +99,14 @@ function configTypeNames(file: string): TypeNames {
  */
 export async function runMoleculeEvalJsonl(samplesFile: string, trainFile: string, configFile: string): Promise<MoleculeReport & { samplesFile: string; trainFile: string }> {
   const names = configTypeNames(configFile);
-  const read = (file: string): TypedGraph[] => {
+  const read = (file: string): Graph[] => {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
       throw new GraphFormatError(file, `cannot read: ${(e as Error).message}`);
     }
-    return parseTypedJsonl(text, file, names);
+    return parseJsonl(text, file, names);
   };
   const data = read(trainFile);
   const samples = read(samplesFile);

@@ -1,5 +1,7 @@
+import type { TypeNames } from '../../graphs/formats';
 import type { Graph } from '../../graphs/graph';
 import type { Checkpoint } from '../checkpoint';
+import { isMoleculeFile, loadRDKit, writeSmilesFile } from '../molecules';
 import { progress } from '../progress';
 import type { ChunkSampler } from '../runner';
 import { sampleChunks, writeGraphFile } from '../sampling';
@@ -59,7 +61,8 @@ export async function sampleModel(
 
 /**
  * `dgmg-pipe sample`: n graphs written to a JSONL or graph6 file (by its extension) as they are
- * made, in order; a typed model's graphs with their types by the config's names.
+ * made, in order; a typed model's graphs with their types by the config's names. To a .smi file,
+ * a model of molecules' samples as SMILES, those RDKit does not sanitize as comment lines, counted.
  */
 export async function runSample(
   modelFile: string | null,
@@ -69,9 +72,10 @@ export async function runSample(
   vMax: number | null,
   quiet: boolean,
   makeSampler: (ckpt: Checkpoint) => ChunkSampler,
-): Promise<{ file: string; graphs: number; seconds: number; graphsPerSecond: number }> {
+): Promise<{ file: string; graphs: number; seconds: number; graphsPerSecond: number; notMolecules?: number }> {
   const started = Date.now();
-  await writeGraphFile(out, (write) => sampleModel(modelFile, n, seed, vMax, quiet, makeSampler, async (g, ckpt) => write(g, ckpt.config.model)));
+  const fill = (write: (graphs: readonly Graph[], names: TypeNames) => void) => sampleModel(modelFile, n, seed, vMax, quiet, makeSampler, async (g, ckpt) => write(g, ckpt.config.model));
+  const notMolecules = isMoleculeFile(out) ? (await writeSmilesFile(out, await loadRDKit(), fill)).invalid : (await writeGraphFile(out, fill), null);
   const seconds = (Date.now() - started) / 1000;
-  return { file: out, graphs: n, seconds: +seconds.toFixed(2), graphsPerSecond: Math.round(n / Math.max(seconds, 1e-9)) };
+  return { file: out, graphs: n, seconds: +seconds.toFixed(2), graphsPerSecond: Math.round(n / Math.max(seconds, 1e-9)), ...(notMolecules !== null && { notMolecules }) };
 }

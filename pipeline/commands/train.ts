@@ -6,6 +6,8 @@ import { loadDataset } from '../dataset';
 import { progress } from '../progress';
 import { inProcessRunner, type ShardRunner } from '../runner';
 import { trainSteps, type StepReport } from '../train';
+import type { MoleculeCounts } from '../molecules';
+import { moleculeConfig } from './molecules';
 import { DEFAULT_CONFIG_FILE, resolveShipped } from './shared';
 
 export interface TrainOptions {
@@ -34,6 +36,8 @@ export interface TrainSummary {
   /** Loss and validity against time, drawn at the end. */
   readonly curve: string;
   readonly workers: number;
+  /** A molecule file's counts of kept and skipped molecules; null for other data. */
+  readonly molecules: MoleculeCounts | null;
 }
 
 /** `o` without its undefined entries (flags the user did not give). */
@@ -87,6 +91,7 @@ export async function runTrain(o: TrainOptions, stopRequested: () => boolean): P
     const over = { train: defined({ epochs: t.epochs, batchSize: t.batchSize, lr: t.lr, seed: t.seed }), data: defined({ file: t.dataFile, order: t.order }) };
     config = withOverrides(loadConfig(resolveShipped(o.configFile ?? DEFAULT_CONFIG_FILE)), over, 'command line');
   }
+  config = await moleculeConfig(config);
   const data = loadDataset(config, config.train.seed);
   const runner = o.workers > 1 ? o.makeRunner(config, o.workers) : inProcessRunner(config);
   const bar = progress('train', { quiet: o.quiet });
@@ -130,6 +135,7 @@ export async function runTrain(o: TrainOptions, stopRequested: () => boolean): P
       checkpoint: checkpointFile,
       curve: join(o.outDir, 'training-curve.svg'),
       workers: o.workers,
+      molecules: data.molecules,
     };
   } finally {
     bar.finish();
