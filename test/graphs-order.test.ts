@@ -124,3 +124,14 @@ t.test('random needs an Rng and is a reproducible permutation', async (t) => {
   t.not(a.join(), nodeOrder(g, 'random', new Rng(10)).join());
   t.throws(() => nodeOrder(g, 'preorder' as OrderKind), /unknown order kind "preorder"; known: natural, bfs, dfs, path, random/);
 });
+
+t.test('dfs gives a cycle its natural-order sequence whatever its labelling, so cycles from any tool train alike', async (t) => {
+  const rng = new Rng(11);
+  for (let trial = 0; trial < 50; trial++) {
+    const n = rng.int(3, 25);
+    const perm = rng.permutation(n);
+    const relabelled: Graph = { numNodes: n, edges: Array.from({ length: n }, (_, i) => [perm[i], perm[(i + 1) % n]] as const) };
+    const natural: Graph = { numNodes: n, edges: Array.from({ length: n }, (_, i) => [i, (i + 1) % n] as const) };
+    t.same(encodeGraph(relabelled, nodeOrder(relabelled, 'dfs')), encodeGraph(natural, nodeOrder(natural, 'natural')), `cycle of ${n}`);
+  }
+});
