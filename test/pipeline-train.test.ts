@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { assertCheckpointMatches, loadCheckpoint, saveCheckpoint, CheckpointError } from '../pipeline/checkpoint';
 import { configFromJson, ConfigError, loadConfig } from '../pipeline/config';
 import { loadDataset, stopRates } from '../pipeline/dataset';
+import { loadRDKit } from '../pipeline/molecules';
 import { initParams, paramLayout } from '../model/params';
 import { inProcessRunner, splitShards } from '../pipeline/runner';
 import { trainSteps, type TrainRun } from '../pipeline/train';
@@ -93,9 +94,15 @@ t.test('every shipped config loads and names a known family', async (t) => {
   const dir = join(__dirname, '..', '..', 'configs');
   const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
   t.ok(files.length >= 7, `${files.length} configs`);
+  await loadRDKit();
   for (const f of files) {
     const c = loadConfig(join(dir, f));
-    t.ok(loadDataset(configFromJson({ ...c, data: { ...c.data, trainSize: 3, testSize: 1 } }, f), 0).train.length === 3, `${f} loads and generates its family`);
+    if (!c.data.file) {
+      t.ok(loadDataset(configFromJson({ ...c, data: { ...c.data, trainSize: 3, testSize: 1 } }, f), 0).train.length === 3, `${f} loads and generates its family`);
+    } else if (existsSync(c.data.file)) {
+      // configs/molecules.json reads Debian's rdkit-data, which the suite must not need
+      t.ok(loadDataset(c, 0).train.length > 0, `${f} loads its file ${c.data.file}`);
+    } else t.comment(`${f}: ${c.data.file} is not installed here; only the config was checked`);
   }
 });
 
