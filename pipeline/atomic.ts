@@ -10,6 +10,32 @@ export class FileWriteError extends Error {
 }
 
 /**
+ * Temporary files not yet committed or aborted. A process that exits in the middle (a second
+ * Ctrl-C exits at once) removes them on its way out, so no `.tmp-<pid>` outlives it.
+ */
+const uncommitted = new Set<string>();
+let removeOnExit = false;
+
+function track(tmp: string): void {
+  if (!removeOnExit) {
+    removeOnExit = true;
+    process.on('exit', () => {
+      for (const f of uncommitted) unlinkQuietly(f);
+    });
+  }
+  uncommitted.add(tmp);
+}
+
+/** Removes `file` if it is there (renamed, or never created, is fine). */
+function unlinkQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // already gone
+  }
+}
+
+/**
  * A file written into a temporary file beside it and renamed over it only once every byte is
  * written and flushed, so a reader (or the next run) sees the old file or the whole new one, never
  * a part. Every failure removes the temporary file and throws a FileWriteError.
@@ -27,6 +53,7 @@ export class AtomicFile {
     try {
       mkdirSync(dirname(file), { recursive: true });
       this.fd = openSync(this.tmp, 'w');
+      track(this.tmp);
     } catch (e) {
       throw new FileWriteError(file, what, e);
     }
@@ -55,6 +82,7 @@ export class AtomicFile {
       closeSync(fd);
       this.fd = null;
       renameSync(this.tmp, this.file);
+      uncommitted.delete(this.tmp);
     } catch (e) {
       this.fail(e);
     }
@@ -83,11 +111,8 @@ export class AtomicFile {
       }
       this.fd = null;
     }
-    try {
-      unlinkSync(this.tmp);
-    } catch {
-      // already gone (renamed, or never created)
-    }
+    unlinkQuietly(this.tmp);
+    uncommitted.delete(this.tmp);
   }
 
   private open(): number {
