@@ -16,7 +16,7 @@ import { SamplePool, TrainPool } from '../actors/pool';
 import { RedisChunkSampler, RedisShardRunner, type CoordinatorOptions } from '../actors/cluster-runner';
 import { runWorkerHost } from '../actors/cluster-worker';
 import { KEY_TTL_SECONDS } from '../actors/cluster-protocol';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, constants } from 'node:os';
 
 /** Prints a result: JSON on stdout with --json, else `key: value` lines. */
 function report(json: boolean, result: object): void {
@@ -40,33 +40,45 @@ function fail(e: unknown): never {
   process.exit(1);
 }
 
-/** Where `sample` and `eval` compute their chunks: this thread for 1, a worker pool for more. */
-function samplerFor(workers: number): (ckpt: Checkpoint) => ChunkSampler {
-  return (ckpt) => (workers > 1 ? new SamplePool(ckpt.config, ckpt.params, workers) : inThreadSampler(ckpt));
+/** A command stopped by SIGINT or SIGTERM before its end, having written nothing. */
+class Interrupted extends Error {
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`${signal}: stopped before the end; nothing written`);
+    this.name = 'Interrupted';
+  }
 }
 
-/** A command handler whose errors end the process through `fail`. */
+/** The exit status of a process ended by `sig`, as a shell reports it: 128 + its number (130 for SIGINT). */
+const signalStatus = (sig: NodeJS.Signals): number => 128 + constants.signals[sig];
+
+/** A command handler whose errors end the process through `fail`; an Interrupted one with one line and the signal's status. */
 function guarded<A>(handler: (a: A) => Promise<void>): (a: A) => Promise<void> {
   return async (a) => {
     try {
       await handler(a);
     } catch (e) {
-      fail(e);
+      if (!(e instanceof Interrupted)) fail(e);
+      process.stderr.write(`dgmg-pipe: ${e.message}\n`);
+      process.exit(signalStatus(e.signal));
     }
   };
 }
 
-/** First SIGINT/SIGTERM: finish the step in flight and stop; a second one exits at once. */
-function stopSignal(): () => boolean {
-  let stop = false;
+/**
+ * Aborted, with an Interrupted as its reason, by the first SIGINT or SIGTERM (`announce`, if
+ * given, is printed then); a second one exits at once (pipeline/atomic.ts removes temporary files
+ * on the way out).
+ */
+function stopSignal(announce: string | null): AbortSignal {
+  const stop = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {
-    if (stop) process.exit(130);
-    stop = true;
-    process.stderr.write(`\ndgmg-pipe: ${sig}: finishing the step in flight and writing a checkpoint (again to abort)\n`);
+    if (stop.signal.aborted) process.exit(signalStatus(sig));
+    if (announce !== null) process.stderr.write(`\ndgmg-pipe: ${sig}: ${announce}\n`);
+    stop.abort(new Interrupted(sig));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  return () => stop;
+  return stop.signal;
 }
 
 const modelOption = { type: 'string', describe: `checkpoint (default: the shipped ${DEFAULT_MODEL_FILE})` } as const;
@@ -77,7 +89,7 @@ function positiveInt(flag: string, value: number): number {
   return value;
 }
 
-/** The coordinator's options (train and sample); with --redis the shards go to `dgmg-pipe worker` hosts. */
+/** The coordinator's options (train, sample, eval); with --redis the shards go to `dgmg-pipe worker` hosts. */
 const clusterOptions = {
   redis: { type: 'string', describe: 'compute on worker hosts (dgmg-pipe worker) through this Redis: redis://[user:password@]host:port, rediss:// for TLS' },
   'redis-ca': { type: 'string', describe: 'CA certificate (PEM) of a rediss:// server' },
@@ -114,6 +126,24 @@ function coordinator(
   });
 }
 
+/** The flags of the commands that sample (sample, eval): threads here, or worker hosts through --redis. */
+const samplingOptions = {
+  workers: { type: 'number', describe: `worker threads sampling chunks in parallel (with --redis: chunks in flight); the result is the same for any number (default: the number of cores, ${availableParallelism()}; 1 = in this thread)` },
+  ...clusterOptions,
+} as const;
+
+/**
+ * Where `sample` and `eval` compute their chunks: on `dgmg-pipe worker` hosts with --redis
+ * (`workers` chunks in flight), else in this thread for 1 worker and on a pool of threads for more.
+ */
+function chunkSampler(a: { workers?: number; redis?: string; 'redis-ca'?: string; 'redis-timeout': number; 'task-timeout'?: number }): { workers: number; makeSampler: (ckpt: Checkpoint) => ChunkSampler } {
+  const workers = workerCount(a.workers);
+  const cluster = coordinator(a);
+  const makeSampler = (ckpt: Checkpoint): ChunkSampler =>
+    cluster ? new RedisChunkSampler(ckpt.config.model, ckpt.params, workers, cluster(ckpt.config)) : workers > 1 ? new SamplePool(ckpt.config, ckpt.params, workers) : inThreadSampler(ckpt);
+  return { workers, makeSampler };
+}
+
 void yargs(hideBin(process.argv))
   .scriptName('dgmg-pipe')
   .strict()
@@ -141,6 +171,7 @@ void yargs(hideBin(process.argv))
       const workers = workerCount(a.workers);
       const cluster = coordinator(a);
       if (cluster && workers < 2) throw new Error('--redis splits every batch into --workers shards: give --workers 2 or more');
+      const stop = stopSignal('finishing the step in flight and writing a checkpoint (again to abort)');
       const summary = await runTrain(
         {
           configFile: a.config ?? null,
@@ -152,7 +183,7 @@ void yargs(hideBin(process.argv))
           stopAtStep: a['max-steps'] ?? null,
           quiet: a.quiet,
         },
-        stopSignal(),
+        () => stop.aborted,
       );
       report(a.json, summary);
       if (!summary.completed) {
@@ -171,18 +202,15 @@ void yargs(hideBin(process.argv))
         .option('out', { type: 'string', default: 'graphs.jsonl', describe: 'output file: .jsonl (JSON lines), .g6 (graph6) or, for a model of molecules, .smi (SMILES)' })
         .option('seed', { type: 'number', default: 0, describe: 'sampling seed; same seed, same graphs' })
         .option('v-max', { type: 'number', describe: 'most nodes a graph may have (default: the config\'s sample.vMax)' })
-        .option('workers', { type: 'number', describe: `worker threads sampling chunks in parallel; the output is the same for any number (default: the number of cores, ${availableParallelism()}; 1 = in this thread)` })
         .option('json', { type: 'boolean', default: false })
         .option('quiet', { type: 'boolean', default: false })
-        .options(clusterOptions),
+        .options(samplingOptions),
     guarded(async (a) => {
       positiveInt('n', a.n);
       const vMax = a['v-max'] === undefined ? null : positiveInt('v-max', a['v-max']);
       if (vMax !== null && vMax > MAX_V_MAX) throw new Error(`--v-max must be at most ${MAX_V_MAX}, got ${vMax}`);
-      const workers = workerCount(a.workers);
-      const cluster = coordinator(a);
-      const sampler = cluster ? (ckpt: Checkpoint): ChunkSampler => new RedisChunkSampler(ckpt.config.model, ckpt.params, workers, cluster(ckpt.config)) : samplerFor(workers);
-      const result = await runSample(a.model ?? null, a.n, a.out, a.seed, vMax, a.quiet, sampler);
+      const { workers, makeSampler } = chunkSampler(a);
+      const result = await runSample(a.model ?? null, a.n, a.out, a.seed, vMax, a.quiet, makeSampler, stopSignal(null));
       report(a.json, { ...result, workers });
     }),
   )
@@ -195,10 +223,12 @@ void yargs(hideBin(process.argv))
         .option('n', { type: 'number', default: 1000, describe: 'number of graphs to sample' })
         .option('seed', { type: 'number', default: 0, describe: 'sampling seed' })
         .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
-        .option('quiet', { type: 'boolean', default: false }),
+        .option('quiet', { type: 'boolean', default: false })
+        .options(samplingOptions),
     guarded(async (a) => {
       positiveInt('n', a.n);
-      report(a.json, await runEval(a.model ?? null, a.n, a.seed, a.quiet, samplerFor(1)));
+      const { workers, makeSampler } = chunkSampler(a);
+      report(a.json, { ...(await runEval(a.model ?? null, a.n, a.seed, a.quiet, makeSampler, stopSignal(null))), workers });
     }),
   )
   .command(
@@ -213,7 +243,7 @@ void yargs(hideBin(process.argv))
         .option('json', { type: 'boolean', default: false }),
     guarded(async (a) => {
       if (!Number.isInteger(a.n) || a.n < 1 || a.n > 400) throw new Error(`--n must be an integer from 1 to 400, got ${a.n}`);
-      report(a.json, await runDraw(a.model ?? null, a.n, a.out, a.seed));
+      report(a.json, await runDraw(a.model ?? null, a.n, a.out, a.seed, stopSignal(null)));
     }),
   )
   .command(
@@ -231,7 +261,7 @@ void yargs(hideBin(process.argv))
   )
   .command(
     'worker',
-    'Compute the train and sample tasks of coordinators (train/sample --redis) on this host, until Ctrl-C',
+    'Compute the train and sample tasks of coordinators (train/sample/eval --redis) on this host, until Ctrl-C',
     (y) =>
       y
         .option('redis', { type: 'string', demandOption: true, describe: 'the coordinators\' Redis: redis://[user:password@]host:port, rediss:// for TLS' })

@@ -2,17 +2,18 @@ import { renderGraphGridSvg } from '../../draw/svg';
 import { isMoleculeVocabulary } from '../../graphs/molecule';
 import { writeFileAtomic } from '../checkpoint';
 import { loadRDKit } from '../molecules';
-import { sampleChunk } from '../sampling';
+import { inThreadSampler } from '../runner';
 import { moleculeGridOptions } from './molecules';
-import { datasetOf, loadModel } from './shared';
+import { sampleInMemory } from './sample';
+import { datasetOf } from './shared';
 
 /**
  * `dgmg-pipe draw`: a grid of n sampled graphs, the family's valid ones marked, as one SVG file; a
  * model of molecules' samples as RDKit depicts them, the ones RDKit does not sanitize marked invalid.
+ * Stopped by `stop` while sampling, it writes nothing.
  */
-export async function runDraw(modelFile: string | null, n: number, out: string, seed: number): Promise<{ file: string; graphs: number; valid: number | null }> {
-  const { file, ckpt } = loadModel(modelFile);
-  const graphs = sampleChunk(ckpt.config.model, ckpt.params, seed, 0, n, ckpt.config.sample.vMax);
+export async function runDraw(modelFile: string | null, n: number, out: string, seed: number, stop: AbortSignal): Promise<{ file: string; graphs: number; valid: number | null }> {
+  const { file, ckpt, graphs } = await sampleInMemory(modelFile, n, seed, true, inThreadSampler, stop);
   const names = ckpt.config.model;
   if (isMoleculeVocabulary(names)) {
     const opts = moleculeGridOptions(await loadRDKit(), graphs, names);

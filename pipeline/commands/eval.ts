@@ -5,7 +5,7 @@ import { logLikelihoods } from '../../model/teacher';
 import type { Checkpoint } from '../checkpoint';
 import { graphSequence } from '../dataset';
 import type { ChunkSampler } from '../runner';
-import { sampleModel } from './sample';
+import { sampleInMemory } from './sample';
 import { isMoleculeVocabulary } from '../../graphs/molecule';
 import type { MoleculeReport } from '../../eval/molecules';
 import { moleculeMeasures } from './molecules';
@@ -27,7 +27,8 @@ export function heldOutNll(ckpt: Checkpoint, graphs: readonly Graph[]): number {
 
 /**
  * `dgmg-pipe eval`: SPEC §7's measures of n samples, and the held-out NLL of the test graphs; for a
- * model of molecules also validity, uniqueness and novelty by RDKit (eval/molecules.ts).
+ * model of molecules also validity, uniqueness and novelty by RDKit (eval/molecules.ts). The
+ * report is the same whatever computes the samples (graph i draws from Rng.derive(seed, i)).
  */
 export async function runEval(
   modelFile: string | null,
@@ -35,10 +36,10 @@ export async function runEval(
   seed: number,
   quiet: boolean,
   makeSampler: (ckpt: Checkpoint) => ChunkSampler,
+  stop: AbortSignal,
 ): Promise<QualityReport & { model: string; heldOutNll: number; testGraphs: number; seconds: number; molecules: MoleculeReport | null }> {
   const started = Date.now();
-  const samples: Graph[] = [];
-  const { file, ckpt } = await sampleModel(modelFile, n, seed, null, quiet, makeSampler, async (g) => void samples.push(...g));
+  const { file, ckpt, graphs: samples } = await sampleInMemory(modelFile, n, seed, quiet, makeSampler, stop);
   const data = await datasetOf(ckpt);
   const report = evaluateSamples(samples, data.train, data.test, data.family);
   const molecules: MoleculeReport | null = isMoleculeVocabulary(ckpt.config.model) ? await moleculeMeasures(samples, data.train, ckpt.config.model) : null;
