@@ -5,6 +5,7 @@ import { ORDER_KINDS, type OrderKind } from '../graphs/order';
 import { runAnimate } from '../pipeline/commands/animate';
 import { runDraw } from '../pipeline/commands/draw';
 import { runEval } from '../pipeline/commands/eval';
+import { runMoleculeEvalJsonl, runMoleculeExport, runMoleculeSurvey } from '../pipeline/commands/molecules';
 import { runSample } from '../pipeline/commands/sample';
 import { DEFAULT_MODEL_FILE } from '../pipeline/commands/shared';
 import { runTrain } from '../pipeline/commands/train';
@@ -147,7 +148,7 @@ function chunkSampler(a: { workers?: number; redis?: string; 'redis-ca'?: string
 void yargs(hideBin(process.argv))
   .scriptName('dgmg-pipe')
   .strict()
-  .demandCommand(1, 'name a command: train, sample, eval, draw, animate, worker')
+  .demandCommand(1, 'name a command: train, sample, eval, draw, animate, worker, molecules')
   .command(
     'train',
     'Train a DGMG with batched teacher forcing; writes <out>/checkpoint.json',
@@ -278,6 +279,56 @@ void yargs(hideBin(process.argv))
         log: stderrLine('dgmg-pipe worker'),
       });
     }),
+  )
+  .command(
+    'molecules',
+    'Molecule files (.smi, .csv): survey their types and sizes, export them as typed JSONL, measure typed JSONL samples',
+    (y) =>
+      y
+        .command(
+          'survey <file>',
+          'Atom and bond types of a .smi or .csv file, and how many molecules each size and type filter keeps',
+          (y) =>
+            y
+              .positional('file', { type: 'string', demandOption: true, describe: '.smi or .csv' })
+              .option('max-types', { type: 'number', default: 12, describe: 'atom types to add one by one' })
+              .option('json', { type: 'boolean', default: false, describe: 'print the survey as JSON' }),
+          guarded(async (a) => {
+            report(a.json, await runMoleculeSurvey(a.file, positiveInt('max-types', a['max-types'])));
+          }),
+        )
+        .command(
+          'export <file> <out>',
+          'Write the molecules a filter keeps as typed JSONL, and the matching config keys',
+          (y) =>
+            y
+              .positional('file', { type: 'string', demandOption: true, describe: '.smi or .csv' })
+              .positional('out', { type: 'string', demandOption: true, describe: 'typed JSONL file' })
+              .option('types', { type: 'string', demandOption: true, describe: 'atom types, comma-separated, e.g. C,O,N,S,Cl,F,Br,N+,O-' })
+              .option('max-atoms', { type: 'number', default: 23, describe: 'most heavy atoms a molecule may have' })
+              .option('config-out', { type: 'string', describe: 'where the config keys go (default: <out> with .config.json)' })
+              .option('json', { type: 'boolean', default: false, describe: 'print the counts as JSON' }),
+          guarded(async (a) => {
+            const types = a.types.split(',').map((t) => t.trim()).filter((t) => t !== '');
+            const configOut = a['config-out'] ?? `${a.out.replace(/\.jsonl$/i, '')}.config.json`;
+            report(a.json, await runMoleculeExport(a.file, a.out, configOut, types, positiveInt('max-atoms', a['max-atoms'])));
+          }),
+        )
+        .command(
+          'eval-jsonl <samples> <train>',
+          'Validity, uniqueness, novelty and type distributions of typed JSONL samples against typed JSONL training molecules',
+          (y) =>
+            y
+              .positional('samples', { type: 'string', demandOption: true })
+              .positional('train', { type: 'string', demandOption: true })
+              .option('config', { type: 'string', demandOption: true, describe: 'config whose model.nodeTypes and model.edgeTypes name the types (e.g. the one export wrote)' })
+              .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }),
+          guarded(async (a) => {
+            report(a.json, await runMoleculeEvalJsonl(a.samples, a.train, a.config));
+          }),
+        )
+        .demandCommand(1, 'name a molecules command: survey, export, eval-jsonl'),
+    () => undefined,
   )
   .help()
   .parseAsync();

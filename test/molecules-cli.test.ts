@@ -4,14 +4,33 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-const CLI = resolve(__dirname, '..', 'bin', 'molecules.js');
+const CLI = resolve(__dirname, '..', 'bin', 'dgmg-pipe.js');
 const FIXTURE = resolve(__dirname, '..', '..', 'test', 'fixtures', 'molecules', 'nci-first-200.smi');
 const dir = mkdtempSync(join(tmpdir(), 'dgmg-molecules-cli-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const run = (...args: string[]): { code: number | null; out: string; err: string } => {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+/** `dgmg-pipe molecules <args>`. */
+const plain = (...args: string[]): { code: number | null; out: string; err: string } => {
+  const r = spawnSync(process.execPath, [CLI, 'molecules', ...args], { encoding: 'utf8' });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
+/** `dgmg-pipe molecules <args> --json`. */
+const run = (...args: string[]): { code: number | null; out: string; err: string } => plain(...args, '--json');
+
+t.test('survey: the types by frequency, and what each filter keeps, as export counts it', async (t) => {
+  const r = run('survey', FIXTURE, '--max-types', '3');
+  t.equal(r.code, 0, r.err);
+  const survey = JSON.parse(r.out);
+  t.equal(survey.molecules, 200);
+  t.same(survey.moleculesWithType.slice(0, 3), [{ type: 'C', count: 200 }, { type: 'O', count: 160 }, { type: 'N', count: 103 }]);
+  t.equal(survey.kept.length, 7 * 3, '7 size limits times 3 type sets');
+  const row = survey.kept.find((k: { maxAtoms: number | null; nodeTypes: string[] }) => k.maxAtoms === 23 && k.nodeTypes.length === 3);
+  const e = run('export', FIXTURE, join(dir, 'con.jsonl'), '--types', 'C,O,N', '--max-atoms', '23');
+  t.equal(e.code, 0, e.err);
+  t.equal(row.kept, JSON.parse(e.out).kept, 'the survey and export keep the same molecules');
+  const lines = plain('survey', FIXTURE, '--max-types', '1');
+  t.equal(lines.code, 0, lines.err);
+  t.match(lines.out, /^file: .*nci-first-200\.smi\nmolecules: 200\natomTypes: \[\{"type":"C","count":\d+\}/, 'without --json: key: value lines, like the other commands');
+});
 
 t.test('export writes typed JSONL and its config keys; eval-jsonl measures samples against it', async (t) => {
   const out = join(dir, 'nci.jsonl');
@@ -42,7 +61,7 @@ t.test('export writes typed JSONL and its config keys; eval-jsonl measures sampl
   writeFileSync(wrongTypes, JSON.stringify({ model: { nodeTypes: ['C', 'O'], edgeTypes: ['single', 'double', 'triple'] } }));
   const outside = run('eval-jsonl', samples, out, '--config', wrongTypes);
   t.equal(outside.code, 1);
-  t.match(outside.err, /^dgmg-molecules: .*nci\.jsonl:\d+: node_types\[\d+\] is "\w+", not one of the config's node types C, O\n$/);
+  t.match(outside.err, /^dgmg-pipe: .*nci\.jsonl:\d+: node_types\[\d+\] is "\w+", not one of the config's node types C, O\n$/);
 });
 
 t.test('bad input: one line naming file:line, exit 1', async (t) => {
@@ -53,6 +72,12 @@ t.test('bad input: one line naming file:line, exit 1', async (t) => {
   t.equal(JSON.parse(r.out).unparsable, 1);
   const s = run('survey', join(dir, 'missing.smi'));
   t.equal(s.code, 1);
-  t.match(s.err, /^dgmg-molecules: .*missing\.smi: cannot read: ENOENT/);
+  t.match(s.err, /^dgmg-pipe: .*missing\.smi: cannot read: ENOENT/);
   t.equal(s.err.trim().split('\n').length, 1);
+  const atoms = run('export', FIXTURE, join(dir, 'y.jsonl'), '--types', 'C', '--max-atoms', '0');
+  t.equal(atoms.code, 1);
+  t.equal(atoms.err, 'dgmg-pipe: --max-atoms must be a positive integer, got 0\n');
+  const none = plain();
+  t.equal(none.code, 1);
+  t.match(none.err, /name a molecules command: survey, export, eval-jsonl/);
 });
