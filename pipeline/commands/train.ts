@@ -92,7 +92,7 @@ export async function runTrain(o: TrainOptions, stopRequested: () => boolean): P
     config = withOverrides(loadConfig(resolveShipped(o.configFile ?? DEFAULT_CONFIG_FILE)), over, 'command line');
   }
   config = await moleculeConfig(config);
-  const data = loadDataset(config, config.train.seed);
+  const data = await loadDataset(config, config.train.seed);
   const runner = o.workers > 1 ? o.makeRunner(config, o.workers) : inProcessRunner(config);
   const bar = progress('train', { quiet: o.quiet });
   const curve = new TrainingCurve(join(o.outDir, 'metrics.jsonl'), data.family, config.model, config.sample.vMax, resume !== null);
