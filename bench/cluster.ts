@@ -22,7 +22,7 @@ const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`
 
 /** Seconds per step over `steps` steps after `warm` warm-up steps. */
 async function secondsPerStep(config: RunConfig, runner: ShardRunner, shards: number, warm: number, steps: number): Promise<number> {
-  const data = loadDataset(config, 0);
+  const data = await loadDataset(config, 0);
   let t0 = 0;
   await trainSteps({ config, data, checkpointFile: null, resume: null, runner, shards, stopAtStep: warm + steps, stopRequested: () => false }, (r) => {
     if (r.step === warm) t0 = performance.now();

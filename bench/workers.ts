@@ -32,7 +32,7 @@ async function trainRate(pool: TrainPool, config: RunConfig, data: Dataset, step
  */
 export async function trainRates(batchSize: number, steps: number, repeats: number): Promise<[number, number]> {
   const config = configFromJson({ train: { batchSize, epochs: 1000, checkpointEvery: 1_000_000 }, data: { trainSize: 2000, testSize: 0 } }, 'bench');
-  const data = loadDataset(config, 0);
+  const data = await loadDataset(config, 0);
   const pools = [new TrainPool(config, 1), new TrainPool(config, 2)];
   try {
     for (const pool of pools) await trainRate(pool, config, data, 2); // warm-up: the workers start and load the engine
@@ -76,7 +76,7 @@ export async function workerRows(quick: boolean): Promise<Row[]> {
 export async function memorySoak(seconds: number): Promise<{ seconds: number; workers: number; graphs: number; rssMB: number[] }> {
   const workers = Math.min(2, availableParallelism());
   const config = configFromJson({ train: { batchSize: 128, epochs: 100000, checkpointEvery: 1_000_000 }, data: { trainSize: 4000, testSize: 0 } }, 'bench');
-  const data = loadDataset(config, 0);
+  const data = await loadDataset(config, 0);
   const pool = new TrainPool(config, workers);
   const rssMB: number[] = [];
   const started = performance.now();

@@ -8,7 +8,7 @@ import { Rng } from '../graphs/random';
 import { encodeGraph } from '../graphs/sequence';
 import type { RunConfig } from './config';
 import type { StopRates } from '../model/params';
-import { isMoleculeFile, loadMolecules, type MoleculeCounts } from './molecules';
+import { isMoleculeFile, loadMolecules, loadRDKit, type MoleculeCounts } from './molecules';
 
 /** Training and held-out graphs, and the family they come from (null for a user's file). */
 export interface Dataset {
@@ -36,12 +36,14 @@ export function readGraphFile(file: string, names: TypeNames = NO_TYPE_NAMES): G
   return format.parse(text, file, names);
 }
 
-/** The dataset a config names: a file split into train and test by the seed, or a generated family. */
-export function loadDataset(c: RunConfig, seed: number): Dataset {
+/**
+ * The dataset a config names: a file split into train and test by the seed, or a generated
+ * family. A molecule file is read through RDKit, loaded here in this thread if it is not yet.
+ */
+export async function loadDataset(c: RunConfig, seed: number): Promise<Dataset> {
   const d = c.data;
   if (d.file) {
-    // Molecule files need RDKit loaded in this thread (await loadRDKit()) and the config's types.
-    const molecules = isMoleculeFile(d.file) ? loadMolecules(d.file, c.model, { maxAtoms: d.maxAtoms || null, skipOutsideTypes: d.skipInvalid, skipUnparsable: d.skipInvalid }) : null;
+    const molecules = isMoleculeFile(d.file) ? loadMolecules(await loadRDKit(), d.file, c.model, { maxAtoms: d.maxAtoms || null, skipOutsideTypes: d.skipInvalid, skipUnparsable: d.skipInvalid }) : null;
     const graphs = molecules ? molecules.graphs : readGraphFile(d.file, c.model);
     graphs.forEach((g, i) => {
       if (g.numNodes > c.sample.vMax) throw new GraphFormatError(`${d.file}: graph ${i + 1}`, `has ${g.numNodes} nodes, more than sample.vMax = ${c.sample.vMax}; raise sample.vMax in the config`);

@@ -32,7 +32,6 @@ export interface RDKit {
 }
 
 let loading: Promise<RDKit> | null = null;
-let loaded: RDKit | null = null;
 
 /**
  * RDKit, loaded on the first call in this thread (60-140 ms) and shared afterwards. Its log goes
@@ -43,25 +42,16 @@ export function loadRDKit(): Promise<RDKit> {
     module.disable_logging();
     const log = module.set_log_capture('rdApp.error');
     if (!log) throw new Error('RDKit: cannot capture the error log');
-    return (loaded = {
+    return {
       module,
       reason(): string {
         const lines = log.get_buffer().split('\n').map((l) => l.replace(/^\[[0-9:]+\]\s*/, '').trim()).filter((l) => l !== '');
         log.clear_buffer();
         return lines[0] ?? '';
       },
-    });
+    };
   });
   return loading;
-}
-
-/**
- * RDKit for synchronous code (reading a dataset inside loadDataset), once loadRDKit has
- * resolved in this thread; before that, an error that says so.
- */
-export function loadedRDKit(): RDKit {
-  if (!loaded) throw new Error('RDKit is not loaded in this thread yet: await loadRDKit() first');
-  return loaded;
 }
 
 /** `use(mol)` for the molecule RDKit makes of `input`, or null when it cannot; the molecule is freed either way. */
@@ -340,12 +330,11 @@ export function readMoleculeFile(rd: RDKit, file: string, vocab: MoleculeVocabul
 }
 
 /**
- * A molecule file as a dataset (for loadDataset; needs `await loadRDKit()` in this thread
- * first): its molecules as typed graphs of `vocab`, or, when `vocab` names no node types, of the
- * types the file's molecules within `filter.maxAtoms` have, most frequent first (inferVocabulary).
+ * A molecule file as a dataset (for loadDataset): its molecules as typed graphs of `vocab`, or,
+ * when `vocab` names no node types, of the types the file's molecules within `filter.maxAtoms`
+ * have, most frequent first (inferVocabulary).
  */
-export function loadMolecules(file: string, vocab: MoleculeVocabulary, filter: MoleculeFilter): MoleculeSet & { readonly vocab: MoleculeVocabulary } {
-  const rd = loadedRDKit();
+export function loadMolecules(rd: RDKit, file: string, vocab: MoleculeVocabulary, filter: MoleculeFilter): MoleculeSet & { readonly vocab: MoleculeVocabulary } {
   const entries = readSmilesFile(file);
   const types = vocab.nodeTypes.length > 0 ? vocab : inferVocabulary(rd, entries, filter.maxAtoms);
   return { ...moleculesOf(rd, entries, types, filter), vocab: types };

@@ -6,7 +6,7 @@ import { TrainPool } from '../actors/pool';
 import { initParams, paramLayout, type ParamLayout } from '../model/params';
 import { loadCheckpoint } from '../pipeline/checkpoint';
 import { configFromJson, type RunConfig } from '../pipeline/config';
-import { loadDataset } from '../pipeline/dataset';
+import { loadDataset, type Dataset } from '../pipeline/dataset';
 import { inProcessRunner, type ShardRunner } from '../pipeline/runner';
 import { trainSteps } from '../pipeline/train';
 import { faultMemory, setFault, type Fault } from './fixtures/faults';
@@ -21,7 +21,7 @@ const config: RunConfig = configFromJson(
   },
   'actors test config',
 );
-const data = loadDataset(config, config.train.seed);
+let data: Dataset;
 const STEPS = 4;
 
 // Warm pools of the test-only worker (the real one with faults injected) serve most tests (a
@@ -86,7 +86,8 @@ const relDiff = (a: number, b: number): number => Math.abs(a - b) / Math.abs(b);
 
 const runs: Record<string, Run> = {};
 
-t.before(() => {
+t.before(async () => {
+  data = await loadDataset(config, config.train.seed);
   pool2 = faultyPool(2);
   pool3 = faultyPool(3);
 });

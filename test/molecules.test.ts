@@ -14,7 +14,6 @@ import {
   inferVocabulary,
   loadMolecules,
   loadRDKit,
-  loadedRDKit,
   moleculesOf,
   readMoleculeFile,
   readSmilesFile,
@@ -174,10 +173,10 @@ t.test('vocabulary inference: types by frequency', async (t) => {
   t.same(v, { nodeTypes: ['C', 'O', 'N+', 'O-'], edgeTypes: ['single', 'double'] });
   t.same(inferVocabulary(rd, smiLines('CCO\nC[N+](=O)[O-]\n', 'f.smi'), 3).nodeTypes, ['C', 'O'], 'size filter applies');
   const f = file('infer.smi', 'CCO\nC[N+](=O)[O-]\nCC#N\n');
-  const inferred = loadMolecules(f, { nodeTypes: [], edgeTypes: [] }, STRICT);
+  const inferred = loadMolecules(rd, f, { nodeTypes: [], edgeTypes: [] }, STRICT);
   t.same(inferred.vocab, { nodeTypes: ['C', 'O', 'N', 'N+', 'O-'], edgeTypes: ['single', 'double', 'triple'] });
   t.equal(inferred.counts.kept, 3);
-  t.same(loadMolecules(f, VOCAB, STRICT).vocab, VOCAB, 'given types are kept as given');
+  t.same(loadMolecules(rd, f, VOCAB, STRICT).vocab, VOCAB, 'given types are kept as given');
 });
 
 t.test('typed graphs write back: invalid valences give null, bad types are refused', async (t) => {
@@ -219,24 +218,45 @@ t.test('molecule measures on a hand-made set', async (t) => {
   t.equal(totalVariation({ a: 1 }, { b: 5 }), 1);
 });
 
-t.test('RDKit works inside a worker thread', async (t) => {
-  const molecules = resolve(__dirname, '..', 'pipeline', 'molecules.js');
-  const code = `
-    const { parentPort } = require('node:worker_threads');
-    const m = require(${JSON.stringify(molecules)});
-    m.loadRDKit().then((rd) => {
-      const set = m.moleculesOf(rd, [{ smiles: 'C1=CC=CC=C1O', where: 'w' }], { nodeTypes: ['C', 'O'], edgeTypes: ['single', 'double', 'triple'] }, m.STRICT);
-      parentPort.postMessage({ smiles: set.smiles, back: m.graphToSmiles(rd, set.graphs[0], { nodeTypes: ['C', 'O'], edgeTypes: ['single', 'double', 'triple'] }) });
-    });`;
-  const result = await new Promise((ok, fail) => {
-    const w = new Worker(code, { eval: true });
+/** What the script `code` posts first, run in a fresh worker thread (its own RDKit, not yet loaded) with `workerData`. */
+function inFreshThread(code: string, workerData: unknown = null): Promise<unknown> {
+  return new Promise((ok, fail) => {
+    const w = new Worker(code, { eval: true, workerData });
     w.once('message', (x) => {
       ok(x);
       void w.terminate();
     });
     w.once('error', fail);
   });
+}
+
+t.test('RDKit works inside a worker thread', async (t) => {
+  const molecules = resolve(__dirname, '..', 'pipeline', 'molecules.js');
+  const result = await inFreshThread(`
+    const { parentPort } = require('node:worker_threads');
+    const m = require(${JSON.stringify(molecules)});
+    m.loadRDKit().then((rd) => {
+      const set = m.moleculesOf(rd, [{ smiles: 'C1=CC=CC=C1O', where: 'w' }], { nodeTypes: ['C', 'O'], edgeTypes: ['single', 'double', 'triple'] }, m.STRICT);
+      parentPort.postMessage({ smiles: set.smiles, back: m.graphToSmiles(rd, set.graphs[0], { nodeTypes: ['C', 'O'], edgeTypes: ['single', 'double', 'triple'] }) });
+    });`);
   t.same(result, { smiles: ['Oc1ccccc1'], back: 'Oc1ccccc1' });
+});
+
+t.test('loadDataset reads a .smi file in a fresh thread that never called loadRDKit', async (t) => {
+  const dataset = resolve(__dirname, '..', 'pipeline', 'dataset.js');
+  const config = resolve(__dirname, '..', 'pipeline', 'config.js');
+  const json = { data: { file: FIXTURE, maxAtoms: 23, skipInvalid: true, testSize: 20 }, model: { nodeTypes: VOCAB.nodeTypes, edgeTypes: VOCAB.edgeTypes }, sample: { vMax: 23 } };
+  const result = await inFreshThread(
+    `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { loadDataset } = require(${JSON.stringify(dataset)});
+    const { configFromJson } = require(${JSON.stringify(config)});
+    Promise.resolve()
+      .then(() => loadDataset(configFromJson(workerData, 'nci.json'), 0))
+      .then((d) => parentPort.postMessage({ train: d.train.length, test: d.test.length, molecules: d.molecules }), (e) => parentPort.postMessage({ error: e.message }));`,
+    json,
+  );
+  t.same(result, { train: 152, test: 20, molecules: { read: 200, kept: 172, unparsable: 0, tooLarge: 16, outsideTypes: 12, notRepresentable: 0 } }, 'the 172 kept molecules split 152 / 20, as the CLI reads them');
 });
 
 t.test('GraphFormatError is what a bad file throws', async (t) => {
@@ -245,7 +265,7 @@ t.test('GraphFormatError is what a bad file throws', async (t) => {
 
 t.test('sampled graphs as a .smi file: one line per sample, invalid ones as comments, written whole or not at all', async (t) => {
   const rd = await loadRDKit();
-  t.equal(loadedRDKit(), rd, 'the loaded module is shared in the thread');
+  t.equal(await loadRDKit(), rd, 'the loaded module is shared in the thread');
   const co: MoleculeVocabulary = { nodeTypes: ['C', 'O'], edgeTypes: BOND_TYPES };
   const ethanol: TypedGraph = { numNodes: 3, edges: [[0, 1], [1, 2]], nodeTypes: [0, 0, 1], edgeTypes: [0, 0] };
   const invalid: TypedGraph = { numNodes: 3, edges: [[0, 1], [1, 2]], nodeTypes: [0, 1, 0], edgeTypes: [1, 1] };

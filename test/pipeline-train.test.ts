@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertCheckpointMatches, loadCheckpoint, saveCheckpoint, CheckpointError } from '../pipeline/checkpoint';
 import { configFromJson, ConfigError, loadConfig } from '../pipeline/config';
-import { loadDataset, stopRates } from '../pipeline/dataset';
-import { loadRDKit } from '../pipeline/molecules';
+import { loadDataset, stopRates, type Dataset } from '../pipeline/dataset';
 import { initParams, paramLayout } from '../model/params';
 import { inProcessRunner, splitShards } from '../pipeline/runner';
 import { trainSteps, type TrainRun } from '../pipeline/train';
@@ -14,7 +13,10 @@ const config = configFromJson(
   { data: { trainSize: 24, testSize: 4, familyParams: { minNodes: 4, maxNodes: 7 } }, model: { nodeSize: 6 }, train: { epochs: 2, batchSize: 5, lr: 0.01, lrFinalFraction: 0.1, checkpointEvery: 3 } },
   'test',
 );
-const data = loadDataset(config, 0);
+let data: Dataset;
+t.before(async () => {
+  data = await loadDataset(config, 0);
+});
 const run = (over: Partial<TrainRun>): TrainRun => ({
   config, data, checkpointFile: null, resume: null, runner: inProcessRunner(config), shards: 1, stopAtStep: null, stopRequested: () => false, ...over,
 });
@@ -94,14 +96,13 @@ t.test('every shipped config loads and names a known family', async (t) => {
   const dir = join(__dirname, '..', '..', 'configs');
   const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
   t.ok(files.length >= 7, `${files.length} configs`);
-  await loadRDKit();
   for (const f of files) {
     const c = loadConfig(join(dir, f));
     if (!c.data.file) {
-      t.ok(loadDataset(configFromJson({ ...c, data: { ...c.data, trainSize: 3, testSize: 1 } }, f), 0).train.length === 3, `${f} loads and generates its family`);
+      t.ok((await loadDataset(configFromJson({ ...c, data: { ...c.data, trainSize: 3, testSize: 1 } }, f), 0)).train.length === 3, `${f} loads and generates its family`);
     } else if (existsSync(c.data.file)) {
       // configs/molecules.json reads Debian's rdkit-data, which the suite must not need
-      t.ok(loadDataset(c, 0).train.length > 0, `${f} loads its file ${c.data.file}`);
+      t.ok((await loadDataset(c, 0)).train.length > 0, `${f} loads its file ${c.data.file}`);
     } else t.comment(`${f}: ${c.data.file} is not installed here; only the config was checked`);
   }
 });

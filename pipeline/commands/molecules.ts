@@ -9,14 +9,13 @@ import { validateConfig, type RunConfig } from '../config';
 import { graphToSmiles, inferVocabulary, isMoleculeFile, loadRDKit, moleculeSvg, type RDKit, readSmilesFile, moleculesOf, surveyMolecules, typeFrequencies, type MoleculeCounts, type SurveyRow, type TypeCount } from '../molecules';
 
 /**
- * `config` ready to read its data: for a molecule file, RDKit loaded in this thread and, when the
- * config names no node types, model.nodeTypes and model.edgeTypes inferred from the file (most
- * frequent first); other configs as they are.
+ * `config` with its types: for a molecule file and a config that names no node types,
+ * model.nodeTypes and model.edgeTypes inferred from the file (most frequent first); other
+ * configs as they are.
  */
 export async function moleculeConfig(config: RunConfig): Promise<RunConfig> {
-  if (!isMoleculeFile(config.data.file)) return config;
+  if (!isMoleculeFile(config.data.file) || config.model.nodeTypes.length > 0) return config;
   const rd = await loadRDKit();
-  if (config.model.nodeTypes.length > 0) return config;
   const types = inferVocabulary(rd, readSmilesFile(config.data.file), config.data.maxAtoms || null);
   return validateConfig({ ...config, model: { ...config.model, ...types } }, `the types of ${config.data.file}`);
 }

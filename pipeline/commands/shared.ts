@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadCheckpoint, type Checkpoint } from '../checkpoint';
 import { loadDataset, type Dataset } from '../dataset';
-import { isMoleculeFile, loadRDKit } from '../molecules';
 
 /** The folder the package is installed in (configs/ and models/ live there). */
 export const PACKAGE_ROOT = resolve(__dirname, '..', '..', '..');
@@ -24,8 +23,7 @@ export function loadModel(file: string | null): { file: string; ckpt: Checkpoint
   return { file: f, ckpt: loadCheckpoint(f) };
 }
 
-/** The dataset a checkpoint was trained on (regenerated from its config and seed; RDKit loaded for molecules). */
-export async function datasetOf(ckpt: Checkpoint): Promise<Dataset> {
-  if (isMoleculeFile(ckpt.config.data.file)) await loadRDKit();
+/** The dataset a checkpoint was trained on (regenerated from its config and seed). */
+export function datasetOf(ckpt: Checkpoint): Promise<Dataset> {
   return loadDataset(ckpt.config, ckpt.config.train.seed);
 }

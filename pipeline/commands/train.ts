@@ -1,12 +1,13 @@
 import { join } from 'node:path';
 import { assertCheckpointMatches, loadCheckpoint, type Checkpoint } from '../checkpoint';
 import { loadConfig, withOverrides, type RunConfig } from '../config';
-import { TrainingCurve } from '../curve';
-import { loadDataset } from '../dataset';
+import { TrainingCurve, type ValidityTest } from '../curve';
+import { loadDataset, type Dataset } from '../dataset';
+import { isMoleculeVocabulary } from '../../graphs/molecule';
 import { progress } from '../progress';
 import { inProcessRunner, type ShardRunner } from '../runner';
 import { trainSteps, type StepReport } from '../train';
-import type { MoleculeCounts } from '../molecules';
+import { graphToSmiles, loadRDKit, type MoleculeCounts } from '../molecules';
 import { moleculeConfig } from './molecules';
 import { DEFAULT_CONFIG_FILE, resolveShipped } from './shared';
 
@@ -30,7 +31,7 @@ export interface TrainSummary {
   readonly seconds: number;
   readonly graphsPerSecond: number;
   readonly finalLoss: number | null;
-  /** Validity of VALIDITY_SAMPLES samples at the end (null without a family). */
+  /** Validity of VALIDITY_SAMPLES samples at the end (null without a family or molecules). */
   readonly validity: number | null;
   readonly checkpoint: string;
   /** Loss and validity against time, drawn at the end. */
@@ -77,6 +78,19 @@ function resumedConfig(file: string, resume: Checkpoint, o: TrainOptions): RunCo
   return withOverrides(resume.config, { train: { epochs } }, 'command line');
 }
 
+/**
+ * What makes a sample valid on the training curve: the family's predicate, or for a model of
+ * molecules RDKit's sanitization (graphToSmiles gives a SMILES), the test `eval` counts; null for
+ * other graphs.
+ */
+async function validityTest(config: RunConfig, data: Dataset): Promise<ValidityTest | null> {
+  const family = data.family;
+  if (family) return (g) => family.isValid(g);
+  if (!isMoleculeVocabulary(config.model)) return null;
+  const rd = await loadRDKit();
+  return (g) => graphToSmiles(rd, g, config.model) !== null;
+}
+
 /** `dgmg-pipe train`: config (or checkpoint) in, checkpoint out, progress on stderr. */
 export async function runTrain(o: TrainOptions, stopRequested: () => boolean): Promise<TrainSummary> {
   const checkpointFile = join(o.outDir, 'checkpoint.json');
@@ -92,10 +106,12 @@ export async function runTrain(o: TrainOptions, stopRequested: () => boolean): P
     config = withOverrides(loadConfig(resolveShipped(o.configFile ?? DEFAULT_CONFIG_FILE)), over, 'command line');
   }
   config = await moleculeConfig(config);
-  const data = loadDataset(config, config.train.seed);
+  const data = await loadDataset(config, config.train.seed);
+  const isValid = await validityTest(config, data);
+  // the curve before the runner: a damaged metrics.jsonl is refused before any worker starts
+  const curve = new TrainingCurve(join(o.outDir, 'metrics.jsonl'), isValid, config.model, config.sample.vMax, resume !== null);
   const runner = o.workers > 1 ? o.makeRunner(config, o.workers) : inProcessRunner(config);
   const bar = progress('train', { quiet: o.quiet });
-  const curve = new TrainingCurve(join(o.outDir, 'metrics.jsonl'), data.family, config.model, config.sample.vMax, resume !== null);
   const started = Date.now();
   const startGraphs = resume?.graphsSeen ?? 0;
   let last: StepReport | null = null;
