@@ -97,8 +97,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const rows: Row[] = singleThread(5).filter((r) => r.what === 'train');
-  const [, twoWorkers] = await trainRates(256, 32, 1);
-  rows.push({ backend: 'engine', what: 'pool-train', batch: 256, workers: 2, graphsPerSecond: Math.round(twoWorkers), heapMB: 0 });
+  const { rates } = await trainRates(256, 32, 1);
+  rows.push({ backend: 'engine', what: 'pool-train', batch: 256, workers: 2, graphsPerSecond: Math.round(rates[1]), heapMB: 0 });
   const peer = await peerFigures(dir);
   for (const line of ratioLines(rows, peer)) process.stdout.write(`${line}\n`);
 }

@@ -35,15 +35,15 @@ async function main(): Promise<void> {
   const commit = gitCommit(root);
   const soakArg = process.argv.indexOf('--soak');
   const soakSeconds = soakArg > 0 ? Number(process.argv[soakArg + 1]) : quick ? 30 : 300;
-  const rows: Row[] = [...singleThread(quick ? 1.5 : 5), ...(await workerRows(quick))];
+  const single = singleThread(quick ? 1.5 : 5);
+  const pool = await workerRows(quick);
+  const rows: Row[] = [...single, ...pool.rows];
   process.stdout.write('backend  what         batch  workers  graphs/s  heapMB\n');
   for (const r of rows) {
     process.stdout.write(`${r.backend.padEnd(8)} ${r.what.padEnd(12)} ${String(r.batch).padStart(5)} ${String(r.workers).padStart(8)} ${String(r.graphsPerSecond).padStart(9)} ${String(r.heapMB).padStart(7)}\n`);
   }
-  const rate = (batch: number, workers: number): number | undefined =>
-    rows.find((r) => r.what === 'pool-train' && r.batch === batch && r.workers === workers)?.graphsPerSecond;
-  const speedups = [64, 128, 256].map((batch) => ({ batch, speedup: +((rate(batch, 2) ?? NaN) / (rate(batch, 1) ?? NaN)).toFixed(2) }));
-  for (const s of speedups) process.stdout.write(`2 workers vs 1 at batch ${s.batch}: ${s.speedup}x\n`);
+  const { speedups } = pool;
+  for (const s of speedups) process.stdout.write(`2 workers vs 1 at batch ${s.batch}: ${s.speedup}x (median of ${s.pairs} adjacent pairs; middle half ${s.q25}-${s.q75}x)\n`);
   const soak = await memorySoak(soakSeconds);
   process.stdout.write(`memory over ${soak.seconds} s of training (${soak.workers} workers, ${soak.graphs} graphs): rss MB ${soak.rssMB.join(' ')}\n`);
   if (process.argv.includes('--peer')) {

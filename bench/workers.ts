@@ -9,7 +9,7 @@ import { median, type Row } from './throughput';
 
 /**
  * Throughput of the actor pipeline on cycles (default model): training with 1 and 2 worker
- * threads at several batch sizes, sampling with 1 and 2 workers, and the process's memory over a
+ * threads at several batch sizes and the speedup of 2 over 1, sampling with 1 and 2 workers, and the process's memory over a
  * long training run (it must stay flat).
  */
 
@@ -25,22 +25,40 @@ async function trainRate(pool: TrainPool, config: RunConfig, data: Dataset, step
   return (steps * config.train.batchSize) / ((performance.now() - t0) / 1000);
 }
 
+/** The median of a sample and the quartiles around it: the middle half of the readings. */
+export interface Spread {
+  readonly median: number;
+  readonly q25: number;
+  readonly q75: number;
+}
+
+function spread(xs: readonly number[]): Spread {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q: number): number => {
+    const i = q * (s.length - 1);
+    return s[Math.floor(i)] + (s[Math.ceil(i)] - s[Math.floor(i)]) * (i - Math.floor(i));
+  };
+  return { median: median(s), q25: at(0.25), q75: at(0.75) };
+}
+
 /**
- * Median graphs/s of training at `batchSize` on 1 and on 2 workers. The two pools take turns
- * (1 2, 2 1, 1 2, ...), `repeats` short runs of `steps` steps each, so that a slow spell on the
- * shared machine lands on both and their ratio holds.
+ * Training at `batchSize` on 1 and on 2 workers, in `pairs` adjacent pairs of short runs of
+ * `steps` steps (1 then 2, 2 then 1, ...): the median graphs/s of each pool, and the spread of
+ * the pairs' ratios 2 workers / 1. This machine's speed drifts by a third over seconds (a plain
+ * arithmetic loop alone shows it), and a slow spell lasts longer than a pair, so the ratio of two
+ * runs a second apart holds where a ratio of separately gathered medians moves with the drift.
  */
-export async function trainRates(batchSize: number, steps: number, repeats: number): Promise<[number, number]> {
+export async function trainRates(batchSize: number, steps: number, pairs: number): Promise<{ rates: [number, number]; ratio: Spread }> {
   const config = configFromJson({ train: { batchSize, epochs: 1000, checkpointEvery: 1_000_000 }, data: { trainSize: 2000, testSize: 0 } }, 'bench');
   const data = await loadDataset(config, 0);
   const pools = [new TrainPool(config, 1), new TrainPool(config, 2)];
   try {
     for (const pool of pools) await trainRate(pool, config, data, 2); // warm-up: the workers start and load the engine
     const rates: [number[], number[]] = [[], []];
-    for (let r = 0; r < repeats; r++) {
-      for (const i of r % 2 === 0 ? [0, 1] : [1, 0]) rates[i].push(await trainRate(pools[i], config, data, steps));
+    for (let p = 0; p < pairs; p++) {
+      for (const i of p % 2 === 0 ? [0, 1] : [1, 0]) rates[i].push(await trainRate(pools[i], config, data, steps));
     }
-    return [median(rates[0]), median(rates[1])];
+    return { rates: [median(rates[0]), median(rates[1])], ratio: spread(rates[1].map((r, p) => r / rates[0][p])) };
   } finally {
     await Promise.all(pools.map((p) => p.close()));
   }
@@ -59,17 +77,30 @@ async function sampleRate(workers: number, n: number): Promise<number> {
   }
 }
 
-export async function workerRows(quick: boolean): Promise<Row[]> {
+/** 2 workers against 1 at one batch size: the spread of adjacent pairs' ratios (trainRates). */
+export interface Speedup {
+  readonly batch: number;
+  /** The median ratio, and the quartiles: the middle half of the pairs lies within q25..q75. */
+  readonly speedup: number;
+  readonly q25: number;
+  readonly q75: number;
+  readonly pairs: number;
+}
+
+export async function workerRows(quick: boolean): Promise<{ rows: Row[]; speedups: Speedup[] }> {
   const rows: Row[] = [];
+  const speedups: Speedup[] = [];
   const heap = (): number => Math.round(process.memoryUsage().heapUsed / 2 ** 20);
+  const pairs = quick ? 10 : 30;
   for (const batch of [64, 128, 256]) {
-    const rates = await trainRates(batch, Math.max(2, Math.round((quick ? 1024 : 4096) / batch)), quick ? 5 : 4);
+    const { rates, ratio } = await trainRates(batch, Math.max(2, Math.round(1024 / batch)), pairs);
     rates.forEach((rate, i) => rows.push({ backend: 'engine', what: 'pool-train', batch, workers: i + 1, graphsPerSecond: Math.round(rate), heapMB: heap() }));
+    speedups.push({ batch, speedup: +ratio.median.toFixed(2), q25: +ratio.q25.toFixed(2), q75: +ratio.q75.toFixed(2), pairs });
   }
   for (const workers of [1, 2]) {
     rows.push({ backend: 'engine', what: 'pool-sample', batch: 100, workers, graphsPerSecond: Math.round(await sampleRate(workers, quick ? 800 : 4000)), heapMB: heap() });
   }
-  return rows;
+  return { rows, speedups };
 }
 
 /** Resident memory (MB) sampled every few seconds while training for `seconds` on all cores. */

@@ -399,3 +399,24 @@ export function shardGradients(cfg: ModelConfig, layout: ParamLayout, flat: Floa
 export function logLikelihoods(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, seqs: readonly Decisions[]): Float32Array {
   return Float32Array.from(run(cfg, layout, flat, compileSchedule(seqs, typeCounts(cfg)), null));
 }
+
+/**
+ * The work `shardGradients` does for one sequence, in node rows: each new node is embedded with
+ * its graph's nodes, and each new edge propagates over them for every round and embeds them again.
+ * A shard's time grows with the sum of its sequences' work (the lockstep steps are shared), so
+ * shards of equal work finish together where shards of equal counts do not.
+ */
+export function sequenceWork(cfg: ModelConfig, s: Decisions): number {
+  const { nodeTypes, edgeTypes } = typeCounts(cfg);
+  let work = 0;
+  let nodes = 0;
+  for (let i = 0; i < s.length; ) {
+    if (s[i++] === nodeTypes) break;
+    work += ++nodes;
+    while (i < s.length && s[i++] !== edgeTypes) {
+      i++; // the destination
+      work += (cfg.propRounds + 1) * nodes;
+    }
+  }
+  return work;
+}

@@ -56,14 +56,29 @@ export function inThreadSampler(ckpt: Checkpoint): ChunkSampler {
   };
 }
 
-/** Splits a batch into `n` contiguous shards of sizes differing by at most one (none empty). */
-export function splitShards<T>(batch: readonly T[], n: number): T[][] {
+/**
+ * Splits a batch into `n` contiguous shards (none empty) of nearly equal `work`: each cut falls
+ * where the work done so far is closest to its share, so shards differ by at most about one
+ * item's work. With work 1 per item the sizes differ by at most one. The cut depends on the batch
+ * alone, never on timing, so a run's shards and its gradient sums are the same every time.
+ */
+export function splitShards<T>(batch: readonly T[], n: number, work: (item: T) => number): T[][] {
   const k = Math.min(n, batch.length);
+  const prefix = [0];
+  for (const x of batch) prefix.push(prefix[prefix.length - 1] + work(x));
+  const total = prefix[batch.length];
   const out: T[][] = [];
-  for (let i = 0, start = 0; i < k; i++) {
-    const size = Math.floor(batch.length / k) + (i < batch.length % k ? 1 : 0);
-    out.push(batch.slice(start, start + size));
-    start += size;
+  let start = 0;
+  for (let i = 1; i <= k; i++) {
+    let end = batch.length;
+    if (i < k) {
+      // the cut nearest the share i / k of the work, leaving at least one item per shard on both sides
+      const target = (total * i) / k;
+      end = start + 1;
+      while (end < batch.length - (k - i) && Math.abs(prefix[end + 1] - target) < Math.abs(prefix[end] - target)) end++;
+    }
+    out.push(batch.slice(start, end));
+    start = end;
   }
   return out;
 }

@@ -1,8 +1,8 @@
 import { concatMap, from, lastValueFrom, map, startWith, Subject, takeWhile, tap, type OperatorFunction } from 'rxjs';
 import type { Decisions } from '../graphs/graph';
 import { adamState, type AdamState } from '../model/adam';
-import { initParams, paramLayout, typeCounts } from '../model/params';
-import type { ShardGradients } from '../model/teacher';
+import { initParams, paramLayout, typeCounts, type ModelConfig } from '../model/params';
+import { sequenceWork, type ShardGradients } from '../model/teacher';
 import { saveCheckpoint, type Checkpoint } from './checkpoint';
 import type { RunConfig } from './config';
 import { BatchSource, stopRates, type Batch, type Dataset } from './dataset';
@@ -81,9 +81,9 @@ const snapshot = (config: RunConfig, s: OptimizerState): Checkpoint => ({
   graphsSeen: s.graphsSeen,
 });
 
-/** Each batch of `batches` cut into `n` contiguous shards, as it is pulled. */
-function* sharded(batches: Iterable<Batch>, n: number): Generator<ShardedBatch, void, undefined> {
-  for (const b of batches) yield { ...b, shards: splitShards(b.sequences, n) };
+/** Each batch of `batches` cut into `n` contiguous shards of nearly equal work, as it is pulled. */
+function* sharded(batches: Iterable<Batch>, n: number, model: ModelConfig): Generator<ShardedBatch, void, undefined> {
+  for (const b of batches) yield { ...b, shards: splitShards(b.sequences, n, (s) => sequenceWork(model, s)) };
 }
 
 /**
@@ -156,7 +156,7 @@ export function trainSteps(run: TrainRun, onStep: (r: StepReport, params: Readon
   const steps$ = versions$.pipe(
     startWith(state.step),
     takeWhile((k) => k < endStep && !run.stopRequested()),
-    pullAhead(sharded(source.batches(state.step, endStep), run.shards)),
+    pullAhead(sharded(source.batches(state.step, endStep), run.shards, config.model)),
     computeShards(run.runner, state.params),
     optimize(config, totalSteps, source.batchesPerEpoch, state),
     tap(checkpoints.afterStep),

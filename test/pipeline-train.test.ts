@@ -7,6 +7,10 @@ import { configFromJson, ConfigError, loadConfig } from '../pipeline/config';
 import { loadDataset, stopRates, type Dataset } from '../pipeline/dataset';
 import { initParams, paramLayout } from '../model/params';
 import { inProcessRunner, splitShards } from '../pipeline/runner';
+import { sequenceWork } from '../model/teacher';
+import { cycleGraph } from '../graphs/families';
+import { Rng } from '../graphs/random';
+import { encodeGraph } from '../graphs/sequence';
 import { trainSteps, type TrainRun } from '../pipeline/train';
 
 const config = configFromJson(
@@ -85,11 +89,44 @@ t.test('config errors name the source and the key', async (t) => {
   t.throws(() => configFromJson({ data: { order: 'sideways' } }, 'my.json'), /data\.order must be one of natural, bfs, dfs, path, random/);
 });
 
-t.test('shards are contiguous, cover the batch and differ in size by at most one', async (t) => {
+t.test('shards are contiguous, cover the batch, are never empty and carry nearly equal work', async (t) => {
   const batch = Array.from({ length: 10 }, (_, i) => i);
-  t.same(splitShards(batch, 3), [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]);
-  t.same(splitShards(batch, 1), [batch]);
-  t.same(splitShards([1, 2], 4), [[1], [2]], 'never an empty shard');
+  const one = (): number => 1;
+  t.same(splitShards(batch, 3, one).map((s) => s.length).sort(), [3, 3, 4], 'work 1 each: sizes differ by at most one');
+  t.same(splitShards(batch, 1, one), [batch]);
+  t.same(splitShards([1, 2], 4, one), [[1], [2]], 'never an empty shard');
+  t.same(splitShards([100, 1, 1, 1], 2, (x) => x), [[100], [1, 1, 1]], 'one heavy item: a shard of its own');
+  t.same(splitShards([1, 1, 1, 100], 3, (x) => x), [[1, 1], [1], [100]], 'the heavy item last still leaves no shard empty');
+  const rng = new Rng(5);
+  for (let trial = 0; trial < 200; trial++) {
+    const items = Array.from({ length: rng.int(1, 60) }, () => rng.int(1, 400));
+    const n = rng.int(1, 8);
+    const shards = splitShards(items, n, (x) => x);
+    if (shards.flat().join() !== items.join() || shards.some((s) => s.length === 0) || shards.length !== Math.min(n, items.length)) {
+      t.fail(`${items.length} items in ${n}: the shards do not cover the batch in order, or one is empty`);
+      return;
+    }
+    if (items.length >= 4 * n) {
+      const sums = shards.map((s) => s.reduce((a, b) => a + b, 0));
+      const share = items.reduce((a, b) => a + b, 0) / shards.length;
+      const worst = Math.max(...sums.map((x) => Math.abs(x - share)));
+      if (worst > Math.max(...items)) {
+        t.fail(`${items.length} items in ${n}: a shard is ${worst} from its share ${share}, more than the largest item`);
+        return;
+      }
+    }
+  }
+  t.pass('200 random batches: contiguous, complete, none empty, every shard within one item of its share');
+});
+
+t.test('sequenceWork counts the node rows a sequence costs the teacher', async (t) => {
+  // a path 0-1-2: three nodes, two edges; rows embedded 1 + 2 + 3, propagated (rounds) over 2 and 3 nodes
+  const seq = encodeGraph({ numNodes: 3, edges: [[0, 1], [1, 2]] });
+  const cfg = { ...config.model, propRounds: 2 };
+  t.equal(sequenceWork(cfg, seq), 1 + 2 + 3 + 3 * 2 + 3 * 3);
+  t.equal(sequenceWork(cfg, encodeGraph({ numNodes: 0, edges: [] })), 0, 'the empty graph costs nothing');
+  const cycle = (v: number): number => sequenceWork(config.model, encodeGraph(cycleGraph(v)));
+  t.ok(cycle(20) > 3 * cycle(10), 'work grows faster than the node count (each event touches the whole graph)');
 });
 
 t.test('every shipped config loads and names a known family', async (t) => {
