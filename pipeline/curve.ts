@@ -37,9 +37,10 @@ export class TrainingCurve {
     private readonly isValid: ValidityTest | null,
     private readonly model: ModelConfig,
     private readonly vMax: number,
-    resumed: boolean,
+    /** The step of the checkpoint a resumed run starts from; null for a fresh run. */
+    resumedAt: number | null,
   ) {
-    if (resumed && existsSync(metricsFile)) this.points = resumedPoints(metricsFile);
+    if (resumedAt !== null && existsSync(metricsFile)) this.points = resumedPoints(metricsFile, resumedAt);
     else {
       this.points = [];
       writeFileAtomic(metricsFile, '');
@@ -86,12 +87,15 @@ function isCurvePoint(x: unknown): x is CurvePoint {
 }
 
 /**
- * The points of a metrics.jsonl that a resumed run continues. A crash or a full disk in the
- * middle of an append leaves a torn last line: it is dropped, and the file is rewritten (whole
- * or not at all) to hold exactly the points kept, so the next append starts a line of its own.
- * A bad line before the last is no torn append but damage, and is refused, naming the line.
+ * The points of a metrics.jsonl that a resumed run continues from the checkpoint of step
+ * `resumedAt`. Points past that step belong to steps the run will train again (the process died
+ * after them but before their checkpoint): they are dropped, so each step appears once. A crash or
+ * a full disk in the middle of an append leaves a torn last line: it is dropped too. The file is
+ * then rewritten (whole or not at all) to hold exactly the points kept, so the next append starts
+ * a line of its own. A bad line before the last is no torn append but damage, and is refused,
+ * naming the line.
  */
-function resumedPoints(file: string): CurvePoint[] {
+function resumedPoints(file: string, resumedAt: number): CurvePoint[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -112,7 +116,7 @@ function resumedPoints(file: string): CurvePoint[] {
       throw new Error(`${file}:${i + 1}: not JSON (${(e as Error).message}); only a torn last line is dropped on resume, this is damage to the training curve`);
     }
     if (!isCurvePoint(json)) throw new Error(`${file}:${i + 1}: not a training-curve point (needs the numbers step, seconds, graphs and loss, and validity a number or null)`);
-    points.push(json);
+    if (json.step <= resumedAt) points.push(json);
   }
   const kept = points.map((p) => `${JSON.stringify(p)}\n`).join('');
   if (kept !== text) writeFileAtomic(file, kept, 'training curve');

@@ -95,3 +95,13 @@ t.test('a bad line before the last is damage: the resume is refused, naming the 
   writeFileSync(metrics, [good[0], '{"step":2}', ...good.slice(2)].map((l) => `${l}\n`).join(''));
   await t.rejects(train({ resumeDir: out, outDir: out }), { message: `${metrics}:2: not a training-curve point (needs the numbers step, seconds, graphs and loss, and validity a number or null)` });
 });
+
+t.test('points past the checkpoint (a run killed between checkpoints) are dropped on resume: each step appears once', async (t) => {
+  const { out, metrics } = await stoppedRun(t, 'killed');
+  // the killed run got as far as step 5's point; its checkpoint is step 4's
+  writeFileSync(metrics, `${readFileSync(metrics, 'utf8')}${JSON.stringify({ step: 5, seconds: 9, graphs: 40, loss: 99, validity: null })}\n`);
+  await train({ resumeDir: out, outDir: out });
+  const after = lines(metrics).map((l) => JSON.parse(l) as CurvePoint);
+  t.same(after.map((p) => p.step), [1, 2, 3, 4, 5, 6, 7, 8]);
+  t.not(after[4].loss, 99, "step 5 is the resumed run's, not the killed one's");
+});

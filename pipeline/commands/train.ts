@@ -109,7 +109,7 @@ export async function runTrain(o: TrainOptions, stopRequested: () => boolean): P
   const data = await loadDataset(config, config.train.seed);
   const isValid = await validityTest(config, data);
   // the curve before the runner: a damaged metrics.jsonl is refused before any worker starts
-  const curve = new TrainingCurve(join(o.outDir, 'metrics.jsonl'), isValid, config.model, config.sample.vMax, resume !== null);
+  const curve = new TrainingCurve(join(o.outDir, 'metrics.jsonl'), isValid, config.model, config.sample.vMax, resume?.step ?? null);
   const runner = o.workers > 1 ? o.makeRunner(config, o.workers) : inProcessRunner(config);
   const bar = progress('train', { quiet: o.quiet });
   const started = Date.now();
