@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${r.backend.padEnd(8)} ${r.what.padEnd(12)} ${String(r.batch).padStart(5)} ${String(r.workers).padStart(8)} ${String(r.graphsPerSecond).padStart(9)} ${String(r.heapMB).padStart(7)}\n`);
   }
   const { speedups } = pool;
-  for (const s of speedups) process.stdout.write(`2 workers vs 1 at batch ${s.batch}: ${s.speedup}x (median of ${s.pairs} adjacent pairs; middle half ${s.q25}-${s.q75}x)\n`);
+  for (const s of speedups) process.stdout.write(`2 workers vs 1 at batch ${s.batch}: ${s.speedup}x (median of ${s.pairs} adjacent pairs, middle half ${s.q25}-${s.q75}x; two half-batch shards at once vs one beside them: ${s.ceiling}x)\n`);
   const soak = await memorySoak(soakSeconds);
   process.stdout.write(`memory over ${soak.seconds} s of training (${soak.workers} workers, ${soak.graphs} graphs): rss MB ${soak.rssMB.join(' ')}\n`);
   if (process.argv.includes('--peer')) {

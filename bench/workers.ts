@@ -1,7 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { TrainPool, SamplePool } from '../actors/pool';
 import { configFromJson, type RunConfig } from '../pipeline/config';
-import { loadDataset, type Dataset } from '../pipeline/dataset';
+import type { Decisions } from '../graphs/graph';
+import { initParams, paramLayout, typeCounts } from '../model/params';
+import { BatchSource, loadDataset, type Dataset } from '../pipeline/dataset';
 import { trainSteps } from '../pipeline/train';
 import { sampleChunks } from '../pipeline/sampling';
 import { loadModel } from '../pipeline/commands/shared';
@@ -42,23 +44,45 @@ function spread(xs: readonly number[]): Spread {
 }
 
 /**
+ * What two cores give at once, as a plain ratio of our own arithmetic: a shard of half a batch
+ * on the 1-worker pool against two such shards on the 2-worker pool (no gathering, no optimizer
+ * step), as graphs/s 2 / 1, over `reps` tasks each. What the training ratio loses against this
+ * one is the pipeline's (its serial part, the slower shard); the rest is the machine's.
+ */
+async function shardCeiling(pools: readonly TrainPool[], params: Float32Array, half: Decisions[], reps: number): Promise<number> {
+  const seconds = async (pool: TrainPool, shards: Decisions[][]): Promise<number> => {
+    const t0 = performance.now();
+    for (let r = 0; r < reps; r++) await pool.run(0, params, shards);
+    return (performance.now() - t0) / 1000;
+  };
+  return (2 * (await seconds(pools[0], [half]))) / (await seconds(pools[1], [half, half]));
+}
+
+/**
  * Training at `batchSize` on 1 and on 2 workers, in `pairs` adjacent pairs of short runs of
  * `steps` steps (1 then 2, 2 then 1, ...): the median graphs/s of each pool, and the spread of
- * the pairs' ratios 2 workers / 1. This machine's speed drifts by a third over seconds (a plain
- * arithmetic loop alone shows it), and a slow spell lasts longer than a pair, so the ratio of two
- * runs a second apart holds where a ratio of separately gathered medians moves with the drift.
+ * the pairs' ratios 2 workers / 1. This machine's speed drifts by a third over seconds, and one
+ * core can slow while the other does not (a plain arithmetic loop alone shows both), and a slow
+ * spell lasts longer than a pair, so the ratio of two runs a second apart holds where a ratio of
+ * separately gathered medians moves with the drift. Beside each pair, the machine's own ratio
+ * in those seconds (shardCeiling), so a reading can be told from a slow spell of the host.
  */
-export async function trainRates(batchSize: number, steps: number, pairs: number): Promise<{ rates: [number, number]; ratio: Spread }> {
+export async function trainRates(batchSize: number, steps: number, pairs: number): Promise<{ rates: [number, number]; ratio: Spread; ceiling: Spread }> {
   const config = configFromJson({ train: { batchSize, epochs: 1000, checkpointEvery: 1_000_000 }, data: { trainSize: 2000, testSize: 0 } }, 'bench');
   const data = await loadDataset(config, 0);
+  const [first] = new BatchSource(data.train, config.data.order, batchSize, 0, typeCounts(config.model)).batches(0, 1);
+  const half = first.sequences.slice(0, batchSize / 2);
+  const params = initParams(paramLayout(config.model), 0);
   const pools = [new TrainPool(config, 1), new TrainPool(config, 2)];
   try {
     for (const pool of pools) await trainRate(pool, config, data, 2); // warm-up: the workers start and load the engine
     const rates: [number[], number[]] = [[], []];
+    const ceilings: number[] = [];
     for (let p = 0; p < pairs; p++) {
       for (const i of p % 2 === 0 ? [0, 1] : [1, 0]) rates[i].push(await trainRate(pools[i], config, data, steps));
+      ceilings.push(await shardCeiling(pools, params, half, steps));
     }
-    return { rates: [median(rates[0]), median(rates[1])], ratio: spread(rates[1].map((r, p) => r / rates[0][p])) };
+    return { rates: [median(rates[0]), median(rates[1])], ratio: spread(rates[1].map((r, p) => r / rates[0][p])), ceiling: spread(ceilings) };
   } finally {
     await Promise.all(pools.map((p) => p.close()));
   }
@@ -85,6 +109,8 @@ export interface Speedup {
   readonly q25: number;
   readonly q75: number;
   readonly pairs: number;
+  /** The median of the machine's own ratio beside each pair (shardCeiling). */
+  readonly ceiling: number;
 }
 
 export async function workerRows(quick: boolean): Promise<{ rows: Row[]; speedups: Speedup[] }> {
@@ -93,9 +119,9 @@ export async function workerRows(quick: boolean): Promise<{ rows: Row[]; speedup
   const heap = (): number => Math.round(process.memoryUsage().heapUsed / 2 ** 20);
   const pairs = quick ? 10 : 30;
   for (const batch of [64, 128, 256]) {
-    const { rates, ratio } = await trainRates(batch, Math.max(2, Math.round(1024 / batch)), pairs);
+    const { rates, ratio, ceiling } = await trainRates(batch, Math.max(2, Math.round(1024 / batch)), pairs);
     rates.forEach((rate, i) => rows.push({ backend: 'engine', what: 'pool-train', batch, workers: i + 1, graphsPerSecond: Math.round(rate), heapMB: heap() }));
-    speedups.push({ batch, speedup: +ratio.median.toFixed(2), q25: +ratio.q25.toFixed(2), q75: +ratio.q75.toFixed(2), pairs });
+    speedups.push({ batch, speedup: +ratio.median.toFixed(2), q25: +ratio.q25.toFixed(2), q75: +ratio.q75.toFixed(2), pairs, ceiling: +ceiling.median.toFixed(2) });
   }
   for (const workers of [1, 2]) {
     rows.push({ backend: 'engine', what: 'pool-sample', batch: 100, workers, graphsPerSecond: Math.round(await sampleRate(workers, quick ? 800 : 4000)), heapMB: heap() });
