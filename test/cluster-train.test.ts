@@ -15,8 +15,8 @@ import { encodeGraph } from '../graphs/sequence';
 import { loadCheckpoint } from '../pipeline/checkpoint';
 import { haveRedis, runCli, startRedis, startWorkers, stopWorkers, type Proc, type RedisServer } from '../bench/redis-server';
 
-/** A worker host that SIGKILLs itself when it takes its first shard of step 2. */
-const DOOMED_HOST = join(__dirname, 'fixtures', 'doomed-worker-host.js');
+/** A worker host with a fault armed by --fault (test/fixtures/faulty-worker-host.ts). */
+const FAULTY_HOST = join(__dirname, 'fixtures', 'faulty-worker-host.js');
 
 if (!haveRedis()) {
   t.plan(0, 'redis-server is not installed (apt-get install redis-server; .ci/run does it)');
@@ -79,8 +79,9 @@ if (!haveRedis()) {
     for (const w of ws) t.match(await w.exit, { code: 0 }, 'a worker exits 0 on SIGTERM');
   });
 
-  t.test('every task computed several times (--task-timeout 0.1): one copy used, one step per version, same checkpoint', async (t) => {
-    const ws = await startWorkers(2, redis.url);
+  t.test('tasks computed several times (--task-timeout 0.1): one copy used, one step per version, same checkpoint', async (t) => {
+    // the three shards of step 3 each take 0.5 s, so every one of them is sent again and copies are computed
+    const ws = await startWorkers(2, redis.url, ['--lease', '30', '--fault', 'slow:3:3'], { script: FAULTY_HOST });
     let run: Proc;
     try {
       run = runCli(trainArgs('dup', ['--redis', redis.url, '--task-timeout', '0.1']));
@@ -89,6 +90,7 @@ if (!haveRedis()) {
       await stopWorkers(ws);
     }
     t.match(run.stderr(), /not answered in 0.1 s \(--task-timeout\); sending another copy/);
+    t.match(run.stderr(), /step 3 shard \d of 3 \(\d+ graphs\) not answered in 0.1 s/);
     const computed = ws.map((w) => w.stderr()).join('').match(/: done in/g)?.length ?? 0;
     t.ok(computed > 24, `${computed} computations of 24 tasks`);
     t.match(JSON.parse(run.stdout()), { steps: 8 });
@@ -97,7 +99,7 @@ if (!haveRedis()) {
 
   t.test('a worker host SIGKILLed mid-shard: the shard is computed again by another host, the checkpoint is unchanged', async (t) => {
     // The doomed host is alone at first, so it is the one that takes step 2's first shard, and dies holding it.
-    const [doomed] = await startWorkers(1, redis.url, ['--lease', '1'], { script: DOOMED_HOST });
+    const [doomed] = await startWorkers(1, redis.url, ['--lease', '1', '--fault', 'killProcess:2:1'], { script: FAULTY_HOST });
     const run = runCli(trainArgs('killed', ['--redis', redis.url]));
     t.match(await doomed.exit, { signal: 'SIGKILL' }, 'the host died of SIGKILL');
     t.match(doomed.stderr(), /step 1 shard 3 of 3/);
