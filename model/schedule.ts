@@ -234,51 +234,54 @@ export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = 
 
   const hg = (g: number, k: number): number => hgOffset[k] + slotAt[k][g];
   const h = (g: number, k: number, v: number): number => hOffset[k] + baseAt[k][g] + v;
-  const addNode = { hgRow: [] as number[], hRow: [] as number[], token: [] as number[], graph: [] as number[] };
-  const addEdge = { hgRow: [] as number[], hRow: [] as number[], token: [] as number[], graph: [] as number[] };
-  const dest = { uRow: [] as number[], vRow: [] as number[], segment: [] as number[], chosen: [] as number[], graph: [] as number[], type: [] as number[] };
+  // counted first, then filled in place: a shard's decision rows are tens of thousands of entries
+  let addNodes = 0;
+  let addEdges = 0;
+  let dests = 0;
+  let pairs = 0;
+  for (const w of walks) {
+    addNodes += w.addNode.length;
+    addEdges += w.addEdge.length;
+    dests += w.chooseDest.length;
+    for (const c of w.chooseDest) pairs += c.v;
+  }
+  const outcomeRows = (n: number, newestNode: boolean): OutcomeDecisionRows => ({ hgRow: new Int32Array(n), hRow: new Int32Array(newestNode ? n : 0), token: new Int32Array(n), graph: new Int32Array(n) });
+  const addNode = outcomeRows(addNodes, false);
+  const addEdge = outcomeRows(addEdges, true);
+  const chooseDest: DestDecisionRows = {
+    uRow: new Int32Array(pairs),
+    vRow: new Int32Array(pairs),
+    segment: new Int32Array(pairs),
+    chosen: new Int32Array(dests),
+    graph: new Int32Array(dests),
+    type: new Int32Array(dests),
+  };
+  let n = 0;
+  let e = 0;
+  let seg = 0;
+  let pair = 0;
   walks.forEach((w, g) => {
     for (const a of w.addNode) {
-      addNode.hgRow.push(hg(g, a.stage));
-      addNode.token.push(a.d);
-      addNode.graph.push(g);
+      addNode.hgRow[n] = hg(g, a.stage);
+      addNode.token[n] = a.d;
+      addNode.graph[n++] = g;
     }
     for (const a of w.addEdge) {
-      addEdge.hgRow.push(hg(g, a.stage));
-      addEdge.hRow.push(h(g, a.stage, a.v));
-      addEdge.token.push(a.d);
-      addEdge.graph.push(g);
+      addEdge.hgRow[e] = hg(g, a.stage);
+      addEdge.hRow[e] = h(g, a.stage, a.v);
+      addEdge.token[e] = a.d;
+      addEdge.graph[e++] = g;
     }
     for (const c of w.chooseDest) {
-      const seg = dest.graph.length;
-      dest.chosen.push(dest.uRow.length + c.dest);
+      chooseDest.chosen[seg] = pair + c.dest;
       for (let u = 0; u < c.v; u++) {
-        dest.uRow.push(h(g, c.stage, u));
-        dest.vRow.push(h(g, c.stage, c.v));
-        dest.segment.push(seg);
+        chooseDest.uRow[pair] = h(g, c.stage, u);
+        chooseDest.vRow[pair] = h(g, c.stage, c.v);
+        chooseDest.segment[pair++] = seg;
       }
-      dest.graph.push(g);
-      dest.type.push(c.type);
+      chooseDest.graph[seg] = g;
+      chooseDest.type[seg++] = c.type;
     }
   });
-  const outcomes = (d: typeof addNode): OutcomeDecisionRows => ({
-    hgRow: Int32Array.from(d.hgRow),
-    hRow: Int32Array.from(d.hRow),
-    token: Int32Array.from(d.token),
-    graph: Int32Array.from(d.graph),
-  });
-  return {
-    numGraphs: B,
-    steps,
-    addNode: outcomes(addNode),
-    addEdge: outcomes(addEdge),
-    chooseDest: {
-      uRow: Int32Array.from(dest.uRow),
-      vRow: Int32Array.from(dest.vRow),
-      segment: Int32Array.from(dest.segment),
-      chosen: Int32Array.from(dest.chosen),
-      graph: Int32Array.from(dest.graph),
-      type: Int32Array.from(dest.type),
-    },
-  };
+  return { numGraphs: B, steps, addNode, addEdge, chooseDest };
 }
