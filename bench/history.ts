@@ -11,7 +11,7 @@ export interface HistoryRecord {
   readonly machine: { readonly cores: number; readonly cpu: string | null };
   readonly node: string;
   readonly rows: readonly Row[];
-  /** 2 workers / 1 by batch size: with q25, q75 and pairs, the median of adjacent pairs' ratios (and ceiling, the machine's own ratio beside them); without (older records), a ratio of medians. */
+  /** 2 workers / 1 by batch size: with q25, q75 and pairs, the median of adjacent pairs' ratios (and ceiling, two half-batch shards at once / one, beside them); without (older records), a ratio of medians. */
   readonly speedups: ReadonlyArray<{ readonly batch: number; readonly speedup: number; readonly q25?: number; readonly q75?: number; readonly pairs?: number; readonly ceiling?: number }>;
   readonly soak: { readonly seconds: number; readonly workers: number; readonly graphs: number; readonly rssMB: readonly number[] } | null;
   /** Where a record not written by the benchmark itself came from. */

@@ -11,8 +11,8 @@ import { median, type Row } from './throughput';
 
 /**
  * Throughput of the actor pipeline on cycles (default model): training with 1 and 2 worker
- * threads at several batch sizes and the speedup of 2 over 1, sampling with 1 and 2 workers, and the process's memory over a
- * long training run (it must stay flat).
+ * threads at several batch sizes and the speedup of 2 over 1, sampling with 1 and 2 workers, and
+ * the process's memory over a long training run (it must stay flat).
  */
 
 /** Graphs/s of `steps` training steps on a warm `pool`, after one more step that is not timed. */
@@ -44,10 +44,11 @@ function spread(xs: readonly number[]): Spread {
 }
 
 /**
- * What two cores give at once, as a plain ratio of our own arithmetic: a shard of half a batch
- * on the 1-worker pool against two such shards on the 2-worker pool (no gathering, no optimizer
- * step), as graphs/s 2 / 1, over `reps` tasks each. What the training ratio loses against this
- * one is the pipeline's (its serial part, the slower shard); the rest is the machine's.
+ * What two cores give our arithmetic at once, without the pipeline: a shard of half a batch on
+ * the 1-worker pool against two such shards on the 2-worker pool (no gathering, no optimizer
+ * step, no waiting for a slower shard), as graphs/s 2 / 1, over `reps` tasks each. What the
+ * training ratio loses against this one is the pipeline's; what this one loses against 2 is the
+ * host's (its slow spells) or our kernels' (what they share between cores).
  */
 async function shardCeiling(pools: readonly TrainPool[], params: Float32Array, half: Decisions[], reps: number): Promise<number> {
   const seconds = async (pool: TrainPool, shards: Decisions[][]): Promise<number> => {
@@ -64,8 +65,8 @@ async function shardCeiling(pools: readonly TrainPool[], params: Float32Array, h
  * the pairs' ratios 2 workers / 1. This machine's speed drifts by a third over seconds, and one
  * core can slow while the other does not (a plain arithmetic loop alone shows both), and a slow
  * spell lasts longer than a pair, so the ratio of two runs a second apart holds where a ratio of
- * separately gathered medians moves with the drift. Beside each pair, the machine's own ratio
- * in those seconds (shardCeiling), so a reading can be told from a slow spell of the host.
+ * separately gathered medians moves with the drift. Beside each pair, our arithmetic's own 2-core
+ * ratio in those seconds (shardCeiling), so a reading can be told from a slow spell of the host.
  */
 export async function trainRates(batchSize: number, steps: number, pairs: number): Promise<{ rates: [number, number]; ratio: Spread; ceiling: Spread }> {
   const config = configFromJson({ train: { batchSize, epochs: 1000, checkpointEvery: 1_000_000 }, data: { trainSize: 2000, testSize: 0 } }, 'bench');
@@ -109,7 +110,7 @@ export interface Speedup {
   readonly q25: number;
   readonly q75: number;
   readonly pairs: number;
-  /** The median of the machine's own ratio beside each pair (shardCeiling). */
+  /** The median of our arithmetic's own 2-core ratio beside each pair (shardCeiling). */
   readonly ceiling: number;
 }
 
