@@ -3,11 +3,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrainPool } from '../actors/pool';
-import { initParams, paramLayout, type ParamLayout } from '../model/params';
+import { initParams, paramLayout, typeCounts, type ParamLayout } from '../model/params';
+import { sequenceWork } from '../model/teacher';
 import { loadCheckpoint } from '../pipeline/checkpoint';
 import { configFromJson, type RunConfig } from '../pipeline/config';
-import { loadDataset, type Dataset } from '../pipeline/dataset';
-import { inProcessRunner, type ShardRunner } from '../pipeline/runner';
+import { BatchSource, loadDataset, type Dataset } from '../pipeline/dataset';
+import { inProcessRunner, splitShards, type ShardRunner } from '../pipeline/runner';
 import { trainSteps } from '../pipeline/train';
 import { faultMemory, setFault, type Fault } from './fixtures/faults';
 import { relNormDiff } from './helpers';
@@ -56,6 +57,12 @@ async function train(runner: ShardRunner, shards: number, opts: { steps?: number
   } finally {
     if (runner !== pool2 && runner !== pool3) await runner.close();
   }
+}
+
+/** The graphs in shard `shard` of `n` at `step`, as trainSteps cuts that batch (by work, not count). */
+function shardGraphs(step: number, shard: number, n: number): number {
+  const [batch] = new BatchSource(data.train, config.data.order, config.train.batchSize, config.train.seed, typeCounts(config.model)).batches(step, step + 1);
+  return splitShards(batch.sequences, n, (s) => sequenceWork(config.model, s))[shard].length;
 }
 
 /** `p` with `fault` armed (null: none), retries logged afresh into retryLog. */
@@ -130,7 +137,7 @@ t.test('a worker killed mid-run is replaced, its shard re-run, and the result is
   t.same(Array.from(faulty.params), Array.from(runs.pool3.params), 'same parameters as without the fault');
   t.same(faulty.losses, runs.pool3.losses);
   t.equal(log.length, 2, 'two retries reported');
-  t.match(log[0], /step 1: shard 1 of 3 \(\d graphs\) failed \(worker exited with code: 70\); retrying, attempt 2 of 3/);
+  t.match(log[0], new RegExp(`step 1: shard 1 of 3 \\(${shardGraphs(1, 1, 3)} graphs\\) failed \\(worker exited with code: 70\\); retrying, attempt 2 of 3`));
   t.match(log[1], /attempt 3 of 3/);
 });
 
@@ -139,7 +146,7 @@ t.test('a task that throws once is retried', async (t) => {
   const log = retryLog;
   t.same(Array.from(faulty.params), Array.from(runs.pool2.params));
   t.equal(log.length, 1);
-  t.match(log[0], /step 0: shard 0 of 2 \(\d graphs\) failed \(injected fault/);
+  t.match(log[0], new RegExp(`step 0: shard 0 of 2 \\(${shardGraphs(0, 0, 2)} graphs\\) failed \\(injected fault`));
 });
 
 t.test('a shard that keeps failing stops the run with a clear error; the last checkpoint stays intact', async (t) => {
@@ -149,7 +156,7 @@ t.test('a shard that keeps failing stops the run with a clear error; the last ch
   let saved: string | null = null;
   await t.rejects(
     train(pool(pool3, { kind: 'throw', step: 2, shard: 2, times: Infinity }), 3, { checkpointFile: file, onStep: (s) => s === 2 && (saved = readFileSync(file, 'utf8')) }),
-    { name: 'TrainingError', message: /^step 2: shard 2 of 3 \(\d graphs\) failed 3 times; last error: injected fault at step 2, shard 2, hit 3$/ },
+    { name: 'TrainingError', message: new RegExp(`^step 2: shard 2 of 3 \\(${shardGraphs(2, 2, 3)} graphs\\) failed 3 times; last error: injected fault at step 2, shard 2, hit 3$`) },
   );
   t.equal(retryLog.length, 2, 'two retries before giving up');
   t.ok(saved, 'a checkpoint was written after step 2');
@@ -181,5 +188,5 @@ t.test('a hung worker is terminated after train.taskTimeoutSeconds and its shard
   t.same(Array.from(faulty.params), Array.from(runs.pool2.params), 'same parameters as without the fault');
   t.same(faulty.losses, runs.pool2.losses);
   t.equal(log.length, 1, 'one retry reported');
-  t.match(log[0], /^step 1: shard 1 of 2 \(\d graphs\) failed \(no answer within 10 s; its worker was terminated\); retrying, attempt 2 of 3$/);
+  t.match(log[0], new RegExp(`^step 1: shard 1 of 2 \\(${shardGraphs(1, 1, 2)} graphs\\) failed \\(no answer within 10 s; its worker was terminated\\); retrying, attempt 2 of 3$`));
 });
