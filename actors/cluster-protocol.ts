@@ -10,6 +10,7 @@ import type { RedisOptions } from 'bullmq';
 import type { Decisions, Graph, TypeCounts } from '../graphs/graph';
 import { decodeDecisions } from '../graphs/sequence';
 import type { ModelConfig } from '../model/params';
+import type { ShardGradients } from '../model/teacher';
 import { decodeGraphs, decodeSequences, encodeGraphs, encodeSequences } from './protocol';
 
 /** Bumped whenever a task or a blob changes meaning; a worker refuses any other. */
@@ -233,18 +234,18 @@ export function decodeShardBlob(buf: Buffer, t: TrainShardTask, what: string): n
   return seqs;
 }
 
-export function encodeGradientsBlob(version: number, shard: number, logLik: Float32Array, gradSum: Float32Array): Buffer {
-  return pack(Kind.Gradients, [version, shard, logLik.length, gradSum.length], [logLik, gradSum]);
+export function encodeGradientsBlob(version: number, shard: number, g: ShardGradients): Buffer {
+  return pack(Kind.Gradients, [version, shard, g.logLik.length, g.gradSum.length, g.gradExponent], [g.logLik, g.gradSum]);
 }
 
 /** A shard's answer, checked to answer exactly this version and shard of a model of `total` parameters. */
-export function decodeGradientsBlob(buf: Buffer, version: number, shard: number, graphs: number, total: number, what: string): { logLik: Float32Array; gradSum: Float32Array } {
+export function decodeGradientsBlob(buf: Buffer, version: number, shard: number, graphs: number, total: number, what: string): ShardGradients {
   const r = new BlobReader(buf, Kind.Gradients, what);
-  const [v, s, g, n] = r.counts;
+  const [v, s, g, n, gradExponent] = r.counts;
   if (v !== version || s !== shard) throw new TaskRefused(`${what}: answers step ${v} shard ${s}, expected step ${version} shard ${shard}`);
   if (g !== graphs || n !== total) throw new TaskRefused(`${what}: ${g} log-likelihoods and ${n} gradient entries, expected ${graphs} and ${total}`);
   r.expectWords(g + n);
-  return { logLik: r.next(g, Float32Array), gradSum: r.next(n, Float32Array) };
+  return { logLik: r.next(g, Float32Array), gradSum: r.next(n, Float32Array), gradExponent };
 }
 
 /** Header counts of a graphs blob: first index, graphs, edges, which type lists follow (NODE_TYPES | EDGE_TYPES), node type entries. */

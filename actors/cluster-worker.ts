@@ -103,7 +103,7 @@ export async function runWorkerHost(o: WorkerHostOptions): Promise<void> {
       () => new TrainPool(modelRunConfig(t.model), o.threads, { log: o.log, worker: o.trainWorker }),
       (pool) => pool.run(t.version, params, [seqs]),
     );
-    return encodeGradientsBlob(t.version, t.shard, g.logLik, g.gradSum);
+    return encodeGradientsBlob(t.version, t.shard, g);
   };
 
   const computeSample = async (t: SampleChunkTask): Promise<Buffer> => {

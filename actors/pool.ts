@@ -118,10 +118,10 @@ export class TrainPool implements ShardRunner {
     const task: TrainTask = { version, shard, params: params.slice(), shardSeqs: { tokens: seqs.tokens.slice(), offsets: seqs.offsets.slice() } };
     const r = (await this.pool.run(task, [task.params.buffer as ArrayBuffer, task.shardSeqs.tokens.buffer as ArrayBuffer, task.shardSeqs.offsets.buffer as ArrayBuffer])) as TrainTaskResult;
     if (r.version !== version || r.shard !== shard) throw new Error(`answer for step ${r.version} shard ${r.shard}, expected step ${version} shard ${shard}`);
-    if (r.graphs !== graphs || r.logLik.length !== graphs || r.gradSum.length !== this.total) {
-      throw new Error(`malformed answer: ${r.graphs} graphs, ${r.logLik.length} log-likelihoods, ${r.gradSum.length} gradient entries; expected ${graphs}, ${graphs}, ${this.total}`);
+    if (r.graphs !== graphs || r.logLik.length !== graphs || r.gradSum.length !== this.total || !Number.isSafeInteger(r.gradExponent) || r.gradExponent < 0) {
+      throw new Error(`malformed answer: ${r.graphs} graphs, ${r.logLik.length} log-likelihoods, ${r.gradSum.length} gradient entries, exponent ${r.gradExponent}; expected ${graphs}, ${graphs}, ${this.total}, an integer >= 0`);
     }
-    return { logLik: r.logLik, gradSum: r.gradSum };
+    return { logLik: r.logLik, gradSum: r.gradSum, gradExponent: r.gradExponent };
   }
 
   close(): Promise<void> {

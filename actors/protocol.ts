@@ -27,8 +27,9 @@ export interface TrainTaskResult {
   readonly graphs: number;
   /** log p of each graph of the shard, in order. */
   readonly logLik: Float32Array;
-  /** Gradient of the shard's summed negative log-likelihood, flat in layout order. */
+  /** Gradient of the shard's summed negative log-likelihood, flat in layout order, scaled by 2^-gradExponent. */
   readonly gradSum: Float32Array;
+  readonly gradExponent: number;
 }
 
 /** Given to every sampling worker once: the model and its (fixed) parameters. */

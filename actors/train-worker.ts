@@ -16,8 +16,8 @@ const layout = paramLayout(data.model);
 export default function trainShard(task: TrainTask): unknown {
   if (task.params.length !== layout.total) throw new Error(`step ${task.version}: got ${task.params.length} parameters, the model has ${layout.total}`);
   const seqs = decodeSequences(task.shardSeqs);
-  const { logLik, gradSum } = shardGradients(data.model, layout, task.params, seqs);
-  const result: TrainTaskResult = { version: task.version, shard: task.shard, graphs: seqs.length, logLik, gradSum };
+  const { logLik, gradSum, gradExponent } = shardGradients(data.model, layout, task.params, seqs);
+  const result: TrainTaskResult = { version: task.version, shard: task.shard, graphs: seqs.length, logLik, gradSum, gradExponent };
   return move({
     get [transferableSymbol]() {
       return [logLik.buffer, gradSum.buffer];

@@ -33,12 +33,15 @@ function globalNorm(g: Float32Array): number {
 }
 
 /**
- * Scales `grad` in place to norm <= clipNorm (as torch's clip_grad_norm_), takes one Adam step on
- * `params` in place, and returns the gradient's norm before clipping.
+ * Scales the gradient grad · 2^exponent in place to norm <= clipNorm (as torch's clip_grad_norm_),
+ * takes one Adam step on `params` in place, and returns the gradient's norm before clipping.
+ * The exponent (see model/teacher.ts, run) lets a gradient beyond float32's range be clipped
+ * exactly: 2^exponent is never formed where it could overflow.
  */
-export function adamStep(cfg: AdamConfig, state: AdamState, params: Float32Array, grad: Float32Array): number {
-  const norm = globalNorm(grad);
-  const scale = cfg.clipNorm > 0 && norm > cfg.clipNorm ? cfg.clipNorm / (norm + 1e-6) : 1;
+export function adamStep(cfg: AdamConfig, state: AdamState, params: Float32Array, grad: Float32Array, exponent = 0): number {
+  const stored = globalNorm(grad);
+  const norm = stored * 2 ** exponent;
+  const scale = cfg.clipNorm > 0 && norm > cfg.clipNorm ? cfg.clipNorm / (stored + 1e-6 * 2 ** -exponent) : 2 ** exponent;
   state.t++;
   const c1 = 1 - Math.pow(cfg.beta1, state.t);
   const c2 = 1 - Math.pow(cfg.beta2, state.t);

@@ -99,8 +99,8 @@ export function allocWeightGrads(arena: Arena, cfg: ModelConfig): WeightGrads {
 
 /** b = aᵀ for a (rows x cols), both byte offsets into the arena. */
 function transpose(F: Float32Array, a: number, rows: number, cols: number, b: number): void {
-  const ai = a >> 2;
-  const bi = b >> 2;
+  const ai = a >>> 2;
+  const bi = b >>> 2;
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) F[bi + c * rows + r] = F[ai + r * cols + c];
 }
 
@@ -123,11 +123,11 @@ export function fillWeights(arena: Arena, cfg: ModelConfig, layout: ParamLayout,
   const gateW = P('embed.gate.w');
   const projW = P('embed.proj.w');
   for (let r = 0; r < n; r++) {
-    F[(w.embedW >> 2) + r * (2 * n + 1)] = gateW[r];
-    F.set(projW.subarray(r * 2 * n, (r + 1) * 2 * n), (w.embedW >> 2) + r * (2 * n + 1) + 1);
+    F[(w.embedW >>> 2) + r * (2 * n + 1)] = gateW[r];
+    F.set(projW.subarray(r * 2 * n, (r + 1) * 2 * n), (w.embedW >>> 2) + r * (2 * n + 1) + 1);
   }
-  F[w.embedB >> 2] = P('embed.gate.b')[0];
-  F.set(P('embed.proj.b'), (w.embedB >> 2) + 1);
+  F[w.embedB >>> 2] = P('embed.gate.b')[0];
+  F.set(P('embed.proj.b'), (w.embedB >>> 2) + 1);
   transpose(F, w.embedW, n, 2 * n + 1, w.embedWT);
   for (let t = 0; t < cfg.propRounds; t++) {
     const wi = w.stage + m * 2 * n * 4;
@@ -149,7 +149,7 @@ export function fillWeights(arena: Arena, cfg: ModelConfig, layout: ParamLayout,
     for (let c = 0; c < n; c++) {
       let s = b[c];
       for (let r = 0; r < n; r++) s += e[type * n + r] * initW[r * n + c];
-      F[(w.initConst >> 2) + type * n + c] = s;
+      F[(w.initConst >>> 2) + type * n + c] = s;
     }
   }
 }
@@ -164,7 +164,7 @@ export function addWeightGrads(arena: Arena, cfg: ModelConfig, layout: ParamLayo
   const F = arena.F;
   const P = (name: string): Float32Array => paramView(layout, flat, name);
   const G = (name: string): Float32Array => paramView(layout, grad, name);
-  const at = (ptr: number, i: number): number => F[(ptr >> 2) + i];
+  const at = (ptr: number, i: number): number => F[(ptr >>> 2) + i];
   const w1 = 2 * n + 1;
   const dGateW = G('embed.gate.w');
   const dProjW = G('embed.proj.w');
@@ -182,7 +182,7 @@ export function addWeightGrads(arena: Arena, cfg: ModelConfig, layout: ParamLayo
     const dW = G(`prop.${t}.msg.w`);
     const dB = G(`prop.${t}.msg.b`);
     const dWi = G(`prop.${t}.gru.wi`);
-    const dIn = g.msgIn[t] >> 2;
+    const dIn = g.msgIn[t] >>> 2;
     for (let r = 0; r < m; r++) {
       for (let c = 0; c < 2 * n; c++) {
         let s = 0;
@@ -231,7 +231,7 @@ export function addWeightGrads(arena: Arena, cfg: ModelConfig, layout: ParamLayo
  */
 export function emptyGraphEmbeddings(arena: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, hG: number, numGraphs: number): void {
   const empty = paramView(layout, flat, 'embed.empty');
-  for (let g = 0; g < numGraphs; g++) arena.F.set(empty, (hG >> 2) + g * 2 * cfg.nodeSize);
+  for (let g = 0; g < numGraphs; g++) arena.F.set(empty, (hG >>> 2) + g * 2 * cfg.nodeSize);
 }
 
 /** The propagation part of a step: GraphProp over `count` rows gathered from the previous table. */

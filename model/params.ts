@@ -32,6 +32,26 @@ export function headColumns(types: number): number {
 
 export const DEFAULT_MODEL: ModelConfig = { nodeSize: 16, propRounds: 2 };
 
+/**
+ * The largest sizes a model may have (docs/speed.md, 'Limits'), checked before anything is
+ * allocated. Each is far beyond what DGMG is trained with (n = 16 to 128, T = 2 or 3, a few
+ * dozen atom types, four bond types) and keeps the fixed costs small: the weights stay under
+ * 40 MB, their orthogonal initialisation takes seconds, and an edge-type count cannot widen every
+ * propagated row (B floats each) by more than 64.
+ */
+export const MODEL_LIMITS = { nodeSize: 256, propRounds: 16, nodeTypes: 1024, edgeTypes: 64 } as const;
+
+/** Why `cfg` is not a model this engine builds (the config key, its bound and the value), or null. */
+export function modelSizeProblem(cfg: ModelConfig): string | null {
+  const within = (x: number, hi: number): boolean => Number.isInteger(x) && x >= 1 && x <= hi;
+  if (!within(cfg.nodeSize, MODEL_LIMITS.nodeSize)) return `model.nodeSize must be an integer from 1 to ${MODEL_LIMITS.nodeSize}, got ${cfg.nodeSize}`;
+  if (!within(cfg.propRounds, MODEL_LIMITS.propRounds)) return `model.propRounds must be an integer from 1 to ${MODEL_LIMITS.propRounds}, got ${cfg.propRounds}`;
+  const { nodeTypes, edgeTypes } = typeCounts(cfg);
+  if (nodeTypes > MODEL_LIMITS.nodeTypes) return `model.nodeTypes may name at most ${MODEL_LIMITS.nodeTypes} types, got ${nodeTypes}`;
+  if (edgeTypes > MODEL_LIMITS.edgeTypes) return `model.edgeTypes may name at most ${MODEL_LIMITS.edgeTypes} types, got ${edgeTypes}`;
+  return null;
+}
+
 type Init =
   | { kind: 'xavier'; fanIn: number; fanOut: number }
   | { kind: 'orthogonal' }
@@ -107,7 +127,10 @@ export interface ParamLayout {
   readonly total: number;
 }
 
+/** The flat layout of a model's parameters; a model beyond MODEL_LIMITS is refused, naming the key. */
 export function paramLayout(cfg: ModelConfig): ParamLayout {
+  const problem = modelSizeProblem(cfg);
+  if (problem) throw new Error(problem);
   const specs = paramSpecs(cfg);
   const offsets: number[] = [];
   let total = 0;

@@ -125,23 +125,30 @@ function decide(s: Sampler, vMax: number, heads: Heads, at: StateView, scores: F
 const LOCKSTEP_BYTES = 256 * 2 ** 20;
 
 /**
- * The bytes one graph of up to v_max nodes may take in sampleLockstep's buffers: per node row,
- * (17 + T)·n + 7 + 2B floats (both tables, Y, the T + 1 propagated states, Z, the saved gates, the
- * GRU products, the in-edge counts by type, and the index rows), and both directions of every
- * possible edge. The edges grow as v_max², which is why a v_max in the thousands samples a few
- * graphs at a time.
+ * The largest v_max (sample.vMax, --v-max, a sampling task). Sampling scores every earlier node as
+ * a destination, so a graph of v nodes costs O(v^2) time at least; 4,096 is far beyond the graphs
+ * DGMG is trained on, so a larger value is a typo (or a crafted task), refused before any work.
+ */
+export const MAX_V_MAX = 4096;
+
+/**
+ * The bytes one graph of up to v_max nodes may take in sampleLockstep's buffers sized by v_max: per
+ * node row, (17 + T)·n + 5 + B floats (both tables, Y, the T + 1 propagated states, Z, the saved
+ * gates, the GRU products, the in-edge counts by type, and the index rows). The edges are laid out
+ * as they are sampled, not for every possible edge, so a graph costs O(V + E).
  */
 export function lockstepBytesPerGraph(cfg: ModelConfig, vMax: number): number {
-  return 4 * (vMax * ((17 + cfg.propRounds) * cfg.nodeSize + 7 + 2 * typeCounts(cfg).edgeTypes) + 2 * vMax * (vMax - 1));
+  return 4 * vMax * ((17 + cfg.propRounds) * cfg.nodeSize + 5 + typeCounts(cfg).edgeTypes);
 }
 
 /**
  * Samples one graph per generator in `rngs`: in one lockstep batch, or in several when the
- * batch's worst case would not fit LOCKSTEP_BYTES. A graph's draws come from its own generator
+ * batch's buffers would not fit LOCKSTEP_BYTES. A graph's draws come from its own generator
  * only, so the parts give the same graphs as one batch.
  */
 export function sampleGraphs(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, rngs: readonly Rng[], vMax: number): Graph[] {
   if (flat.length !== layout.total) throw new Error(`parameter vector has ${flat.length} floats, the model needs ${layout.total}`);
+  if (!Number.isInteger(vMax) || vMax < 1 || vMax > MAX_V_MAX) throw new Error(`v_max must be an integer from 1 to ${MAX_V_MAX}, got ${vMax}`);
   const perBatch = Math.max(1, Math.floor(LOCKSTEP_BYTES / lockstepBytesPerGraph(cfg, vMax)));
   if (rngs.length <= perBatch) return sampleLockstep(cfg, layout, flat, rngs, vMax);
   const out: Graph[] = [];
@@ -152,7 +159,8 @@ export function sampleGraphs(cfg: ModelConfig, layout: ParamLayout, flat: Float3
 /**
  * Samples one graph per generator in `rngs`, all in lockstep: each step draws every live graph's
  * decisions at its current state, then applies all graphs' events at once with one engine step.
- * Every buffer is laid out once per call, sized for v_max nodes per graph.
+ * Every buffer sized by rows is laid out once per call, for v_max nodes per graph; the directed
+ * edges go last and are laid out again, twice as large, whenever a step needs more.
  */
 function sampleLockstep(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, rngs: readonly Rng[], vMax: number): Graph[] {
   const n = cfg.nodeSize;
@@ -160,7 +168,7 @@ function sampleLockstep(cfg: ModelConfig, layout: ParamLayout, flat: Float32Arra
   const types = typeCounts(cfg);
   const B = rngs.length;
   const maxRows = B * vMax;
-  const maxEdges = B * vMax * (vMax - 1); // both directions of every possible edge
+  const what = `sampling ${B} graphs of up to ${vMax} nodes`;
   const a = arena();
   a.reset();
   const w = allocWeights(a, cfg);
@@ -184,8 +192,8 @@ function sampleLockstep(cfg: ModelConfig, layout: ParamLayout, flat: Float32Arra
   const prop = {
     rows: a.i32(maxRows),
     count: 0,
-    src: a.i32(maxEdges),
-    dst: a.i32(maxEdges),
+    src: 0,
+    dst: 0,
     edges: 0,
     deg: a.f32(maxRows),
     counts: a.f32(maxRows * types.edgeTypes),
@@ -196,9 +204,19 @@ function sampleLockstep(cfg: ModelConfig, layout: ParamLayout, flat: Float32Arra
   };
   const init = { idx: a.i32(B), type: a.i32(B), count: 0, hG: a.f32(B * 2 * n), h: a.f32(B * n) };
   const scratch = { gi: a.f32(maxRows * 3 * n), gh: a.f32(maxRows * 3 * n) };
-  a.commit();
+  const edgesFrom = a.mark();
+  let edgeRoom = 0;
+  /** Room for `count` directed edges at least, laid out again past everything else when it grows. */
+  const edgeBuffers = (count: number): void => {
+    if (count <= edgeRoom && edgeRoom) return;
+    edgeRoom = Math.max(count, 2 * edgeRoom, 1024);
+    a.reset(edgesFrom);
+    prop.src = a.i32(edgeRoom);
+    prop.dst = a.i32(edgeRoom);
+    a.commit(what);
+  };
+  edgeBuffers(0);
   fillWeights(a, cfg, layout, flat, w);
-  const F = a.F;
   const P = (name: string): Float32Array => paramView(layout, flat, name);
   const cn = headColumns(types.nodeTypes);
   const ce = headColumns(types.edgeTypes);
@@ -224,7 +242,7 @@ function sampleLockstep(cfg: ModelConfig, layout: ParamLayout, flat: Float32Arra
     const now = tables[cur];
     let base = 0;
     const events = live.map((g, slot) => {
-      const ev = decide(samplers[g.id], vMax, heads, { F, hG: (now.hG >> 2) + slot * 2 * n, h: (now.H >> 2) + base * n, n }, scores);
+      const ev = decide(samplers[g.id], vMax, heads, { F: a.F, hG: (now.hG >>> 2) + slot * 2 * n, h: (now.H >>> 2) + base * n, n }, scores);
       base += g.numNodes;
       return ev;
     });
@@ -244,6 +262,7 @@ function sampleLockstep(cfg: ModelConfig, layout: ParamLayout, flat: Float32Arra
     if (plan.prop) {
       prop.count = plan.prop.rows.length;
       prop.edges = plan.prop.src.length;
+      edgeBuffers(prop.edges);
       a.put(prop.rows, plan.prop.rows);
       a.put(prop.src, plan.prop.src);
       a.put(prop.dst, plan.prop.dst);

@@ -15,7 +15,7 @@ import {
 } from './engine';
 import { headColumns, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
 import { compileSchedule, type Schedule } from './schedule';
-import { arena, type Arena } from './wasm';
+import { arena, EngineMemoryError, engineRoom, type Arena } from './wasm';
 
 /**
  * Batched teacher forcing (SPEC §4) on the engine: the compiled schedule is laid out in one arena
@@ -167,7 +167,7 @@ function layOut(a: Arena, cfg: ModelConfig, sch: Schedule, grads: boolean): Laid
         dHgW: a.f32(2 * n * wg),
         dHW: a.f32(n * wh),
         // everything above is summed into and starts at zero; the scratch below is written first
-        zeroFloats: (a.mark() - gradsFrom) >> 2,
+        zeroFloats: (a.mark() - gradsFrom) >>> 2,
         back: {
           dH: 0,
           dHG: 0,
@@ -214,8 +214,8 @@ function fillHeads(a: Arena, n: number, h: HeadBuffers, P: (name: string) => Flo
   const ae = P('addEdge.stop.w');
   const cd = P('chooseDest.score.w');
   const put = (W: number, WT: number, rows: number, width: number, r: number, c: number, x: number): void => {
-    F[(W >> 2) + width * r + c] = x;
-    F[(WT >> 2) + c * rows + r] = x;
+    F[(W >>> 2) + width * r + c] = x;
+    F[(WT >>> 2) + c * rows + r] = x;
   };
   for (let r = 0; r < 2 * n; r++) {
     for (let c = 0; c < h.cn; c++) put(h.hgW, h.hgWT, 2 * n, h.wg, r, c, an[r * h.cn + c]);
@@ -247,11 +247,11 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
   k.matmul(laid.hgTable, h.hgW, 0, h.hgProj, laid.totalGraphs, 2 * n, wg, 0);
   k.matmul(laid.hTable, h.hW, 0, h.hProj, laid.totalRows, n, wh, 0);
   const F = a.F;
-  const hg = h.hgProj >> 2;
-  const hp = h.hProj >> 2;
+  const hg = h.hgProj >>> 2;
+  const hp = h.hProj >>> 2;
   const g = grad ? laid.grads : null;
-  const hgC = g ? g.hgCoef >> 2 : 0;
-  const hC = g ? g.hCoef >> 2 : 0;
+  const hgC = g ? g.hgCoef >>> 2 : 0;
+  const hC = g ? g.hCoef >>> 2 : 0;
   const total = new Float64Array(sch.numGraphs);
   const z = new Float64Array(Math.max(cn, ce));
   const dz = new Float64Array(z.length);
@@ -320,14 +320,14 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
     const dAe = G('addEdge.stop.w');
     const dCd = G('chooseDest.score.w');
     for (let r = 0; r < 2 * n; r++) {
-      for (let c = 0; c < cn; c++) dAn[r * cn + c] += F[(g.dHgW >> 2) + wg * r + c];
-      for (let c = 0; c < ce; c++) dAe[r * ce + c] += F[(g.dHgW >> 2) + wg * r + cn + c];
+      for (let c = 0; c < cn; c++) dAn[r * cn + c] += F[(g.dHgW >>> 2) + wg * r + c];
+      for (let c = 0; c < ce; c++) dAe[r * ce + c] += F[(g.dHgW >>> 2) + wg * r + cn + c];
     }
     for (let r = 0; r < n; r++) {
-      for (let c = 0; c < ce; c++) dAe[(2 * n + r) * ce + c] += F[(g.dHW >> 2) + wh * r + c];
+      for (let c = 0; c < ce; c++) dAe[(2 * n + r) * ce + c] += F[(g.dHW >>> 2) + wh * r + c];
       for (let b = 0; b < cb; b++) {
-        dCd[r * cb + b] += F[(g.dHW >> 2) + wh * r + ce + b];
-        dCd[(n + r) * cb + b] += F[(g.dHW >> 2) + wh * r + ce + cb + b];
+        dCd[r * cb + b] += F[(g.dHW >>> 2) + wh * r + ce + b];
+        dCd[(n + r) * cb + b] += F[(g.dHW >>> 2) + wh * r + ce + cb + b];
       }
     }
     const dB = (name: string, d: Float64Array): void => {
@@ -341,16 +341,37 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
 }
 
 /**
- * Lays out the batch, runs it forward and returns log p per graph; with `grad`, runs the backward
- * too and adds the gradient of -sum log p into `grad` (flat, layout order).
+ * Past this magnitude the backward's node-state gradients are scaled down by a power of two (see
+ * run). A step multiplies them by far less than 2^88, so float32 (to 2^128) never overflows.
  */
-function run(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, sch: Schedule, grad: Float32Array | null): Float64Array {
+const RESCALE_ABOVE = 2 ** 40;
+
+/** What a pass lays out for, in messages: one graph by its size, or a batch by its count. */
+function describeBatch(seqs: readonly Decisions[], cfg: ModelConfig): string {
+  if (seqs.length !== 1) return `a batch of ${seqs.length} graphs`;
+  const c = sequenceCost(cfg, seqs[0]);
+  return `a graph of ${c.nodes} nodes and ${c.edges} edges`;
+}
+
+/**
+ * Lays out the batch, runs it forward and returns log p per graph; with `grad` (zeros), runs the
+ * backward too and writes the gradient of -sum log p into `grad` (flat, layout order) scaled by
+ * 2^-exponent. The exponent is 0 unless the gradient would overflow float32: with node states in
+ * the hundreds (h_G sums over a graph's nodes, and new nodes start from it) each propagation round
+ * can multiply the gradient of the earlier states, and over thousands of rounds (SBM graphs of
+ * 1,500 edges) the exact gradient passes 2^128. The backward then carries a power-of-two scale: when
+ * a step's node-state gradients pass RESCALE_ABOVE, every gradient accumulated so far is
+ * multiplied by 2^-k (exact) and k is added to the exponent. The optimizer clips the true
+ * gradient, grad · 2^exponent, whose direction is this one.
+ */
+function run(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, seqs: readonly Decisions[], grad: Float32Array | null): { logLik: Float64Array; exponent: number } {
   if (flat.length !== layout.total) throw new Error(`parameter vector has ${flat.length} floats, the model needs ${layout.total}`);
+  const sch = compileSchedule(seqs, typeCounts(cfg));
   const a = arena();
   a.reset();
   const w = allocWeights(a, cfg);
   const laid = layOut(a, cfg, sch, grad !== null);
-  a.commit();
+  a.commit(describeBatch(seqs, cfg));
   fillWeights(a, cfg, layout, flat, w);
   putPlans(a, sch, laid);
   emptyGraphEmbeddings(a, cfg, layout, flat, laid.hgTable, sch.numGraphs);
@@ -358,6 +379,7 @@ function run(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, sch: Sch
   const scratch = { gi: laid.gi, gh: laid.gh };
   for (const st of laid.steps) forwardStep(a.k, cfg, w, st, scratch);
   const logLik = decisions(a, cfg, layout, flat, sch, laid, grad);
+  let exponent = 0;
   if (grad && laid.grads) {
     const g = laid.grads;
     const n = cfg.nodeSize;
@@ -367,37 +389,200 @@ function run(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, sch: Sch
       b.dHG = g.dHGTable + laid.hgOff[s] * 2 * n * 4;
       b.dPrevH = g.dHTable + laid.hOff[s - 1] * n * 4;
       b.dPrevHG = g.dHGTable + laid.hgOff[s - 1] * 2 * n * 4;
-      backwardStep(a.k, a, cfg, w, g.w, laid.steps[s - 1], b);
+      const st = laid.steps[s - 1];
+      backwardStep(a.k, a, cfg, w, g.w, st, b);
+      const big = Math.max(a.k.maxAbs(b.dPrevH, st.prevRows * n), a.k.maxAbs(b.dPrevHG, (laid.hgOff[s] - laid.hgOff[s - 1]) * 2 * n));
+      if (big > RESCALE_ABOVE && big < Infinity) {
+        const k = Math.floor(Math.log2(big));
+        a.k.scale(g.dHTable, g.zeroFloats, 2 ** -k);
+        for (let i = 0; i < grad.length; i++) grad[i] *= 2 ** -k;
+        exponent += k;
+      }
     }
     // hG_0 is embed.empty in every graph's row
     const dEmpty = paramView(layout, grad, 'embed.empty');
     for (let r = 0; r < sch.numGraphs; r++) {
-      for (let c = 0; c < 2 * n; c++) dEmpty[c] += a.F[(g.dHGTable >> 2) + r * 2 * n + c];
+      for (let c = 0; c < 2 * n; c++) dEmpty[c] += a.F[(g.dHGTable >>> 2) + r * 2 * n + c];
     }
     addWeightGrads(a, cfg, layout, flat, g.w, grad);
   }
-  return logLik;
+  return { logLik, exponent };
 }
 
 /** What a shard of a batch contributes to a training step. */
 export interface ShardGradients {
   /** log p of every graph of the shard, in order. */
   readonly logLik: Float32Array;
-  /** Gradient of the shard's summed negative log-likelihood, flat in layout order. */
+  /**
+   * Gradient of the shard's summed negative log-likelihood, flat in layout order, scaled by
+   * 2^-gradExponent (0 unless the gradient passes float32's range: see run).
+   */
   readonly gradSum: Float32Array;
+  readonly gradExponent: number;
 }
 
-/** Forward and backward of batched teacher forcing on one shard of (valid) decision sequences. */
+/** `acc` (scaled by 2^-accExp) plus `part` (2^-partExp), in place, at the larger exponent, which it returns. */
+export function addScaled(acc: Float32Array, accExp: number, part: Float32Array, partExp: number): number {
+  const e = Math.max(accExp, partExp);
+  const fa = 2 ** (accExp - e);
+  const fp = 2 ** (partExp - e);
+  for (let i = 0; i < acc.length; i++) acc[i] = acc[i] * fa + part[i] * fp;
+  return e;
+}
+
+/**
+ * Forward and backward of batched teacher forcing on one shard of (valid) decision sequences, in
+ * micro-batches of at most MICRO_BATCH_BYTES of engine memory (microBatches), whose gradients are
+ * summed in order.
+ */
 export function shardGradients(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, seqs: readonly Decisions[]): ShardGradients {
-  const sch = compileSchedule(seqs, typeCounts(cfg));
-  const gradSum = new Float32Array(layout.total);
-  const logLik = run(cfg, layout, flat, sch, gradSum);
-  return { logLik: Float32Array.from(logLik), gradSum };
+  const logLik = new Float32Array(seqs.length);
+  let gradSum: Float32Array | null = null;
+  let gradExponent = 0;
+  let done = 0;
+  for (const part of microBatches(cfg, seqs)) {
+    const grad = new Float32Array(layout.total);
+    const r = run(cfg, layout, flat, part, grad);
+    logLik.set(r.logLik, done);
+    done += part.length;
+    if (gradSum === null) [gradSum, gradExponent] = [grad, r.exponent];
+    else gradExponent = addScaled(gradSum, gradExponent, grad, r.exponent);
+  }
+  return { logLik, gradSum: gradSum ?? new Float32Array(layout.total), gradExponent };
 }
 
-/** log p of every graph, no gradients (evaluation). */
+/** log p of every graph, no gradients (evaluation), in micro-batches as shardGradients. */
 export function logLikelihoods(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, seqs: readonly Decisions[]): Float32Array {
-  return Float32Array.from(run(cfg, layout, flat, compileSchedule(seqs, typeCounts(cfg)), null));
+  const out = new Float32Array(seqs.length);
+  let done = 0;
+  for (const part of microBatches(cfg, seqs)) {
+    out.set(run(cfg, layout, flat, part, null).logLik, done);
+    done += part.length;
+  }
+  return out;
+}
+
+/**
+ * What one decision sequence costs the teacher, counted in rows: its nodes and edges, its steps
+ * (one per node and one per edge), the node rows of the steps that add a node (each embeds the
+ * graph's nodes so far), the rows the edge steps propagate (all the graph's nodes, every round),
+ * and the directed edges they read (both directions of every edge so far).
+ */
+export interface SequenceCost {
+  readonly graphs: number;
+  readonly nodes: number;
+  readonly edges: number;
+  readonly steps: number;
+  readonly nodeRows: number;
+  readonly propRows: number;
+  readonly propEdges: number;
+}
+
+const NO_COST: SequenceCost = { graphs: 0, nodes: 0, edges: 0, steps: 0, nodeRows: 0, propRows: 0, propEdges: 0 };
+
+export function sequenceCost(cfg: ModelConfig, s: Decisions): SequenceCost {
+  const { nodeTypes, edgeTypes } = typeCounts(cfg);
+  let nodes = 0;
+  let edges = 0;
+  let nodeRows = 0;
+  let propRows = 0;
+  let propEdges = 0;
+  for (let i = 0; i < s.length; ) {
+    if (s[i++] === nodeTypes) break;
+    nodeRows += ++nodes;
+    while (i < s.length && s[i++] !== edgeTypes) {
+      i++; // the destination
+      edges++;
+      propRows += nodes;
+      propEdges += 2 * edges;
+    }
+  }
+  return { graphs: 1, nodes, edges, steps: nodes + edges, nodeRows, propRows, propEdges };
+}
+
+/**
+ * The most a graph of `nodes` nodes and `edges` edges can cost under any node order: every edge
+ * step propagating all its nodes (the data's check, before an order is drawn).
+ */
+export function graphCostBound(nodes: number, edges: number): SequenceCost {
+  return { graphs: 1, nodes, edges, steps: nodes + edges, nodeRows: (nodes * (nodes + 1)) / 2, propRows: edges * nodes, propEdges: edges * (edges + 1) };
+}
+
+function addCosts(a: SequenceCost, b: SequenceCost): SequenceCost {
+  return {
+    graphs: a.graphs + b.graphs,
+    nodes: a.nodes + b.nodes,
+    edges: a.edges + b.edges,
+    steps: a.steps + b.steps,
+    nodeRows: a.nodeRows + b.nodeRows,
+    propRows: a.propRows + b.propRows,
+    propEdges: a.propEdges + b.propEdges,
+  };
+}
+
+/**
+ * The engine memory (bytes) that a training pass (layOut, with gradients) takes at most for graphs
+ * of total cost `c`, the weights included. Every buffer of layOut is a sum over steps of rows each
+ * graph contributes, or a scratch sized for the largest step, which no graph exceeds alone; each
+ * buffer is padded to 16 bytes. The tests hold it above the layout's true size.
+ */
+export function trainingBytes(cfg: ModelConfig, c: SequenceCost): number {
+  const n = cfg.nodeSize;
+  const T = cfg.propRounds;
+  const { nodeTypes: K, edgeTypes: B } = typeCounts(cfg);
+  const m = messageWidth(cfg);
+  const wg = headColumns(K) + headColumns(B);
+  const wh = headColumns(B) + 2 * B;
+  const tableRows = c.nodeRows + c.propRows;
+  const hgRows = c.graphs + c.steps;
+  // per table row: H, Y, gate, graphOfRow, assemble, the head projection; with gradients dH, hCoef, dY
+  const perTableRow = n + 2 * n + 4 + wh + n + wh;
+  // per propagated row: rows, deg, type counts, T + 1 states, T Z rows, T saved gates
+  const perPropRow = 2 + B + (T + 1) * n + T * m + T * 4 * n;
+  // per graph-embedding row: hG, its projection, dHG, hgCoef
+  const perGraphRow = 2 * n + wg + 2 * n + wg;
+  // scratch sized for the largest step, at most every node of every graph at once: GRU products,
+  // the backward's dY, two dX, dGI, dGH, dZ; and the new nodes' rows, at most one per graph
+  const scratch = c.nodes * (6 * n + 2 * n + 1 + 2 * n + 6 * n + m) + c.graphs * 6 * n;
+  const perStepPads = 4 * (12 + 3 * T);
+  const weights = 2 * n * (2 * n + 1) + 2 * n * n * 3 + K * n + T * (3 * m * 3 * n + 3 * n * 3 * n + 12 * n) + m * 2 * n + 2 * n * 3 * n + 3 * (2 * n * wg + n * wh) + 4 * (2 * n + 1);
+  const weightPads = 4 * (40 + 12 * T);
+  const floats = tableRows * perTableRow + c.propRows * perPropRow + 2 * c.propEdges + hgRows * perGraphRow + 2 * c.nodes + scratch + c.steps * perStepPads + weights + weightPads;
+  return 4 * floats;
+}
+
+/** The most engine memory one micro-batch of a shard may lay out (docs/speed.md, 'Memory'). */
+export const MICRO_BATCH_BYTES = 512 * 2 ** 20;
+
+/**
+ * A shard cut into consecutive micro-batches of at most `budget` bytes of training layout each
+ * (trainingBytes), a graph larger than that alone. The cut depends on the sequences alone, so a
+ * run is reproducible and W workers give what one process gives with the same shards.
+ */
+export function microBatches(cfg: ModelConfig, seqs: readonly Decisions[], budget = MICRO_BATCH_BYTES): Array<readonly Decisions[]> {
+  const out: Decisions[][] = [];
+  let part: Decisions[] = [];
+  let cost = NO_COST;
+  for (const s of seqs) {
+    const next = addCosts(cost, sequenceCost(cfg, s));
+    if (part.length && trainingBytes(cfg, next) > budget) {
+      out.push(part);
+      part = [];
+      cost = sequenceCost(cfg, s);
+    } else cost = next;
+    part.push(s);
+  }
+  if (part.length) out.push(part);
+  return out;
+}
+
+/**
+ * Refuses, before any work, a graph whose training layout cannot fit the engine's memory (an
+ * EngineMemoryError names its size, the memory it needs and the limit).
+ */
+export function assertFitsEngine(cfg: ModelConfig, cost: SequenceCost, what = `a graph of ${cost.nodes} nodes and ${cost.edges} edges`): void {
+  const bytes = trainingBytes(cfg, cost);
+  if (bytes > engineRoom()) throw new EngineMemoryError(what, bytes);
 }
 
 /**
@@ -407,16 +592,6 @@ export function logLikelihoods(cfg: ModelConfig, layout: ParamLayout, flat: Floa
  * shards of equal work finish together where shards of equal counts do not.
  */
 export function sequenceWork(cfg: ModelConfig, s: Decisions): number {
-  const { nodeTypes, edgeTypes } = typeCounts(cfg);
-  let work = 0;
-  let nodes = 0;
-  for (let i = 0; i < s.length; ) {
-    if (s[i++] === nodeTypes) break;
-    work += ++nodes;
-    while (i < s.length && s[i++] !== edgeTypes) {
-      i++; // the destination
-      work += (cfg.propRounds + 1) * nodes;
-    }
-  }
-  return work;
+  const c = sequenceCost(cfg, s);
+  return c.nodeRows + (cfg.propRounds + 1) * c.propRows;
 }

@@ -36,6 +36,8 @@ export interface Kernels {
   gruBackward(dy: number, h: number, saved: number, rows: number, n: number, dgi: number, dgh: number, dh: number): void;
   gatedSum(y: number, graphOfRow: number, rows: number, m: number, numGraphs: number, gate: number, hG: number): void;
   gatedSumBackward(dhG: number, y: number, graphOfRow: number, gate: number, rows: number, m: number, dy: number): void;
+  maxAbs(x: number, count: number): number;
+  scale(x: number, count: number, f: number): void;
   heapBase(): number;
   readonly memory: WebAssembly.Memory;
 }
@@ -54,20 +56,48 @@ export function kernels(): Kernels {
 const PAGE = 65536;
 
 /**
+ * The most bytes the kernels can address: wasm32 pointers are 32 bits, so 65,536 pages of 64 KiB.
+ * Every buffer a pass lays out lies below it (docs/design.md, 'Engine memory').
+ */
+export const ENGINE_MEMORY_LIMIT = 2 ** 32;
+
+/** Bytes as GiB for messages, to two decimals. */
+export function gib(bytes: number): string {
+  return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+}
+
+/**
+ * A layout that does not fit the engine's memory. Final: computing the same work again needs the
+ * same memory, so a runner must not retry it.
+ */
+export class EngineMemoryError extends Error {
+  constructor(
+    what: string,
+    readonly bytes: number,
+    readonly limit = engineRoom(),
+  ) {
+    super(`${what} needs ${gib(bytes)} of engine memory; the limit is ${gib(limit)}`);
+    this.name = 'EngineMemoryError';
+  }
+}
+
+/**
  * A bump allocator over the kernels' memory: a pass lays out every buffer it needs (`f32`, `i32`),
  * then `commit` grows the memory once if the layout does not fit. The memory only grows, to the
  * largest batch seen, so a long run allocates nothing once it has seen its largest batch.
  * Views (`F`, `I`) must be re-read after `commit`: growing detaches the old ones.
+ * Offsets are plain numbers up to ENGINE_MEMORY_LIMIT: they are turned into view indexes with
+ * `>>> 2` (unsigned), never `>> 2`, which turns negative past 2^31.
  */
 export class Arena {
   readonly k = kernels();
-  private readonly base: number;
+  private base: number;
   private top: number;
   F: Float32Array;
   I: Int32Array;
 
   constructor() {
-    this.base = (this.k.heapBase() + 15) & ~15;
+    this.base = Math.ceil(this.k.heapBase() / 16) * 16;
     this.top = this.base;
     this.F = new Float32Array(this.k.memory.buffer);
     this.I = new Int32Array(this.k.memory.buffer);
@@ -82,10 +112,25 @@ export class Arena {
     return this.top;
   }
 
+  /** The bytes a layout may take: what wasm32 addresses, less the module's data (and any lift). */
+  room(): number {
+    return ENGINE_MEMORY_LIMIT - this.base;
+  }
+
+  /**
+   * Starts every later layout `bytes` above the module's data, untouched (the pages are reserved,
+   * not written, so they cost address space only): the tests place a pass's buffers past 2^31 and
+   * near the limit with it.
+   */
+  lift(bytes: number): void {
+    this.base = Math.ceil((this.k.heapBase() + bytes) / 16) * 16;
+    this.top = this.base;
+  }
+
   /** Room for `count` floats, 16-byte aligned for the SIMD loads. Returns a byte offset. */
   f32(count: number): number {
     const at = this.top;
-    this.top += (count * 4 + 15) & ~15;
+    this.top += Math.ceil(count / 4) * 16;
     return at;
   }
 
@@ -93,8 +138,12 @@ export class Arena {
     return this.f32(count);
   }
 
-  /** Makes the layout so far addressable. */
-  commit(): void {
+  /**
+   * Makes the layout so far addressable, or throws an EngineMemoryError saying that `what` needs
+   * more than the engine can address (before anything is written).
+   */
+  commit(what: string): void {
+    if (this.top > ENGINE_MEMORY_LIMIT) throw new EngineMemoryError(what, this.top - this.base, this.room());
     const mem = this.k.memory;
     if (this.top > mem.buffer.byteLength) mem.grow(Math.ceil((this.top - mem.buffer.byteLength) / PAGE));
     if (this.F.buffer !== mem.buffer) {
@@ -105,12 +154,12 @@ export class Arena {
 
   /** Copies `src` to byte offset `at` (after commit). */
   put(at: number, src: Float32Array | Int32Array): void {
-    if (src instanceof Float32Array) this.F.set(src, at >> 2);
-    else this.I.set(src, at >> 2);
+    if (src instanceof Float32Array) this.F.set(src, at >>> 2);
+    else this.I.set(src, at >>> 2);
   }
 
   zero(at: number, count: number): void {
-    this.F.fill(0, at >> 2, (at >> 2) + count);
+    this.F.fill(0, at >>> 2, (at >>> 2) + count);
   }
 }
 
@@ -123,4 +172,9 @@ let threadArena: Arena | null = null;
 export function arena(): Arena {
   threadArena ??= new Arena();
   return threadArena;
+}
+
+/** The bytes a pass may lay out in this thread's arena. */
+export function engineRoom(): number {
+  return arena().room();
 }

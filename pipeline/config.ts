@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { ORDER_KINDS, type OrderKind } from '../graphs/order';
 import { makeFamily } from '../graphs/families';
 import { jsonTooDeepAt } from '../graphs/formats';
+import { modelSizeProblem } from '../model/params';
+import { MAX_V_MAX } from '../model/sample';
 
 /** Everything a run is made of (configs/*.json). Every key has a default; unknown keys are refused. */
 export interface RunConfig {
@@ -58,13 +60,14 @@ export interface RunConfig {
   };
 }
 
+export { MAX_V_MAX };
+
 /**
- * The largest sample.vMax (and --v-max). Sampling keeps every node's state and scores every
- * earlier node as a destination, so a graph of v nodes costs at least O(v^2) time, and the
- * sampler lays out room for every possible edge (~134 MB for one graph of 4,096 nodes; see
- * model/sample.ts). 4,096 is far beyond the graphs DGMG is trained on: a larger value is a typo.
+ * The largest train.batchSize: a step's graphs are computed in micro-batches of bounded memory
+ * (model/teacher.ts), so this bounds only the step's decision sequences and their schedule's
+ * index arrays in the main thread; 65,536 graphs is beyond any batch DGMG is trained with.
  */
-export const MAX_V_MAX = 4096;
+export const MAX_BATCH_SIZE = 65_536;
 
 export const BIAS_INITS: readonly string[] = ['normal', 'baseRate'];
 
@@ -117,7 +120,8 @@ function checkTypeNames(names: unknown, what: string, source: string): void {
   check(Array.isArray(names), source, `${what} must be an array of type names, got ${JSON.stringify(names)}`);
   const list = names as unknown[];
   list.forEach((x, i) => check(typeof x === 'string' && x !== '', source, `${what}[${i}] must be a non-empty string, got ${JSON.stringify(x)}`));
-  const twice = list.find((x, i) => list.indexOf(x) !== i);
+  const seen = new Set<unknown>();
+  const twice = list.find((x) => seen.size === seen.add(x).size);
   check(twice === undefined, source, `${what} lists ${JSON.stringify(twice)} twice`);
 }
 
@@ -134,12 +138,12 @@ export function validateConfig(c: RunConfig, source: string): RunConfig {
   check(posInt(c.data.trainSize), source, `data.trainSize must be a positive integer, got ${c.data.trainSize}`);
   check(Number.isInteger(c.data.testSize) && c.data.testSize >= 0, source, `data.testSize must be an integer >= 0, got ${c.data.testSize}`);
   check(Number.isInteger(c.data.maxAtoms) && c.data.maxAtoms >= 0, source, `data.maxAtoms must be an integer >= 0 (0: any size), got ${c.data.maxAtoms}`);
-  check(posInt(c.model.nodeSize), source, `model.nodeSize must be a positive integer, got ${c.model.nodeSize}`);
-  check(posInt(c.model.propRounds), source, `model.propRounds must be a positive integer, got ${c.model.propRounds}`);
   checkTypeNames(c.model.nodeTypes, 'model.nodeTypes', source);
   checkTypeNames(c.model.edgeTypes, 'model.edgeTypes', source);
+  const model = modelSizeProblem(c.model);
+  check(model === null, source, model ?? '');
   check(posInt(c.train.epochs), source, `train.epochs must be a positive integer, got ${c.train.epochs}`);
-  check(posInt(c.train.batchSize), source, `train.batchSize must be a positive integer, got ${c.train.batchSize}`);
+  check(posInt(c.train.batchSize) && c.train.batchSize <= MAX_BATCH_SIZE, source, `train.batchSize must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${c.train.batchSize}`);
   check(c.train.lr > 0, source, `train.lr must be > 0, got ${c.train.lr}`);
   check(c.train.lrFinalFraction > 0 && c.train.lrFinalFraction <= 1, source, `train.lrFinalFraction must be in (0, 1], got ${c.train.lrFinalFraction}`);
   check(c.train.beta1 >= 0 && c.train.beta1 < 1 && c.train.beta2 >= 0 && c.train.beta2 < 1, source, 'train.beta1 and train.beta2 must be in [0, 1)');

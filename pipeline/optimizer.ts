@@ -1,5 +1,5 @@
 import { adamStep, type AdamState } from '../model/adam';
-import type { ShardGradients } from '../model/teacher';
+import { addScaled, type ShardGradients } from '../model/teacher';
 import type { RunConfig } from './config';
 import { TrainingError } from './runner';
 
@@ -23,16 +23,21 @@ export function aggregate(
 ): { loss: number; gradNorm: number; graphs: number } {
   const graphs = results.reduce((a, r) => a + r.logLik.length, 0);
   const grad = new Float32Array(params.length);
+  // the gradient is grad · 2^exponent (model/teacher.ts, run): shards at a smaller scale are scaled to the largest
+  let exponent = 0;
   let logLik = 0;
   for (const r of results) {
-    for (let i = 0; i < grad.length; i++) grad[i] += r.gradSum[i];
+    exponent = addScaled(grad, exponent, r.gradSum, r.gradExponent);
     for (const l of r.logLik) logLik += l;
   }
   for (let i = 0; i < grad.length; i++) grad[i] /= graphs;
   const loss = -logLik / graphs;
   if (!Number.isFinite(loss)) throw new TrainingError(`step ${step}: the loss is ${loss}; parameters were not updated`);
   if (!grad.every(Number.isFinite)) throw new TrainingError(`step ${step}: the gradient has NaN or Inf entries; parameters were not updated`);
-  const gradNorm = adamStep({ ...config.train, lr: learningRate(config.train, step, totalSteps) }, adam, params, grad);
+  if (config.train.clipNorm === 0 && !grad.every((g) => Number.isFinite(Math.fround(g * 2 ** exponent)))) {
+    throw new TrainingError(`step ${step}: the gradient passes float32's range (2^${exponent} times its stored values) and train.clipNorm is 0; parameters were not updated (clipping scales it back exactly)`);
+  }
+  const gradNorm = adamStep({ ...config.train, lr: learningRate(config.train, step, totalSteps) }, adam, params, grad, exponent);
   return { loss, gradNorm, graphs };
 }
 

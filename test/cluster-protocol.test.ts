@@ -37,9 +37,10 @@ t.test('blobs round-trip exactly, even from a misaligned Buffer', async (t) => {
   t.same(decodeShardBlob(misaligned(encodeShardBlob(7, 1, seqs)), task, 's'), seqs);
   const logLik = Float32Array.of(-1.5, -2.25);
   const grad = Float32Array.from({ length: total }, (_, i) => i / 7);
-  const g = decodeGradientsBlob(misaligned(encodeGradientsBlob(7, 1, logLik, grad)), 7, 1, 2, total, 'g');
+  const g = decodeGradientsBlob(misaligned(encodeGradientsBlob(7, 1, { logLik, gradSum: grad, gradExponent: 301 })), 7, 1, 2, total, 'g');
   t.same(Array.from(g.logLik), Array.from(logLik));
   t.same(Array.from(g.gradSum), Array.from(grad));
+  t.equal(g.gradExponent, 301, 'the gradient scale travels with it');
   const graphs = [{ numNodes: 3, edges: [[0, 1], [2, 1]] as Array<[number, number]> }, { numNodes: 0, edges: [] }];
   t.same(decodeGraphsBlob(misaligned(encodeGraphsBlob(100, graphs)), 100, 2, 25, UNTYPED, 'c'), graphs);
   const typed = [
@@ -64,7 +65,7 @@ t.test('a blob of another kind, format, version, shard or model shape is refused
   t.throws(() => decodeParamsBlob(blob.subarray(0, blob.length - 4), 7, total, 'p'), /payload words where the header promises/);
   t.throws(() => decodeParamsBlob(blob.subarray(0, 30), 7, total, 'p'), /30 bytes is not a parameters blob/);
   t.throws(() => decodeGradientsBlob(blob, 7, 0, 1, total, 'g'), /a parameters blob where gradients were expected/);
-  const grad = encodeGradientsBlob(7, 1, new Float32Array(2), new Float32Array(total));
+  const grad = encodeGradientsBlob(7, 1, { logLik: new Float32Array(2), gradSum: new Float32Array(total), gradExponent: 0 });
   t.throws(() => decodeGradientsBlob(grad, 6, 1, 2, total, 'answer'), /answer: answers step 7 shard 1, expected step 6 shard 1/);
   t.throws(() => decodeShardBlob(encodeShardBlob(7, 2, [cycle(5), cycle(6)]), task, 's'), /shard 2 of version 7 with 2 graphs, the task names shard 1/);
 });

@@ -19,9 +19,9 @@ function place(arrays: Array<Float32Array | Int32Array | number>): { at: number[
   const a = arena();
   a.reset();
   const at = arrays.map((x) => (typeof x === 'number' ? a.f32(x) : a.f32(x.length)));
-  a.commit();
+  a.commit('the test arrays');
   arrays.forEach((x, i) => (typeof x === 'number' ? a.zero(at[i], x) : a.put(at[i], x)));
-  return { at, out: (p, count) => a.F.slice(p >> 2, (p >> 2) + count) };
+  return { at, out: (p, count) => a.F.slice(p >>> 2, (p >>> 2) + count) };
 }
 
 /** C = A·B + bias (or + C0) in plain loops, A (M x K), B (K x N). */

@@ -23,8 +23,8 @@ t.test('two optimizer steps on a 3-vector match the values worked out by hand', 
   // m^ = g, v^ = g^2, so it moves every coordinate by lr * sign(g) (less eps / |g|, ~3e-9):
   // params [0.4, -0.9, 1.9].
   const s0 = aggregate(config, params, adam, 0, 2, [
-    { gradSum: Float32Array.from([0.6, -1.2, 0]), logLik: Float32Array.from([-1.5, -2.5]) },
-    { gradSum: Float32Array.from([0.3, 0.3, 0.9]), logLik: Float32Array.from([-2]) },
+    { gradSum: Float32Array.from([0.6, -1.2, 0]), logLik: Float32Array.from([-1.5, -2.5]), gradExponent: 0 },
+    { gradSum: Float32Array.from([0.3, 0.3, 0.9]), logLik: Float32Array.from([-2]), gradExponent: 0 },
   ]);
   t.equal(s0.graphs, 3);
   t.ok(Math.abs(s0.loss - 2) < 1e-6, `loss ${s0.loss}`);
@@ -41,8 +41,8 @@ t.test('two optimizer steps on a 3-vector match the values worked out by hand', 
   // 1 - 0.999^2 = 0.001999; params -= 0.075 * (m / 0.19) / (sqrt(v / 0.001999) + 1e-8)
   // = [0.3342403, -0.8497456, 1.8707930] (the middle coordinate moves on momentum alone).
   const s1 = aggregate(config, params, adam, 1, 2, [
-    { gradSum: Float32Array.from([0.2, 0, -0.4]), logLik: Float32Array.from([-1, -1]) },
-    { gradSum: Float32Array.from([0.1, 0, 0.1]), logLik: Float32Array.from([-1]) },
+    { gradSum: Float32Array.from([0.2, 0, -0.4]), logLik: Float32Array.from([-1, -1]), gradExponent: 0 },
+    { gradSum: Float32Array.from([0.1, 0, 0.1]), logLik: Float32Array.from([-1]), gradExponent: 0 },
   ]);
   t.ok(Math.abs(s1.loss - 1) < 1e-6, `loss ${s1.loss}`);
   t.ok(Math.abs(s1.gradNorm - 0.1414213562) < 1e-6, `gradient norm ${s1.gradNorm}`);
@@ -61,7 +61,7 @@ t.test('the learning rate falls along a cosine from lr to lr * lrFinalFraction',
 t.test('a non-finite gradient is refused before any update', async (t) => {
   const params = Float32Array.from([0.5, -1, 2]);
   const adam = adamState(3);
-  t.throws(() => aggregate(config, params, adam, 7, 10, [{ gradSum: Float32Array.from([0.1, Infinity, 0]), logLik: Float32Array.from([-1]) }]), {
+  t.throws(() => aggregate(config, params, adam, 7, 10, [{ gradSum: Float32Array.from([0.1, Infinity, 0]), logLik: Float32Array.from([-1]), gradExponent: 0 }]), {
     name: 'TrainingError',
     message: 'step 7: the gradient has NaN or Inf entries; parameters were not updated',
   });

@@ -178,6 +178,30 @@ export function colSum(x: usize, M: i32, N: i32, out: usize): void {
   }
 }
 
+// The largest |x| over `count` floats (a NaN may be passed over: the optimizer refuses it later).
+export function maxAbs(x: usize, count: i32): f32 {
+  let m = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) m = f32x4.pmax(m, f32x4.abs(v128.load(x + ((<usize>i) << 2))));
+  let out = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+  for (; i < count; i++) out = max(out, abs(load<f32>(x + ((<usize>i) << 2))));
+  return out;
+}
+
+// x[0..count) *= f (a power of two: exact unless the result leaves the normal range).
+export function scale(x: usize, count: i32, f: f32): void {
+  const fv = f32x4.splat(f);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const o = x + ((<usize>i) << 2);
+    v128.store(o, f32x4.mul(v128.load(o), fv));
+  }
+  for (; i < count; i++) {
+    const o = x + ((<usize>i) << 2);
+    store<f32>(o, load<f32>(o) * f);
+  }
+}
+
 // ---- rows by index ---------------------------------------------------------------------------
 
 // out[i] = x[idx[i]], rows of `width` floats.
