@@ -557,18 +557,21 @@ export const MICRO_BATCH_BYTES = 512 * 2 ** 20;
 /**
  * A shard cut into consecutive micro-batches of at most `budget` bytes of training layout each
  * (trainingBytes), a graph larger than that alone. The cut depends on the sequences alone, so a
- * run is reproducible and W workers give what one process gives with the same shards.
+ * run is reproducible and W workers give what one process gives with the same shards. A graph
+ * that cannot fit the engine at all is refused here, before any work (assertFitsEngine).
  */
 export function microBatches(cfg: ModelConfig, seqs: readonly Decisions[], budget = MICRO_BATCH_BYTES): Array<readonly Decisions[]> {
   const out: Decisions[][] = [];
   let part: Decisions[] = [];
   let cost = NO_COST;
   for (const s of seqs) {
-    const next = addCosts(cost, sequenceCost(cfg, s));
+    const one = sequenceCost(cfg, s);
+    assertFitsEngine(cfg, one);
+    const next = addCosts(cost, one);
     if (part.length && trainingBytes(cfg, next) > budget) {
       out.push(part);
       part = [];
-      cost = sequenceCost(cfg, s);
+      cost = one;
     } else cost = next;
     part.push(s);
   }

@@ -61,9 +61,9 @@ const PAGE = 65536;
  */
 export const ENGINE_MEMORY_LIMIT = 2 ** 32;
 
-/** Bytes as GiB for messages, to two decimals. */
-export function gib(bytes: number): string {
-  return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+/** Bytes for messages: GiB to two decimals, or MiB to one below a GiB. */
+export function bytesText(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(2)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
 /**
@@ -76,7 +76,7 @@ export class EngineMemoryError extends Error {
     readonly bytes: number,
     readonly limit = engineRoom(),
   ) {
-    super(`${what} needs ${gib(bytes)} of engine memory; the limit is ${gib(limit)}`);
+    super(`${what} needs ${bytesText(bytes)} of engine memory; the limit is ${bytesText(limit)}`);
     this.name = 'EngineMemoryError';
   }
 }

@@ -7,7 +7,9 @@ import { nodeOrder, type OrderKind } from '../graphs/order';
 import { Rng } from '../graphs/random';
 import { encodeGraph } from '../graphs/sequence';
 import type { RunConfig } from './config';
-import type { StopRates } from '../model/params';
+import { typeCounts, type StopRates } from '../model/params';
+import { assertFitsEngine, graphCostBound, sequenceCost, trainingBytes } from '../model/teacher';
+import { EngineMemoryError, engineRoom } from '../model/wasm';
 import { isMoleculeFile, loadMolecules, loadRDKit, type MoleculeCounts } from './molecules';
 
 /** Training and held-out graphs, and the family they come from (null for a user's file). */
@@ -47,6 +49,8 @@ export async function loadDataset(c: RunConfig, seed: number): Promise<Dataset> 
     const graphs = molecules ? molecules.graphs : readGraphFile(d.file, c.model);
     graphs.forEach((g, i) => {
       if (g.numNodes > c.sample.vMax) throw new GraphFormatError(`${d.file}: graph ${i + 1}`, `has ${g.numNodes} nodes, more than sample.vMax = ${c.sample.vMax}; raise sample.vMax in the config`);
+      const problem = engineMemoryProblem(c, g);
+      if (problem) throw new GraphFormatError(`${d.file}: graph ${i + 1}`, problem);
     });
     if (graphs.length < 2) throw new GraphFormatError(d.file, `needs at least 2 graphs to split into train and test, has ${graphs.length}`);
     const perm = Rng.derive(seed, STREAM.split).permutation(graphs.length);
@@ -65,6 +69,25 @@ export async function loadDataset(c: RunConfig, seed: number): Promise<Dataset> 
     return Array.from({ length: count }, () => family.sample(rng));
   };
   return { train: draw(STREAM.train, d.trainSize), test: draw(STREAM.test, d.testSize), family, source: `family ${d.family}`, molecules: null };
+}
+
+/**
+ * Why training cannot hold `g` in the engine's memory (the bytes it needs and the limit), or
+ * null: under the config's node order, or under the worst order where each epoch draws one.
+ * The cheap order-free bound is tried first; most graphs need no sequence.
+ */
+function engineMemoryProblem(c: RunConfig, g: Graph): string | null {
+  const what = `a graph of ${g.numNodes} nodes and ${g.edges.length} edges`;
+  const bound = graphCostBound(g.numNodes, g.edges.length);
+  if (trainingBytes(c.model, bound) <= engineRoom()) return null;
+  const cost = c.data.order === 'random' ? bound : sequenceCost(c.model, graphSequence(g, c.data.order, typeCounts(c.model)));
+  try {
+    assertFitsEngine(c.model, cost, what);
+    return null;
+  } catch (e) {
+    if (e instanceof EngineMemoryError) return e.message;
+    throw e;
+  }
 }
 
 /** The decision sequence of `g` for a model of `types` under an order of the given kind (random needs `rng`). */

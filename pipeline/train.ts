@@ -2,7 +2,7 @@ import { concatMap, from, lastValueFrom, map, startWith, Subject, takeWhile, tap
 import type { Decisions } from '../graphs/graph';
 import { adamState, type AdamState } from '../model/adam';
 import { initParams, paramLayout, typeCounts, type ModelConfig } from '../model/params';
-import { sequenceWork, type ShardGradients } from '../model/teacher';
+import { assertFitsEngine, sequenceCost, sequenceWork, type ShardGradients } from '../model/teacher';
 import { saveCheckpoint, type Checkpoint } from './checkpoint';
 import type { RunConfig } from './config';
 import { BatchSource, stopRates, type Batch, type Dataset } from './dataset';
@@ -81,9 +81,16 @@ const snapshot = (config: RunConfig, s: OptimizerState): Checkpoint => ({
   graphsSeen: s.graphsSeen,
 });
 
-/** Each batch of `batches` cut into `n` contiguous shards of nearly equal work, as it is pulled. */
+/**
+ * Each batch of `batches` cut into `n` contiguous shards of nearly equal work, as it is pulled.
+ * A graph too large for the engine's memory stops the run here, before any worker computes it
+ * (an EngineMemoryError is final: no retry could fit it).
+ */
 function* sharded(batches: Iterable<Batch>, n: number, model: ModelConfig): Generator<ShardedBatch, void, undefined> {
-  for (const b of batches) yield { ...b, shards: splitShards(b.sequences, n, (s) => sequenceWork(model, s)) };
+  for (const b of batches) {
+    for (const s of b.sequences) assertFitsEngine(model, sequenceCost(model, s));
+    yield { ...b, shards: splitShards(b.sequences, n, (s) => sequenceWork(model, s)) };
+  }
 }
 
 /**
