@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { growthRows, growthTable, renderGrowthSvg } from './growth';
 import { checkGuards, figures } from './guard';
 import { appendHistory, readHistory, renderHistorySvg } from './history';
 import { singleThread, type Row } from './throughput';
@@ -46,6 +47,9 @@ async function main(): Promise<void> {
   for (const s of speedups) process.stdout.write(`2 workers vs 1 at batch ${s.batch}: ${s.speedup}x (median of ${s.pairs} adjacent pairs, middle half ${s.q25}-${s.q75}x; two half-batch shards at once vs one beside them: ${s.ceiling}x)\n`);
   const soak = await memorySoak(soakSeconds);
   process.stdout.write(`memory over ${soak.seconds} s of training (${soak.workers} workers, ${soak.graphs} graphs): rss MB ${soak.rssMB.join(' ')}\n`);
+  const growth = growthRows(quick ? 1 : 4);
+  process.stdout.write(`cost growth, one thread, one graph a pass:\n${growthTable(growth)}\n`);
+  process.stdout.write(`PyTorch peer at these sizes: not measured (its train_bench.py trains cycles of 10-20 nodes only)\n`);
   if (process.argv.includes('--peer')) {
     const peer = peerDir(process.argv);
     const missing = peerMissing(peer);
@@ -55,10 +59,14 @@ async function main(): Promise<void> {
   const guards = checkGuards(figures(rows));
   for (const g of guards) if (g.ok) process.stdout.write(`${g.line}\n`);
   const date = new Date().toISOString();
-  const out = { date, quick, node: process.version, rows, speedups, soak, guards: guards.map((g) => ({ name: g.guard.name, ratio: g.ratio, floor: g.guard.floor })) };
+  const out = { date, quick, node: process.version, rows, speedups, growth, soak, guards: guards.map((g) => ({ name: g.guard.name, ratio: g.ratio, floor: g.guard.floor })) };
   const dir = join(root, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, quick ? 'throughput-quick.json' : 'throughput.json'), `${JSON.stringify(out, null, 2)}\n`);
+  for (const figure of ['speed', 'memory'] as const) {
+    const title = `Cost against graph size (${date.slice(0, 10)}, ${quick ? 'quick' : 'full'} run)`;
+    writeFileSync(join(dir, `growth-${figure}${quick ? '-quick' : ''}.svg`), renderGrowthSvg(growth, figure, title));
+  }
   const bad = [...rows.map((r) => r.graphsPerSecond), ...speedups.map((s) => s.speedup), ...soak.rssMB].filter((x) => !Number.isFinite(x) || x <= 0);
   if (bad.length || soak.rssMB.length === 0) {
     process.stderr.write('bench: a figure is missing or not a number\n');

@@ -244,7 +244,7 @@ export interface PropBuffers {
   edges: number;
   readonly deg: number;
   readonly counts: number;
-  /** x[0] gathered rows, x[t+1] after round t; Z and the GRU's saved gates per round. */
+  /** x[0] gathered rows, x[t+1] after round t; Z per round (may share one buffer: the backward forms it again), the GRU's saved gates per round. */
   readonly x: readonly number[];
   readonly z: readonly number[];
   readonly saved: readonly number[];
@@ -361,6 +361,7 @@ export function backwardStep(k: Kernels, arena: Arena, cfg: ModelConfig, w: Weig
       k.matmul(d.dGH, w.whT[t], 0, dPrev, p.count, 3 * n, n, 1);
       k.matmulAtB(p.x[t], d.dGH, g.wh[t], p.count, n, 3 * n);
       k.colSum(d.dGH, p.count, 3 * n, g.bh[t]);
+      k.messageInput(p.x[t], p.deg, p.counts, p.src, p.dst, p.edges, p.count, n, B, p.z[t]);
       k.matmulAtB(p.z[t], d.dGI, g.msgIn[t], p.count, m, 3 * n);
       k.colSum(d.dGI, p.count, 3 * n, g.bi[t]);
       k.matmul(d.dGI, w.msgInT[t], 0, d.dZ, p.count, 3 * n, m, 0);

@@ -39,7 +39,7 @@ export const DEFAULT_MODEL: ModelConfig = { nodeSize: 16, propRounds: 2 };
  * 40 MB, their orthogonal initialisation takes seconds, and an edge-type count cannot widen every
  * propagated row (B floats each) by more than 64.
  */
-export const MODEL_LIMITS = { nodeSize: 256, propRounds: 16, nodeTypes: 1024, edgeTypes: 64 } as const;
+export const MODEL_LIMITS = { nodeSize: 256, propRounds: 8, nodeTypes: 1024, edgeTypes: 64 } as const;
 
 /** Why `cfg` is not a model this engine builds (the config key, its bound and the value), or null. */
 export function modelSizeProblem(cfg: ModelConfig): string | null {

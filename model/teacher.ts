@@ -95,13 +95,16 @@ function layOut(a: Arena, cfg: ModelConfig, sch: Schedule, grads: boolean): Laid
   let maxRows = 0;
   let maxProp = 0;
   let maxInit = 0;
+  for (const plan of sch.steps) maxProp = Math.max(maxProp, plan.prop ? plan.prop.rows.length : 0);
+  // Z is cheap to form again (a row sum per edge), so one buffer serves every step and round: the
+  // backward recomputes it, and a propagated row keeps (T + 1)·n + 4Tn floats instead of also T·(2n + B + 1)
+  const z = new Array<number>(T).fill(a.f32(maxProp * m));
   const steps: StepBuffers[] = sch.steps.map((plan, i) => {
     const s = i + 1;
     const prop = plan.prop;
     const P = prop ? prop.rows.length : 0;
     const I = plan.init ? plan.init.length : 0;
     maxRows = Math.max(maxRows, plan.assemble.length);
-    maxProp = Math.max(maxProp, P);
     maxInit = Math.max(maxInit, I);
     return {
       prevH: hTable + hOff[s - 1] * n * 4,
@@ -125,7 +128,7 @@ function layOut(a: Arena, cfg: ModelConfig, sch: Schedule, grads: boolean): Laid
             deg: a.f32(P),
             counts: a.f32(P * types.edgeTypes),
             x: Array.from({ length: T + 1 }, () => a.f32(P * n)),
-            z: Array.from({ length: T }, () => a.f32(P * m)),
+            z,
             saved: Array.from({ length: T }, () => a.f32(P * 4 * n)),
           }
         : null,
@@ -537,13 +540,13 @@ export function trainingBytes(cfg: ModelConfig, c: SequenceCost): number {
   const hgRows = c.graphs + c.steps;
   // per table row: H, Y, gate, graphOfRow, assemble, the head projection; with gradients dH, hCoef, dY
   const perTableRow = n + 2 * n + 4 + wh + n + wh;
-  // per propagated row: rows, deg, type counts, T + 1 states, T Z rows, T saved gates
-  const perPropRow = 2 + B + (T + 1) * n + T * m + T * 4 * n;
+  // per propagated row: rows, deg, type counts, T + 1 states, T saved gates
+  const perPropRow = 2 + B + (T + 1) * n + T * 4 * n;
   // per graph-embedding row: hG, its projection, dHG, hgCoef
   const perGraphRow = 2 * n + wg + 2 * n + wg;
-  // scratch sized for the largest step, at most every node of every graph at once: GRU products,
+  // scratch sized for the largest step, at most every node of every graph at once: Z, GRU products,
   // the backward's dY, two dX, dGI, dGH, dZ; and the new nodes' rows, at most one per graph
-  const scratch = c.nodes * (6 * n + 2 * n + 1 + 2 * n + 6 * n + m) + c.graphs * 6 * n;
+  const scratch = c.nodes * (m + 6 * n + 2 * n + 1 + 2 * n + 6 * n + m) + c.graphs * 6 * n;
   const perStepPads = 4 * (12 + 3 * T);
   const weights = 2 * n * (2 * n + 1) + 2 * n * n * 3 + K * n + T * (3 * m * 3 * n + 3 * n * 3 * n + 12 * n) + m * 2 * n + 2 * n * 3 * n + 3 * (2 * n * wg + n * wh) + 4 * (2 * n + 1);
   const weightPads = 4 * (40 + 12 * T);
