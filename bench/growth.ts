@@ -1,3 +1,4 @@
+import { TrainPool } from '../actors/pool';
 import { gridGraph } from '../graphs/families';
 import type { Graph } from '../graphs/graph';
 import { Rng } from '../graphs/random';
@@ -7,6 +8,7 @@ import { sampleGraphs } from '../model/sample';
 import { shardGradients } from '../model/teacher';
 import { arena } from '../model/wasm';
 import { renderCurveSvg } from '../draw/svg';
+import { configFromJson } from '../pipeline/config';
 import { median } from './throughput';
 
 /**
@@ -104,6 +106,33 @@ export function growthRows(seconds: number): GrowthRow[] {
     }
   }
   return rows;
+}
+
+/**
+ * Two workers against one on shards of large graphs: a batch of `graphs` grids of about `nodes`
+ * nodes as one shard on a 1-worker pool, and as two half shards on a 2-worker pool, alternated
+ * `pairs` times; the median of the pairs' time ratios (1 worker / 2 workers).
+ */
+export async function twoWorkerRatio(nodes: number, graphs: number, pairs: number): Promise<number> {
+  const config = configFromJson({}, 'cost growth');
+  const params = initParams(paramLayout(config.model), 0);
+  const batch = Array.from({ length: graphs }, () => encodeGraph(gridOf(nodes)));
+  const pools = [new TrainPool(config, 1), new TrainPool(config, 2)];
+  const shards = [[batch], [batch.slice(0, graphs / 2), batch.slice(graphs / 2)]];
+  const seconds = async (i: number): Promise<number> => {
+    const t0 = performance.now();
+    await pools[i].run(0, params, shards[i]);
+    return performance.now() - t0;
+  };
+  try {
+    await seconds(0);
+    await seconds(1);
+    const ratios: number[] = [];
+    for (let p = 0; p < pairs; p++) ratios.push((await seconds(0)) / (await seconds(1)));
+    return median(ratios);
+  } finally {
+    await Promise.all(pools.map((p) => p.close()));
+  }
 }
 
 /** The table as aligned text. */

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { growthRows, growthTable, renderGrowthSvg } from './growth';
+import { growthRows, growthTable, renderGrowthSvg, twoWorkerRatio } from './growth';
 import { checkGuards, figures } from './guard';
 import { appendHistory, readHistory, renderHistorySvg } from './history';
 import { singleThread, type Row } from './throughput';
@@ -50,6 +50,12 @@ async function main(): Promise<void> {
   const growth = growthRows(quick ? 1 : 4);
   process.stdout.write(`cost growth, one thread, one graph a pass:\n${growthTable(growth)}\n`);
   process.stdout.write(`PyTorch peer at these sizes: not measured (its train_bench.py trains cycles of 10-20 nodes only)\n`);
+  const largeShards = [];
+  for (const nodes of [180, 361]) {
+    const ratio = await twoWorkerRatio(nodes, 8, quick ? 3 : 7);
+    largeShards.push({ nodes, graphs: 8, ratio });
+    process.stdout.write(`2 workers vs 1 on 8 grids of ${nodes} nodes (one shard vs two halves): ${ratio.toFixed(2)}x\n`);
+  }
   if (process.argv.includes('--peer')) {
     const peer = peerDir(process.argv);
     const missing = peerMissing(peer);
@@ -59,7 +65,7 @@ async function main(): Promise<void> {
   const guards = checkGuards(figures(rows));
   for (const g of guards) if (g.ok) process.stdout.write(`${g.line}\n`);
   const date = new Date().toISOString();
-  const out = { date, quick, node: process.version, rows, speedups, growth, soak, guards: guards.map((g) => ({ name: g.guard.name, ratio: g.ratio, floor: g.guard.floor })) };
+  const out = { date, quick, node: process.version, rows, speedups, growth, largeShards, soak, guards: guards.map((g) => ({ name: g.guard.name, ratio: g.ratio, floor: g.guard.floor })) };
   const dir = join(root, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, quick ? 'throughput-quick.json' : 'throughput.json'), `${JSON.stringify(out, null, 2)}\n`);

@@ -396,8 +396,11 @@ function run(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, seqs: re
       backwardStep(a.k, a, cfg, w, g.w, st, b);
       const big = Math.max(a.k.maxAbs(b.dPrevH, st.prevRows * n), a.k.maxAbs(b.dPrevHG, (laid.hgOff[s] - laid.hgOff[s - 1]) * 2 * n));
       if (big > RESCALE_ABOVE && big < Infinity) {
+        // what is still to be summed: the tables' gradients of the steps before s, the weights' and the heads'
         const k = Math.floor(Math.log2(big));
-        a.k.scale(g.dHTable, g.zeroFloats, 2 ** -k);
+        a.k.scale(g.dHTable, laid.hOff[s] * n, 2 ** -k);
+        a.k.scale(g.dHGTable, laid.hgOff[s] * 2 * n, 2 ** -k);
+        a.k.scale(g.w.embedW, (g.hgCoef - g.w.embedW) >>> 2, 2 ** -k);
         for (let i = 0; i < grad.length; i++) grad[i] *= 2 ** -k;
         exponent += k;
       }
