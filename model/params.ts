@@ -33,7 +33,7 @@ export function headColumns(types: number): number {
 export const DEFAULT_MODEL: ModelConfig = { nodeSize: 16, propRounds: 2 };
 
 /**
- * The largest sizes a model may have (docs/speed.md, 'Limits'), checked before anything is
+ * The largest sizes a model may have (docs/speed.md, 'Limits on model sizes'), checked before anything is
  * allocated. Each is far beyond what DGMG is trained with (n = 16 to 128, T = 2 or 3, a few
  * dozen atom types, four bond types) and keeps the fixed costs small: the weights stay under
  * 40 MB, their orthogonal initialisation takes seconds, and an edge-type count cannot widen every

@@ -514,7 +514,8 @@ export function graphCostBound(nodes: number, edges: number): SequenceCost {
   return { graphs: 1, nodes, edges, steps: nodes + edges, nodeRows: (nodes * (nodes + 1)) / 2, propRows: edges * nodes, propEdges: edges * (edges + 1) };
 }
 
-function addCosts(a: SequenceCost, b: SequenceCost): SequenceCost {
+/** The cost of two sets of graphs laid out together. */
+export function addCosts(a: SequenceCost, b: SequenceCost): SequenceCost {
   return {
     graphs: a.graphs + b.graphs,
     nodes: a.nodes + b.nodes,
@@ -557,7 +558,7 @@ export function trainingBytes(cfg: ModelConfig, c: SequenceCost): number {
   return 4 * floats;
 }
 
-/** The most engine memory one micro-batch of a shard may lay out (docs/speed.md, 'Memory'). */
+/** The most engine memory one micro-batch of a shard may lay out (docs/speed.md, 'Memory per shard and per sampled graph'). */
 export const MICRO_BATCH_BYTES = 512 * 2 ** 20;
 
 /**

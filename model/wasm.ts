@@ -57,7 +57,7 @@ const PAGE = 65536;
 
 /**
  * The most bytes the kernels can address: wasm32 pointers are 32 bits, so 65,536 pages of 64 KiB.
- * Every buffer a pass lays out lies below it (docs/design.md, 'Engine memory').
+ * Every buffer a pass lays out lies below it (docs/speed.md, 'What limits the size of a graph').
  */
 export const ENGINE_MEMORY_LIMIT = 2 ** 32;
 

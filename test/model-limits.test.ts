@@ -6,7 +6,7 @@ import { encodeGraph } from '../graphs/sequence';
 import { adamState, adamStep } from '../model/adam';
 import { DEFAULT_MODEL, initParams, paramLayout, type ModelConfig, type ParamLayout } from '../model/params';
 import { paramTensors, referenceLogLikelihood } from '../model/reference';
-import { addScaled, logLikelihoods, microBatches, sequenceCost, shardGradients, trainingBytes, type SequenceCost } from '../model/teacher';
+import { addCosts, addScaled, logLikelihoods, microBatches, sequenceCost, shardGradients, trainingBytes } from '../model/teacher';
 import { aggregate } from '../pipeline/optimizer';
 import { DEFAULT_CONFIG } from '../pipeline/config';
 import { arena, ENGINE_MEMORY_LIMIT } from '../model/wasm';
@@ -87,20 +87,11 @@ t.test('the layout bound holds every training layout it is asked about, closely'
     const base = a.mark();
     shardGradients(cfg, layout, flat, seqs);
     const actual = a.mark() - base;
-    const bound = trainingBytes(cfg, seqs.map((s) => sequenceCost(cfg, s)).reduce(sum));
+    const bound = trainingBytes(cfg, seqs.map((s) => sequenceCost(cfg, s)).reduce(addCosts));
     t.ok(bound >= actual && bound < actual * 1.1 + 65536, `${count} graphs of up to ${maxNodes} nodes: bound ${bound} B, layout ${actual} B`);
   }
 });
 
-const sum = (a: SequenceCost, b: SequenceCost): SequenceCost => ({
-  graphs: a.graphs + b.graphs,
-  nodes: a.nodes + b.nodes,
-  edges: a.edges + b.edges,
-  steps: a.steps + b.steps,
-  nodeRows: a.nodeRows + b.nodeRows,
-  propRows: a.propRows + b.propRows,
-  propEdges: a.propEdges + b.propEdges,
-});
 
 t.test('the largest cycle that fits below the limit is exact; one node more is refused before any work', async (t) => {
   await testBackend();
@@ -137,7 +128,7 @@ t.test('a shard is cut into micro-batches by its sequences alone, each within th
   t.ok(parts.length > 3, `${parts.length} micro-batches`);
   t.same(parts.flat(), seqs, 'in order, every sequence once');
   for (const p of parts) {
-    const bytes = trainingBytes(cfg, p.map((s) => sequenceCost(cfg, s)).reduce(sum));
+    const bytes = trainingBytes(cfg, p.map((s) => sequenceCost(cfg, s)).reduce(addCosts));
     t.ok(p.length === 1 || bytes <= budget, `${p.length} graphs, ${bytes} bytes`);
   }
   t.same(microBatches(cfg, seqs, budget), parts, 'the same cut again');
