@@ -164,6 +164,7 @@ function layOut(a: Arena, cfg: ModelConfig, sch: Schedule, grads: boolean): Laid
     ? {
         dHTable: a.f32(rows * n),
         dHGTable: a.f32(graphs * 2 * n),
+        // the weights' gradients lie from w.embedW up to hgCoef: run rescales them as one range
         w: allocWeightGrads(a, cfg),
         hgCoef: a.f32(graphs * wg),
         hCoef: a.f32(rows * wh),
