@@ -15,6 +15,7 @@ import {
 } from './engine';
 import { headColumns, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
 import { compileSchedule, type Schedule } from './schedule';
+import { valenceRuleOf } from './valence';
 import { arena, type Arena } from './wasm';
 
 /**
@@ -235,7 +236,7 @@ function fillHeads(a: Arena, n: number, h: HeadBuffers, P: (name: string) => Flo
  * the gradient of -sum log p added into the node and embedding table gradients and the heads'
  * parameters. Add-node and add-edge decisions: engine.ts's outcomeLogProb of their logits.
  * ChooseDest: log-softmax of the scores s_u = w_b·[h_u ; h_v] + c_b within each decision's
- * segment of candidates, b the decision's edge type.
+ * segment of candidates (those a valence rule leaves), b the decision's edge type.
  */
 function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, sch: Schedule, laid: Laid, grad: Float32Array | null): Float64Array {
   const n = cfg.nodeSize;
@@ -277,6 +278,8 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
     const row = ae.hgRow[i];
     const hRow = ae.hRow[i];
     for (let c = 0; c < ce; c++) z[c] = F[hg + wg * row + cn + c] + F[hp + wh * hRow + c] + aeB[c];
+    // types a valence rule removes: logit -inf, so they take no probability and no gradient
+    if (ae.allowed) for (let c = 0; c < ce - 1; c++) if (!(ae.allowed[i] & (1 << c))) z[c] = -Infinity;
     total[ae.graph[i]] += outcomeLogProb(z, ce, ae.token[i], dz);
     if (g) {
       for (let c = 0; c < ce; c++) {
@@ -389,7 +392,7 @@ export interface ShardGradients {
 
 /** Forward and backward of batched teacher forcing on one shard of (valid) decision sequences. */
 export function shardGradients(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, seqs: readonly Decisions[]): ShardGradients {
-  const sch = compileSchedule(seqs, typeCounts(cfg));
+  const sch = compileSchedule(seqs, typeCounts(cfg), valenceRuleOf(cfg));
   const gradSum = new Float32Array(layout.total);
   const logLik = run(cfg, layout, flat, sch, gradSum);
   return { logLik: Float32Array.from(logLik), gradSum };
@@ -397,7 +400,7 @@ export function shardGradients(cfg: ModelConfig, layout: ParamLayout, flat: Floa
 
 /** log p of every graph, no gradients (evaluation). */
 export function logLikelihoods(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, seqs: readonly Decisions[]): Float32Array {
-  return Float32Array.from(run(cfg, layout, flat, compileSchedule(seqs, typeCounts(cfg)), null));
+  return Float32Array.from(run(cfg, layout, flat, compileSchedule(seqs, typeCounts(cfg), valenceRuleOf(cfg)), null));
 }
 
 /**

@@ -8,6 +8,8 @@ import { Rng } from '../graphs/random';
 import { encodeGraph } from '../graphs/sequence';
 import type { RunConfig } from './config';
 import type { StopRates } from '../model/params';
+import { valenceRuleOf } from '../model/valence';
+import { assertWithinValence } from '../graphs/valence';
 import { isMoleculeFile, loadMolecules, loadRDKit, type MoleculeCounts } from './molecules';
 
 /** Training and held-out graphs, and the family they come from (null for a user's file). */
@@ -45,8 +47,11 @@ export async function loadDataset(c: RunConfig, seed: number): Promise<Dataset> 
   if (d.file) {
     const molecules = isMoleculeFile(d.file) ? loadMolecules(await loadRDKit(), d.file, c.model, { maxAtoms: d.maxAtoms || null, skipOutsideTypes: d.skipInvalid, skipUnparsable: d.skipInvalid }) : null;
     const graphs = molecules ? molecules.graphs : readGraphFile(d.file, c.model);
+    // a molecule's SMILES says which it is; RDKit has sanitized it, so only a graph file's typed graphs can exceed a valence
+    const rule = valenceRuleOf(c.model);
     graphs.forEach((g, i) => {
       if (g.numNodes > c.sample.vMax) throw new GraphFormatError(`${d.file}: graph ${i + 1}`, `has ${g.numNodes} nodes, more than sample.vMax = ${c.sample.vMax}; raise sample.vMax in the config`);
+      if (rule) assertWithinValence(g, rule, c.model, molecules ? `${d.file}: ${molecules.smiles[i]}` : `${d.file}: graph ${i + 1}`);
     });
     if (graphs.length < 2) throw new GraphFormatError(d.file, `needs at least 2 graphs to split into train and test, has ${graphs.length}`);
     const perm = Rng.derive(seed, STREAM.split).permutation(graphs.length);
