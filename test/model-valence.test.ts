@@ -4,7 +4,7 @@ import { moleculeGraph, type MoleculeVocabulary, type TypedGraph } from '../grap
 import { Rng } from '../graphs/random';
 import { decodeDecisions, encodeGraph } from '../graphs/sequence';
 import { maxValence, valenceExcess, valenceRule, valenceTypes } from '../graphs/valence';
-import { initParams, paramLayout, typeCounts, type ModelConfig, type ParamLayout } from '../model/params';
+import { initParams, paramLayout, typeCounts, type ModelConfig } from '../model/params';
 import { paramTensors, referenceLogLikelihood } from '../model/reference';
 import { sampleGraphs } from '../model/sample';
 import { compileSchedule } from '../model/schedule';
@@ -13,7 +13,7 @@ import { valenceRuleOf } from '../model/valence';
 import { loadCheckpoint } from '../pipeline/checkpoint';
 import { configFromJson } from '../pipeline/config';
 import { graphToSmiles, loadRDKit, parseMolecule } from '../pipeline/molecules';
-import { maxRelDiff, testBackend, tf } from './helpers';
+import { maxRelDiff, referenceGradients, testBackend, tf } from './helpers';
 
 t.before(testBackend);
 
@@ -55,25 +55,6 @@ function randomMolecule(rng: Rng, n: number, p: number, vocab: MoleculeVocabular
     edgeTypes.push(b);
   }
   return { numNodes: n, edges, nodeTypes, edgeTypes };
-}
-
-function referenceGradients(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, seqs: readonly Decisions[]): { refLL: number[]; refGrad: Float32Array } {
-  const refLL: number[] = [];
-  const refGrad = tf.tidy(() => {
-    const params = paramTensors(layout, flat);
-    const names = layout.specs.map((s) => s.name);
-    const g = tf.grads((...xs: tf.Tensor[]): tf.Scalar => {
-      const p: Record<string, tf.Tensor> = {};
-      names.forEach((n, i) => (p[n] = xs[i]));
-      const lls = seqs.map((s) => referenceLogLikelihood(p, cfg, s));
-      lls.forEach((l) => refLL.push(l.dataSync()[0]));
-      return tf.neg(tf.addN(lls)) as tf.Scalar;
-    })(names.map((n) => params[n]));
-    const out = new Float32Array(layout.total);
-    g.forEach((x, i) => out.set(x.dataSync() as Float32Array, layout.offsets[i]));
-    return out;
-  });
-  return { refLL, refGrad };
 }
 
 t.test('with the valence constraint, batched teacher forcing equals one graph at a time, gradients included', async (t) => {
