@@ -173,7 +173,7 @@ export interface Schedule {
 interface GraphWalk {
   events: GraphEvent[];
   addNode: Array<{ stage: number; d: number }>;
-  /** `allowed`: the types the decision may choose (bits), all of them without a valence rule. */
+  /** `allowed`: the types the decision may choose (bits); -1 (all bits) without a valence rule. */
   addEdge: Array<{ stage: number; v: number; d: number; allowed: number }>;
   /** `candidates`: the earlier nodes the decision may choose, in order, and `dest` indexes them; null: every earlier node. */
   chooseDest: Array<{ stage: number; v: number; dest: number; type: number; candidates: readonly number[] | null }>;
@@ -187,7 +187,6 @@ interface GraphWalk {
  */
 function walk(s: Decisions, types: TypeCounts, rule: ValenceRule | null): GraphWalk {
   const w: GraphWalk = { events: [], addNode: [], addEdge: [], chooseDest: [] };
-  const everyType = (1 << types.edgeTypes) - 1;
   // each node takes at least two tokens (its type and its "no more edges")
   const room = rule ? new ValenceRoom(rule, s.length >> 1) : null;
   let i = 0;
@@ -201,8 +200,9 @@ function walk(s: Decisions, types: TypeCounts, rule: ValenceRule | null): GraphW
     const v = nodes++;
     for (;;) {
       const addEdge = s[i++];
-      const allowed = room ? room.allowedEdgeTypes() : everyType;
-      if (addEdge < types.edgeTypes && !(allowed & (1 << addEdge))) {
+      // -1: every bit set, every type allowed (a molecule model has at most 3 edge types, so the bits never run out)
+      const allowed = room ? room.allowedEdgeTypes() : -1;
+      if (room && addEdge < types.edgeTypes && !(allowed & (1 << addEdge))) {
         throw new SequenceError(i - 1, `add-edge type ${addEdge} for node ${v} would exceed a valence: node ${v} or every earlier node has no room for the bond`);
       }
       if (allowed !== 0) w.addEdge.push({ stage: w.events.length, v, d: addEdge, allowed });

@@ -107,6 +107,9 @@ t.test('a sequence that takes an action the constraint removes is refused, with 
   t.match(thrown(() => compileSchedule([dest], types, rule)), { name: 'SequenceError', position: 10, message: /has no room/ });
   t.throws(() => tf.tidy(() => referenceLogLikelihood(paramTensors(paramLayout(masked), initParams(paramLayout(masked), 1)), masked, bad)), /exceeds a valence/, 'the reference refuses it too');
   t.doesNotThrow(() => compileSchedule([bad], types), 'without the constraint it is a valid sequence');
+  // no rule, no bits: 32 edge types (1 << 32 is 1 in JavaScript) schedule every decision
+  const many = compileSchedule([[0, 32, 0, 20, 0, 32, 1]], { nodeTypes: 1, edgeTypes: 32 });
+  t.same([Array.from(many.addEdge.token), many.addEdge.allowed], [[32, 20, 32], null], 'a model with 32 edge types keeps all three add-edge decisions');
 });
 
 t.test('the sampler draws each graph with probability exp(log-likelihood) under the constraint: chi-square', async (t) => {
