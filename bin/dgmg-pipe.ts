@@ -163,6 +163,7 @@ void yargs(hideBin(process.argv))
         .option('seed', { type: 'number', describe: 'override train.seed' })
         .option('data', { type: 'string', describe: 'train on this graph file (.jsonl or .g6) or molecule file (.smi, .csv with a SMILES column) instead of the config\'s family' })
         .option('order', { choices: ORDER_KINDS, describe: 'node order of the decision sequences' })
+        .option('valence-mask', { type: 'boolean', describe: 'molecule models: never add a bond beyond RDKit\'s default valences (model.valenceMask, on by default); --no-valence-mask for the ablation' })
         .option('workers', { type: 'number', describe: `worker threads, each computing one shard of every batch (default: the number of cores, ${availableParallelism()}; 1 = in this thread)` })
         .option('max-steps', { type: 'number', describe: 'stop after this many steps in total' })
         .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
@@ -178,7 +179,7 @@ void yargs(hideBin(process.argv))
           configFile: a.config ?? null,
           outDir: a.resume ?? a.out,
           resumeDir: a.resume ?? null,
-          overrides: { epochs: a.epochs, batchSize: a['batch-size'], lr: a.lr, seed: a.seed, dataFile: a.data, order: a.order as OrderKind | undefined },
+          overrides: { epochs: a.epochs, batchSize: a['batch-size'], lr: a.lr, seed: a.seed, dataFile: a.data, order: a.order as OrderKind | undefined, valenceMask: a['valence-mask'] },
           workers,
           makeRunner: (config, n) => (cluster ? new RedisShardRunner(config, cluster(config)) : new TrainPool(config, n)),
           stopAtStep: a['max-steps'] ?? null,

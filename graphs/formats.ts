@@ -115,15 +115,21 @@ export function formatJsonlLine(g: Graph, names: TypeNames = NO_TYPE_NAMES): str
   return `{"num_nodes": ${g.numNodes}, "edges": [${g.edges.map(([u, v]) => `[${u}, ${v}]`).join(', ')}]${types('node_types', g.nodeTypes, names.nodeTypes)}${types('edge_types', g.edgeTypes, names.edgeTypes)}}`;
 }
 
-/** Every graph of a JSONL text; blank lines are skipped and errors name `file:line`. */
-export function parseJsonl(text: string, file: string, names: TypeNames = NO_TYPE_NAMES): Graph[] {
-  return parseLines(text, file, (line, where) => parseJsonlLine(line, where, names));
+/** A further test of each graph read, given the graph and its `file:line`; throws to refuse it. */
+export type GraphCheck = (g: Graph, where: string) => void;
+
+/** Every graph of a JSONL text; blank lines are skipped and errors (`check`'s too) name `file:line`. */
+export function parseJsonl(text: string, file: string, names: TypeNames = NO_TYPE_NAMES, check?: GraphCheck): Graph[] {
+  return parseLines(text, file, (line, where) => parseJsonlLine(line, where, names), check);
 }
 
-function parseLines(text: string, file: string, parse: (line: string, where: string) => Graph): Graph[] {
+function parseLines(text: string, file: string, parse: (line: string, where: string) => Graph, check?: GraphCheck): Graph[] {
   const graphs: Graph[] = [];
   text.split(/\r?\n/).forEach((line, i) => {
-    if (line.trim() !== '') graphs.push(parse(line, `${file}:${i + 1}`));
+    if (line.trim() === '') return;
+    const g = parse(line, `${file}:${i + 1}`);
+    check?.(g, `${file}:${i + 1}`);
+    graphs.push(g);
   });
   return graphs;
 }
@@ -198,16 +204,16 @@ export function formatGraph6(g: Graph): string {
   return Buffer.from(chars).toString('latin1');
 }
 
-/** Every graph of a graph6 text, one a line; blank lines are skipped and errors name `file:line`. */
-export function parseGraph6File(text: string, file: string): Graph[] {
-  return parseLines(text, file, parseGraph6);
+/** Every graph of a graph6 text, one a line; blank lines are skipped and errors (`check`'s too) name `file:line`. */
+export function parseGraph6File(text: string, file: string, _names?: TypeNames, check?: GraphCheck): Graph[] {
+  return parseLines(text, file, parseGraph6, check);
 }
 
 /** How a graph file is read and written; `names` name a typed graph's types (graph6 has no types and ignores them). */
 export interface GraphFileFormat {
   readonly name: 'JSONL' | 'graph6';
   /** Every graph of a file's text; errors name `file:line`. */
-  parse(text: string, file: string, names?: TypeNames): Graph[];
+  parse(text: string, file: string, names?: TypeNames, check?: GraphCheck): Graph[];
   /** One graph as a line, without the newline. */
   line(g: Graph, names?: TypeNames): string;
 }

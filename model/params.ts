@@ -14,6 +14,11 @@ export interface ModelConfig {
    */
   readonly nodeTypes?: readonly string[];
   readonly edgeTypes?: readonly string[];
+  /**
+   * A molecule model (atom and bond types) removes the actions that exceed RDKit's default
+   * valences (model/valence.ts); absent or false: it does not. Other models ignore it.
+   */
+  readonly valenceMask?: boolean;
 }
 
 /** K and B of a model. */

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Decisions } from '../graphs/graph';
 import { binaryLogProb, gatherRows, indices, linear, segmentSum } from './ops';
 import { size, typeCounts, type ModelConfig, type ParamLayout } from './params';
+import { ValenceRoom, valenceRuleOf } from './valence';
 
 /** The model's parameters as named tensors (the reference path's form of the flat vector). */
 export type Params = Readonly<Record<string, tf.Tensor>>;
@@ -31,10 +32,14 @@ function addEdgeLogits(p: Params, hG: tf.Tensor2D, hv: tf.Tensor2D): tf.Tensor1D
   return linear(p, 'addEdge.stop', tf.concat([hG, hv], 1) as tf.Tensor2D).reshape([-1]);
 }
 
-/** log P(token) from a head's logits: log-sigmoid of +-l for one stop logit l (token 1 = stop), else log-softmax. */
-function outcomeLogProb(logits: tf.Tensor1D, token: number): tf.Tensor1D {
+/**
+ * log P(token) from a head's logits: log-sigmoid of +-l for one stop logit l (token 1 = stop),
+ * else log-softmax over the outcomes `allowed` lists (the types a valence rule leaves, then stop).
+ */
+function outcomeLogProb(logits: tf.Tensor1D, token: number, allowed: readonly number[]): tf.Tensor1D {
   if (logits.shape[0] === 1) return binaryLogProb(logits, tf.tensor1d([token]));
-  return tf.logSoftmax(logits).slice([token], [1]);
+  const kept: tf.Tensor1D = allowed.length === logits.shape[0] ? logits : gatherRows(logits.reshape([-1, 1]), indices(allowed)).reshape([-1]);
+  return tf.logSoftmax(kept).slice([allowed.indexOf(token)], [1]);
 }
 
 /** ChooseDest: the score w_b·[h_u ; h_v] + c_b of candidate u for source v, one pair per row, b the new edge's type. */
@@ -86,6 +91,9 @@ function propagateOne(p: Params, cfg: ModelConfig, h: tf.Tensor2D, edges: Readon
 export function referenceLogLikelihood(p: Params, cfg: ModelConfig, s: Decisions): tf.Scalar {
   const n = cfg.nodeSize;
   const { nodeTypes: K, edgeTypes: B } = typeCounts(cfg);
+  const rule = valenceRuleOf(cfg);
+  const room = rule ? new ValenceRoom(rule, s.length) : null;
+  const every = (count: number): number[] => Array.from({ length: count }, (_, c) => c);
   let h: tf.Tensor2D = tf.zeros([0, n]);
   const edges: Array<[number, number]> = [];
   const edgeTypes: number[] = [];
@@ -96,21 +104,30 @@ export function referenceLogLikelihood(p: Params, cfg: ModelConfig, s: Decisions
   for (;;) {
     const hG = embed();
     const addNode = s[i++];
-    terms.push(outcomeLogProb(addNodeLogits(p, hG), addNode));
+    terms.push(outcomeLogProb(addNodeLogits(p, hG), addNode, every(K + 1)));
     if (addNode === K) break;
+    room?.addNode(addNode);
     // e_k, the embedding of the new node's type
     const e = p['addNode.typeEmbed'].slice([addNode, 0], [1, n]) as tf.Tensor2D;
     h = tf.concat([h, linear(p, 'addNode.init', tf.concat([e, hG], 1) as tf.Tensor2D)], 0) as tf.Tensor2D;
     const v = h.shape[0] - 1;
     for (;;) {
       const addEdge = s[i++];
-      terms.push(outcomeLogProb(addEdgeLogits(p, embed(), h.slice([v, 0], [1, n])), addEdge));
+      // the types a valence rule leaves (room for the bond at v and at some earlier atom), then stop
+      const allowed = every(B + 1).filter((b) => b === B || !room || (room.fits(v, b) && every(v).some((u) => room.fits(u, b))));
+      if (!allowed.includes(addEdge)) throw new Error(`add-edge token ${addEdge} at position ${i - 1} exceeds a valence`);
+      // forced to stop: no term
+      if (allowed.length > 1) terms.push(outcomeLogProb(addEdgeLogits(p, embed(), h.slice([v, 0], [1, n])), addEdge, allowed));
       if (addEdge === B) break;
       const dest = s[i++];
-      if (v >= 2) {
-        const scores = chooseDestScore(p, h.slice([0, 0], [v, n]), tf.tile(h.slice([v, 0], [1, n]), [v, 1]), addEdge);
-        terms.push(tf.logSoftmax(scores).slice([dest], [1]));
+      const candidates = every(v).filter((u) => !room || room.fits(u, addEdge));
+      if (!candidates.includes(dest)) throw new Error(`destination ${dest} at position ${i - 1} exceeds a valence`);
+      if (candidates.length > 1) {
+        const hu = candidates.length === v ? h.slice([0, 0], [v, n]) : gatherRows(h, indices(candidates));
+        const scores = chooseDestScore(p, hu, tf.tile(h.slice([v, 0], [1, n]), [candidates.length, 1]), addEdge);
+        terms.push(tf.logSoftmax(scores).slice([candidates.indexOf(dest)], [1]));
       }
+      room?.addEdge(v, dest, addEdge);
       edges.push([v, dest]);
       edgeTypes.push(addEdge);
       h = propagateOne(p, cfg, h, edges, edgeTypes);

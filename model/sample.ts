@@ -3,6 +3,7 @@ import type { Rng } from '../graphs/random';
 import { allocWeights, dot, emptyGraphEmbeddings, fillWeights, forwardStep, messageWidth, sigmoid, type StepBuffers } from './engine';
 import { headColumns, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
 import { planStep, type GraphEvent, type LiveGraph } from './schedule';
+import { ValenceRoom, valenceRuleOf } from './valence';
 import { arena } from './wasm';
 
 /** Where a graph being sampled stands: before an add-node or an add-edge decision. */
@@ -12,6 +13,8 @@ interface Sampler {
   phase: 'node' | 'edge';
   /** Add-edge attempts of the newest node so far. */
   attempts: number;
+  /** Under a valence rule, the bonds each atom still has room for; null: no rule. */
+  readonly room: ValenceRoom | null;
 }
 
 /**
@@ -72,12 +75,20 @@ function drawSoftmax(rng: Rng, scores: Float64Array, count: number): number {
   return count - 1;
 }
 
+/** Room for one destination decision: the candidates' scores and node indexes. */
+interface DestScratch {
+  readonly scores: Float64Array;
+  readonly nodes: Int32Array;
+}
+
 /**
  * Runs a graph's decisions at the current state until the state changes (a new node, or a new
  * edge) or the graph stops (null). Every decision here reads the same state; each head is
  * evaluated when a decision needs it. A repeated edge changes nothing and the node tries again.
+ * Under a valence rule the actions it removes are never drawn (model/valence.ts), and a decision
+ * left with one action is taken without a draw.
  */
-function decide(s: Sampler, vMax: number, heads: Heads, at: StateView, scores: Float64Array): GraphEvent | null {
+function decide(s: Sampler, vMax: number, heads: Heads, at: StateView, dest: DestScratch): GraphEvent | null {
   const g = s.graph;
   const n = at.n;
   for (;;) {
@@ -88,25 +99,37 @@ function decide(s: Sampler, vMax: number, heads: Heads, at: StateView, scores: F
         s.phase = 'node';
         continue;
       }
+      const allowed = s.room ? s.room.allowedEdgeTypes() : -1;
+      if (allowed === 0) {
+        s.phase = 'node';
+        continue;
+      }
       const Ce = heads.addEdgeB.length;
       for (let c = 0; c < Ce; c++) {
         heads.logits[c] = heads.addEdgeB[c] + dot(at.F, at.hG, heads.addEdgeW, c * 3 * n, 2 * n) + dot(at.F, at.h + v * n, heads.addEdgeW, c * 3 * n + 2 * n, n);
       }
+      // with one edge type (Ce = 1) a decision with the type removed was forced above
+      for (let c = 0; c < Ce - 1; c++) if (!(allowed & (1 << c))) heads.logits[c] = -Infinity;
       const edgeType = drawOutcome(s.rng, heads.logits, Ce);
       if (edgeType === heads.edgeTypes) {
         s.phase = 'node';
         continue;
       }
       s.attempts++;
-      let dest = 0;
-      if (v > 1) {
+      let count = 0;
+      for (let u = 0; u < v; u++) if (!s.room || s.room.fits(u, edgeType)) dest.nodes[count++] = u;
+      let d = dest.nodes[0];
+      if (count > 1) {
         // the column of the edge type just drawn: s_u = w_b·[h_u ; h_v] + c_b
         const col = edgeType * 2 * n;
         const hv = dot(at.F, at.h + v * n, heads.destW, col + n, n);
-        for (let u = 0; u < v; u++) scores[u] = heads.destB[edgeType] + dot(at.F, at.h + u * n, heads.destW, col, n) + hv;
-        dest = drawSoftmax(s.rng, scores, v);
+        for (let j = 0; j < count; j++) dest.scores[j] = heads.destB[edgeType] + dot(at.F, at.h + dest.nodes[j] * n, heads.destW, col, n) + hv;
+        d = dest.nodes[drawSoftmax(s.rng, dest.scores, count)];
       }
-      if (!g.edges.some(([a, b]) => (a === v && b === dest) || (a === dest && b === v))) return { kind: 'edge', src: v, dst: dest, type: edgeType };
+      if (!g.edges.some(([a, b]) => (a === v && b === d) || (a === d && b === v))) {
+        s.room?.addEdge(v, d, edgeType);
+        return { kind: 'edge', src: v, dst: d, type: edgeType };
+      }
       continue;
     }
     if (g.numNodes >= vMax) return null;
@@ -117,6 +140,7 @@ function decide(s: Sampler, vMax: number, heads: Heads, at: StateView, scores: F
     if (nodeType === heads.nodeTypes) return null;
     s.phase = 'edge';
     s.attempts = 0;
+    s.room?.addNode(nodeType);
     return { kind: 'node', type: nodeType };
   }
 }
@@ -231,9 +255,15 @@ function sampleLockstep(cfg: ModelConfig, layout: ParamLayout, flat: Float32Arra
     destB: P('chooseDest.score.b'),
     logits: new Float64Array(Math.max(cn, ce)),
   };
-  const scores = new Float64Array(vMax);
-
-  const samplers: Sampler[] = rngs.map((rng, id) => ({ graph: { id, numNodes: 0, nodeTypes: [], edges: [], edgeTypes: [] }, rng, phase: 'node', attempts: 0 }));
+  const dest: DestScratch = { scores: new Float64Array(vMax), nodes: new Int32Array(vMax) };
+  const rule = valenceRuleOf(cfg);
+  const samplers: Sampler[] = rngs.map((rng, id) => ({
+    graph: { id, numNodes: 0, nodeTypes: [], edges: [], edgeTypes: [] },
+    rng,
+    phase: 'node',
+    attempts: 0,
+    room: rule ? new ValenceRoom(rule, vMax) : null,
+  }));
   let live = samplers.map((s) => s.graph);
   let cur = 0;
   let rows = 0;
@@ -242,7 +272,7 @@ function sampleLockstep(cfg: ModelConfig, layout: ParamLayout, flat: Float32Arra
     const now = tables[cur];
     let base = 0;
     const events = live.map((g, slot) => {
-      const ev = decide(samplers[g.id], vMax, heads, { F: a.F, hG: (now.hG >>> 2) + slot * 2 * n, h: (now.H >>> 2) + base * n, n }, scores);
+      const ev = decide(samplers[g.id], vMax, heads, { F: a.F, hG: (now.hG >>> 2) + slot * 2 * n, h: (now.H >>> 2) + base * n, n }, dest);
       base += g.numNodes;
       return ev;
     });

@@ -1,5 +1,7 @@
 import { UNTYPED, type Decisions, type TypeCounts } from '../graphs/graph';
-import { decodeDecisions } from '../graphs/sequence';
+import { SequenceError, decodeDecisions } from '../graphs/sequence';
+import type { ValenceRule } from '../graphs/valence';
+import { ValenceRoom } from './valence';
 
 /**
  * Batching by step (SPEC §4). A graph's state changes only at events (a new node, or a new edge
@@ -139,6 +141,8 @@ export interface OutcomeDecisionRows {
   /** The decision token: a type, or the number of types for stop. */
   readonly token: Int32Array;
   readonly graph: Int32Array;
+  /** Under a valence rule (add-edge only): the types each decision may choose, bit b for type b; stop is always allowed. Null: every type. */
+  readonly allowed: Int32Array | null;
 }
 
 export interface DestDecisionRows {
@@ -169,13 +173,22 @@ export interface Schedule {
 interface GraphWalk {
   events: GraphEvent[];
   addNode: Array<{ stage: number; d: number }>;
-  addEdge: Array<{ stage: number; v: number; d: number }>;
-  chooseDest: Array<{ stage: number; v: number; dest: number; type: number }>;
+  /** `allowed`: the types the decision may choose (bits); -1 (all bits) without a valence rule. */
+  addEdge: Array<{ stage: number; v: number; d: number; allowed: number }>;
+  /** `candidates`: the earlier nodes the decision may choose, in order, and `dest` indexes them; null: every earlier node. */
+  chooseDest: Array<{ stage: number; v: number; dest: number; type: number; candidates: readonly number[] | null }>;
 }
 
-/** Splits one valid decision sequence (decodeDecisions accepts it) into its events and the stage each decision reads. */
-function walk(s: Decisions, types: TypeCounts): GraphWalk {
+/**
+ * Splits one valid decision sequence (decodeDecisions accepts it) into its events and the stage
+ * each decision reads, and, under a valence rule, the actions each decision may choose. A decision
+ * left with a single action has probability 1 and adds no term (a destination with one candidate,
+ * an add-edge whose types all exceed a valence); an action the rule removes is refused.
+ */
+function walk(s: Decisions, types: TypeCounts, rule: ValenceRule | null): GraphWalk {
   const w: GraphWalk = { events: [], addNode: [], addEdge: [], chooseDest: [] };
+  // each node takes at least two tokens (its type and its "no more edges")
+  const room = rule ? new ValenceRoom(rule, s.length >> 1) : null;
   let i = 0;
   let nodes = 0;
   for (;;) {
@@ -183,14 +196,26 @@ function walk(s: Decisions, types: TypeCounts): GraphWalk {
     w.addNode.push({ stage: w.events.length, d: addNode });
     if (addNode === types.nodeTypes) return w;
     w.events.push({ kind: 'node', type: addNode });
+    room?.addNode(addNode);
     const v = nodes++;
     for (;;) {
       const addEdge = s[i++];
-      w.addEdge.push({ stage: w.events.length, v, d: addEdge });
+      // -1: every bit set, every type allowed (a molecule model has at most 3 edge types, so the bits never run out)
+      const allowed = room ? room.allowedEdgeTypes() : -1;
+      if (room && addEdge < types.edgeTypes && !(allowed & (1 << addEdge))) {
+        throw new SequenceError(i - 1, `add-edge type ${addEdge} for node ${v} would exceed a valence: node ${v} or every earlier node has no room for the bond`);
+      }
+      if (allowed !== 0) w.addEdge.push({ stage: w.events.length, v, d: addEdge, allowed });
       if (addEdge === types.edgeTypes) break;
       const dest = s[i++];
-      // a single candidate has probability 1 and adds no term (SPEC §3)
-      if (v >= 2) w.chooseDest.push({ stage: w.events.length, v, dest, type: addEdge });
+      if (room) {
+        const candidates: number[] = [];
+        for (let u = 0; u < v; u++) if (room.fits(u, addEdge)) candidates.push(u);
+        const at = candidates.indexOf(dest);
+        if (at < 0) throw new SequenceError(i - 1, `destination ${dest} of node ${v} has no room for a bond of type ${addEdge}`);
+        if (candidates.length > 1) w.chooseDest.push({ stage: w.events.length, v, dest: at, type: addEdge, candidates });
+        room.addEdge(v, dest, addEdge);
+      } else if (v >= 2) w.chooseDest.push({ stage: w.events.length, v, dest, type: addEdge, candidates: null });
       w.events.push({ kind: 'edge', src: v, dst: dest, type: addEdge });
     }
   }
@@ -198,12 +223,13 @@ function walk(s: Decisions, types: TypeCounts): GraphWalk {
 
 /**
  * Compiles B decision sequences (for `types` node and edge types) into the plan of every step and
- * the table rows of every decision. A malformed sequence is refused with its position and reason
- * (SequenceError).
+ * the table rows of every decision, and under a valence rule the actions each decision may
+ * choose. A malformed sequence, or one that takes an action the rule removes, is refused with its
+ * position and reason (SequenceError).
  */
-export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = UNTYPED): Schedule {
+export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = UNTYPED, rule: ValenceRule | null = null): Schedule {
   for (const s of seqs) decodeDecisions(s, types);
-  const walks = seqs.map((s) => walk(s, types));
+  const walks = seqs.map((s) => walk(s, types, rule));
   const B = seqs.length;
   // slotAt[k][g] / baseAt[k][g]: graph g's row in hG_k and its first row in H_k (-1: not live)
   const slotAt: Int32Array[] = [Int32Array.from({ length: B }, (_, g) => g)];
@@ -243,11 +269,17 @@ export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = 
     addNodes += w.addNode.length;
     addEdges += w.addEdge.length;
     dests += w.chooseDest.length;
-    for (const c of w.chooseDest) pairs += c.v;
+    for (const c of w.chooseDest) pairs += c.candidates ? c.candidates.length : c.v;
   }
-  const outcomeRows = (n: number, newestNode: boolean): OutcomeDecisionRows => ({ hgRow: new Int32Array(n), hRow: new Int32Array(newestNode ? n : 0), token: new Int32Array(n), graph: new Int32Array(n) });
-  const addNode = outcomeRows(addNodes, false);
-  const addEdge = outcomeRows(addEdges, true);
+  const outcomeRows = (n: number, newestNode: boolean, masked: boolean): OutcomeDecisionRows => ({
+    hgRow: new Int32Array(n),
+    hRow: new Int32Array(newestNode ? n : 0),
+    token: new Int32Array(n),
+    graph: new Int32Array(n),
+    allowed: masked ? new Int32Array(n) : null,
+  });
+  const addNode = outcomeRows(addNodes, false, false);
+  const addEdge = outcomeRows(addEdges, true, rule !== null);
   const chooseDest: DestDecisionRows = {
     uRow: new Int32Array(pairs),
     vRow: new Int32Array(pairs),
@@ -270,12 +302,14 @@ export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = 
       addEdge.hgRow[e] = hg(g, a.stage);
       addEdge.hRow[e] = h(g, a.stage, a.v);
       addEdge.token[e] = a.d;
+      if (addEdge.allowed) addEdge.allowed[e] = a.allowed;
       addEdge.graph[e++] = g;
     }
     for (const c of w.chooseDest) {
       chooseDest.chosen[seg] = pair + c.dest;
-      for (let u = 0; u < c.v; u++) {
-        chooseDest.uRow[pair] = h(g, c.stage, u);
+      const count = c.candidates ? c.candidates.length : c.v;
+      for (let j = 0; j < count; j++) {
+        chooseDest.uRow[pair] = h(g, c.stage, c.candidates ? c.candidates[j] : j);
         chooseDest.vRow[pair] = h(g, c.stage, c.v);
         chooseDest.segment[pair++] = seg;
       }

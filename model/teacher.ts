@@ -16,6 +16,7 @@ import {
 import { headColumns, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
 import { compileSchedule, type Schedule } from './schedule';
 import { arena, EngineMemoryError, engineRoom, type Arena } from './wasm';
+import { valenceRuleOf } from './valence';
 
 /**
  * Batched teacher forcing (SPEC §4) on the engine: the compiled schedule is laid out in one arena
@@ -239,7 +240,7 @@ function fillHeads(a: Arena, n: number, h: HeadBuffers, P: (name: string) => Flo
  * the gradient of -sum log p added into the node and embedding table gradients and the heads'
  * parameters. Add-node and add-edge decisions: engine.ts's outcomeLogProb of their logits.
  * ChooseDest: log-softmax of the scores s_u = w_b·[h_u ; h_v] + c_b within each decision's
- * segment of candidates, b the decision's edge type.
+ * segment of candidates (those a valence rule leaves), b the decision's edge type.
  */
 function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, sch: Schedule, laid: Laid, grad: Float32Array | null): Float64Array {
   const n = cfg.nodeSize;
@@ -281,6 +282,8 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
     const row = ae.hgRow[i];
     const hRow = ae.hRow[i];
     for (let c = 0; c < ce; c++) z[c] = F[hg + wg * row + cn + c] + F[hp + wh * hRow + c] + aeB[c];
+    // types a valence rule removes: logit -inf, so they take no probability and no gradient
+    if (ae.allowed) for (let c = 0; c < ce - 1; c++) if (!(ae.allowed[i] & (1 << c))) z[c] = -Infinity;
     total[ae.graph[i]] += outcomeLogProb(z, ce, ae.token[i], dz);
     if (g) {
       for (let c = 0; c < ce; c++) {
@@ -370,7 +373,7 @@ function describeBatch(seqs: readonly Decisions[], cfg: ModelConfig): string {
  */
 function run(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, seqs: readonly Decisions[], grad: Float32Array | null): { logLik: Float64Array; exponent: number } {
   if (flat.length !== layout.total) throw new Error(`parameter vector has ${flat.length} floats, the model needs ${layout.total}`);
-  const sch = compileSchedule(seqs, typeCounts(cfg));
+  const sch = compileSchedule(seqs, typeCounts(cfg), valenceRuleOf(cfg));
   const a = arena();
   a.reset();
   const w = allocWeights(a, cfg);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { briefJson, jsonTooDeepAt } from '../graphs/formats';
+import { isMoleculeVocabulary } from '../graphs/molecule';
 import type { AdamState } from '../model/adam';
 import { paramLayout, type ParamLayout } from '../model/params';
 import { writeFileAtomic } from './atomic';
@@ -73,6 +74,20 @@ function count(x: unknown, file: string, field: string): number {
   return x;
 }
 
+/**
+ * A checkpoint's config with model.valenceMask false when it has none and is a model of
+ * molecules: it was trained before the valence constraint existed, and loads to sample exactly as
+ * it was trained. (Other models ignore the key, so theirs keep the default and still match their
+ * config files.)
+ */
+function withoutValenceMask(config: unknown): unknown {
+  if (!isRecord(config) || !isRecord(config.model) || 'valenceMask' in config.model) return config;
+  const { nodeTypes, edgeTypes } = config.model;
+  const names = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === 'string');
+  if (!names(nodeTypes) || !names(edgeTypes) || !isMoleculeVocabulary({ nodeTypes, edgeTypes })) return config;
+  return { ...config, model: { ...config.model, valenceMask: false } };
+}
+
 /** Reads a checkpoint, checking every field, and every parameter against the model its own config describes. */
 export function loadCheckpoint(file: string): Checkpoint {
   let text: string;
@@ -87,7 +102,7 @@ export function loadCheckpoint(file: string): Checkpoint {
   if (deep) throw new CheckpointError(file, `not a dgmg-pipe checkpoint (nested more than ${MAX_DEPTH} deep at offset ${deep})`);
   if (!isRecord(json)) throw new CheckpointError(file, `not a dgmg-pipe checkpoint (a JSON ${json === null ? 'null' : Array.isArray(json) ? 'array' : typeof json}, expected an object)`);
   if (json.format !== FORMAT) throw new CheckpointError(file, `not a dgmg-pipe checkpoint (format ${briefJson(json.format)}, expected ${FORMAT})`);
-  const config = configFromJson(json.config, `${file} (config)`);
+  const config = configFromJson(withoutValenceMask(json.config), `${file} (config)`);
   const layout = paramLayout(config.model);
   const ps = json.params;
   if (!Array.isArray(ps)) throw new CheckpointError(file, `params must be an array of the model's ${layout.specs.length} parameters, got ${briefJson(ps)}`);

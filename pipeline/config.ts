@@ -4,6 +4,8 @@ import { makeFamily } from '../graphs/families';
 import { jsonTooDeepAt } from '../graphs/formats';
 import { modelSizeProblem } from '../model/params';
 import { MAX_V_MAX } from '../model/sample';
+import { isMoleculeVocabulary } from '../graphs/molecule';
+import { valenceRule } from '../graphs/valence';
 
 /** Everything a run is made of (configs/*.json). Every key has a default; unknown keys are refused. */
 export interface RunConfig {
@@ -30,6 +32,13 @@ export interface RunConfig {
      */
     readonly nodeTypes: readonly string[];
     readonly edgeTypes: readonly string[];
+    /**
+     * A model of molecules (atom types, bond types) never takes an action that gives an atom more
+     * bonds than RDKit's default valences allow (docs/design.md, 'Valence constraint'). Other
+     * models have no valences and ignore it. A checkpoint written before the key existed has it
+     * off (loadCheckpoint).
+     */
+    readonly valenceMask: boolean;
   };
   readonly train: {
     readonly epochs: number;
@@ -73,7 +82,7 @@ export const BIAS_INITS: readonly string[] = ['normal', 'baseRate'];
 
 export const DEFAULT_CONFIG: RunConfig = {
   data: { family: 'cycles', familyParams: {}, file: '', trainSize: 4000, testSize: 500, order: 'natural', maxAtoms: 0, skipInvalid: false },
-  model: { nodeSize: 16, propRounds: 2, nodeTypes: [], edgeTypes: [] },
+  model: { nodeSize: 16, propRounds: 2, nodeTypes: [], edgeTypes: [], valenceMask: true },
   train: { epochs: 25, batchSize: 10, lr: 5e-4, lrFinalFraction: 1, beta1: 0.9, beta2: 0.999, eps: 1e-8, clipNorm: 0.25, seed: 0, biasInit: 'normal', checkpointEvery: 500, checkpointSeconds: 30, taskTimeoutSeconds: 120 },
   sample: { vMax: 25 },
 };
@@ -142,6 +151,13 @@ export function validateConfig(c: RunConfig, source: string): RunConfig {
   checkTypeNames(c.model.edgeTypes, 'model.edgeTypes', source);
   const model = modelSizeProblem(c.model);
   check(model === null, source, model ?? '');
+  if (c.model.valenceMask && isMoleculeVocabulary(c.model)) {
+    try {
+      valenceRule(c.model);
+    } catch (e) {
+      throw new ConfigError(source, `model.nodeTypes: ${(e as Error).message}`);
+    }
+  }
   check(posInt(c.train.epochs), source, `train.epochs must be a positive integer, got ${c.train.epochs}`);
   check(posInt(c.train.batchSize) && c.train.batchSize <= MAX_BATCH_SIZE, source, `train.batchSize must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${c.train.batchSize}`);
   check(c.train.lr > 0, source, `train.lr must be > 0, got ${c.train.lr}`);
@@ -185,6 +201,6 @@ export function loadConfig(file: string): RunConfig {
 }
 
 /** `c` with some values replaced (command-line flags), validated again. */
-export function withOverrides(c: RunConfig, over: { train?: Partial<RunConfig['train']>; data?: Partial<RunConfig['data']> }, source: string): RunConfig {
-  return validateConfig({ ...c, train: { ...c.train, ...over.train }, data: { ...c.data, ...over.data } }, source);
+export function withOverrides(c: RunConfig, over: { train?: Partial<RunConfig['train']>; data?: Partial<RunConfig['data']>; model?: Partial<Pick<RunConfig['model'], 'valenceMask'>> }, source: string): RunConfig {
+  return validateConfig({ ...c, train: { ...c.train, ...over.train }, data: { ...c.data, ...over.data }, model: { ...c.model, ...over.model } }, source);
 }

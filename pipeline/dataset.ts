@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { makeFamily, type Family } from '../graphs/families';
-import { NO_TYPE_NAMES, graphFileFormat, type TypeNames } from '../graphs/formats';
+import { NO_TYPE_NAMES, graphFileFormat, type GraphCheck, type TypeNames } from '../graphs/formats';
 import type { Decisions, Graph, TypeCounts } from '../graphs/graph';
 import { GraphFormatError } from '../graphs/graph';
 import { nodeOrder, type OrderKind } from '../graphs/order';
@@ -8,6 +8,8 @@ import { Rng } from '../graphs/random';
 import { encodeGraph } from '../graphs/sequence';
 import type { RunConfig } from './config';
 import { typeCounts, type StopRates } from '../model/params';
+import { valenceRuleOf } from '../model/valence';
+import { assertWithinValence } from '../graphs/valence';
 import { assertFitsEngine, graphCostBound, sequenceCost, trainingBytes } from '../model/teacher';
 import { EngineMemoryError, engineRoom } from '../model/wasm';
 import { isMoleculeFile, loadMolecules, loadRDKit, type MoleculeCounts } from './molecules';
@@ -26,8 +28,8 @@ export interface Dataset {
 // Independent random streams of one seed.
 const STREAM = { train: 1, test: 2, split: 3, epoch: 4, order: 5 } as const;
 
-/** Reads a .jsonl or .g6 graph file, typed graphs' type names from `names`; errors name the file and line. */
-export function readGraphFile(file: string, names: TypeNames = NO_TYPE_NAMES): Graph[] {
+/** Reads a .jsonl or .g6 graph file, typed graphs' type names from `names`; errors (`check`'s too) name the file and line. */
+export function readGraphFile(file: string, names: TypeNames = NO_TYPE_NAMES, check?: GraphCheck): Graph[] {
   const format = graphFileFormat(file);
   let text: string;
   try {
@@ -35,7 +37,7 @@ export function readGraphFile(file: string, names: TypeNames = NO_TYPE_NAMES): G
   } catch (e) {
     throw new GraphFormatError(file, `cannot read: ${(e as Error).message}`);
   }
-  return format.parse(text, file, names);
+  return format.parse(text, file, names, check);
 }
 
 /**
@@ -46,7 +48,10 @@ export async function loadDataset(c: RunConfig, seed: number): Promise<Dataset> 
   const d = c.data;
   if (d.file) {
     const molecules = isMoleculeFile(d.file) ? loadMolecules(await loadRDKit(), d.file, c.model, { maxAtoms: d.maxAtoms || null, skipOutsideTypes: d.skipInvalid, skipUnparsable: d.skipInvalid }) : null;
-    const graphs = molecules ? molecules.graphs : readGraphFile(d.file, c.model);
+    // A kept molecule is one RDKit sanitized from its graph, so within the valences (a test holds
+    // the table to RDKit); a graph file's typed graphs are checked against them.
+    const rule = valenceRuleOf(c.model);
+    const graphs = molecules ? molecules.graphs : readGraphFile(d.file, c.model, rule ? (g, where) => assertWithinValence(g, rule, c.model, where) : undefined);
     graphs.forEach((g, i) => {
       if (g.numNodes > c.sample.vMax) throw new GraphFormatError(`${d.file}: graph ${i + 1}`, `has ${g.numNodes} nodes, more than sample.vMax = ${c.sample.vMax}; raise sample.vMax in the config`);
       const problem = engineMemoryProblem(c, g);

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Graph } from '../graphs/graph';
+import type { Decisions, Graph } from '../graphs/graph';
 import { Rng } from '../graphs/random';
 import { initBackend } from '../model/backend';
+import type { ModelConfig, ParamLayout } from '../model/params';
+import { paramTensors, referenceLogLikelihood } from '../model/reference';
 
 /** The tfjs backend the reference equations (model/reference.ts) run on: DGMG_TEST_BACKEND, default wasm. */
 export async function testBackend(): Promise<string> {
@@ -46,3 +48,24 @@ export function relNormDiff(a: ArrayLike<number>, b: ArrayLike<number>): number 
 }
 
 export { tf };
+
+/** The reference path's log-likelihood of every sequence and the gradient of minus their sum, flat. */
+export function referenceGradients(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, seqs: readonly Decisions[]): { refLL: number[]; refGrad: Float32Array } {
+  const refLL: number[] = [];
+  const refGrad = tf.tidy(() => {
+    const params = paramTensors(layout, flat);
+    const names = layout.specs.map((s) => s.name);
+    const f = (...xs: tf.Tensor[]): tf.Scalar => {
+      const p: Record<string, tf.Tensor> = {};
+      names.forEach((n, i) => (p[n] = xs[i]));
+      const lls = seqs.map((s) => referenceLogLikelihood(p, cfg, s));
+      lls.forEach((l) => refLL.push(l.dataSync()[0]));
+      return tf.neg(tf.addN(lls)) as tf.Scalar;
+    };
+    const g = tf.grads(f)(names.map((n) => params[n]));
+    const flatGrad = new Float32Array(layout.total);
+    g.forEach((x, i) => flatGrad.set(x.dataSync() as Float32Array, layout.offsets[i]));
+    return flatGrad;
+  });
+  return { refLL, refGrad };
+}

@@ -7,7 +7,7 @@ import { loadCheckpoint } from '../pipeline/checkpoint';
 import { paramTensors, referenceLogLikelihood } from '../model/reference';
 import { compileSchedule } from '../model/schedule';
 import { logLikelihoods, shardGradients } from '../model/teacher';
-import { maxRelDiff, randomGraph, randomTypedGraph, relNormDiff, testBackend, tf } from './helpers';
+import { maxRelDiff, randomGraph, randomTypedGraph, referenceGradients, relNormDiff, testBackend, tf } from './helpers';
 
 /** Mixed batch: empty, 1-node, edgeless, trees, dense, cycles; random node orders. */
 function mixedBatch(seed: number): Decisions[] {
@@ -33,27 +33,6 @@ function paramsWithEmpty(layout: ParamLayout, seed: number): Float32Array {
   const [from, to] = rangeOf(layout, 'embed.empty');
   for (let j = from; j < to; j++) flat[j] = rng.normal();
   return flat;
-}
-
-/** The reference path's log-likelihood of every sequence and the gradient of minus their sum, flat. */
-function referenceGradients(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, seqs: readonly Decisions[]): { refLL: number[]; refGrad: Float32Array } {
-  const refLL: number[] = [];
-  const refGrad = tf.tidy(() => {
-    const params = paramTensors(layout, flat);
-    const names = layout.specs.map((s) => s.name);
-    const f = (...xs: tf.Tensor[]): tf.Scalar => {
-      const p: Record<string, tf.Tensor> = {};
-      names.forEach((n, i) => (p[n] = xs[i]));
-      const lls = seqs.map((s) => referenceLogLikelihood(p, cfg, s));
-      lls.forEach((l) => refLL.push(l.dataSync()[0]));
-      return tf.neg(tf.addN(lls)) as tf.Scalar;
-    };
-    const g = tf.grads(f)(names.map((n) => params[n]));
-    const flatGrad = new Float32Array(layout.total);
-    g.forEach((x, i) => flatGrad.set(x.dataSync() as Float32Array, layout.offsets[i]));
-    return flatGrad;
-  });
-  return { refLL, refGrad };
 }
 
 t.test('batched teacher forcing equals one graph at a time', async (t) => {

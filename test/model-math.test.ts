@@ -70,6 +70,21 @@ t.test('typed model (B = 2): each destination score column\'s gradient matches f
   }
 });
 
+t.test('valence-constrained molecule model: gradient of the batched loss matches finite differences', async (t) => {
+  // atoms F, O, C; bonds single, double. Removed actions: node 0's edges (no earlier atom), the
+  // double bond to or from F, and bonds to the F of F-C and the O of O=C, which are full.
+  const mol: ModelConfig = { nodeSize: 4, propRounds: 2, nodeTypes: ['F', 'O', 'C'], edgeTypes: ['single', 'double'], valenceMask: true };
+  const l = paramLayout(mol);
+  const seqs = [
+    [2, 2, 0, 0, 0, 2, 1, 1, 0, 2, 2, 2, 2, 0, 3, 2, 3], // C, F-C, O=C, a lone C, then C-C: node 4 chooses between the two carbons
+    [1, 2, 2, 1, 0, 2, 0, 0, 1, 2, 3], // O=C, then F-C
+    [2, 2, 2, 0, 0, 2, 1, 0, 1, 0, 0, 2, 3], // C-C, O bonded to both (a three-ring)
+  ];
+  const flat = initParams(l, 8);
+  t.ok(logLikelihoods(mol, l, flat, seqs).every((x, i) => x > logLikelihoods({ ...mol, valenceMask: false }, l, flat, [seqs[i]])[0]), 'the constraint removes actions from every sequence');
+  finiteDifferences(t, mol, l, flat, seqs);
+});
+
 /** The 2-node graph 0-1, computed with scalars from SPEC §3 for node size 1 and one round. */
 t.test('log-likelihood of a 2-node graph equals the hand computation', async (t) => {
   const c1: ModelConfig = { nodeSize: 1, propRounds: 1 };

@@ -16,7 +16,7 @@ export interface TrainOptions {
   readonly configFile: string | null;
   readonly outDir: string;
   readonly resumeDir: string | null;
-  readonly overrides: { epochs?: number; batchSize?: number; lr?: number; seed?: number; dataFile?: string; order?: RunConfig['data']['order'] };
+  readonly overrides: { epochs?: number; batchSize?: number; lr?: number; seed?: number; dataFile?: string; order?: RunConfig['data']['order']; valenceMask?: boolean };
   readonly workers: number;
   /** Builds the shard runner for `workers` > 1 (the actor pool); in process otherwise. */
   readonly makeRunner: (config: RunConfig, workers: number) => ShardRunner;
@@ -65,7 +65,7 @@ function configDifferences(a: RunConfig, b: RunConfig): string[] {
  */
 function resumedConfig(file: string, resume: Checkpoint, o: TrainOptions): RunConfig {
   const t = o.overrides;
-  const changed = Object.keys(defined({ batchSize: t.batchSize, lr: t.lr, seed: t.seed, file: t.dataFile, order: t.order }));
+  const changed = Object.keys(defined({ batchSize: t.batchSize, lr: t.lr, seed: t.seed, file: t.dataFile, order: t.order, valenceMask: t.valenceMask }));
   if (changed.length) throw new Error(`--resume continues ${file} exactly; only --epochs may change, not ${changed.join(', ')}`);
   let epochs = t.epochs ?? resume.config.train.epochs;
   if (o.configFile) {
@@ -102,7 +102,7 @@ export async function runTrain(o: TrainOptions, stopRequested: () => boolean): P
     config = resumedConfig(file, resume, o);
   } else {
     const t = o.overrides;
-    const over = { train: defined({ epochs: t.epochs, batchSize: t.batchSize, lr: t.lr, seed: t.seed }), data: defined({ file: t.dataFile, order: t.order }) };
+    const over = { train: defined({ epochs: t.epochs, batchSize: t.batchSize, lr: t.lr, seed: t.seed }), data: defined({ file: t.dataFile, order: t.order }), model: defined({ valenceMask: t.valenceMask }) };
     config = withOverrides(loadConfig(resolveShipped(o.configFile ?? DEFAULT_CONFIG_FILE)), over, 'command line');
   }
   config = await moleculeConfig(config);
