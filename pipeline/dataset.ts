@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { makeFamily, type Family } from '../graphs/families';
-import { NO_TYPE_NAMES, graphFileFormat, type TypeNames } from '../graphs/formats';
+import { NO_TYPE_NAMES, graphFileFormat, type LocatedGraph, type TypeNames } from '../graphs/formats';
 import type { Decisions, Graph, TypeCounts } from '../graphs/graph';
 import { GraphFormatError } from '../graphs/graph';
 import { nodeOrder, type OrderKind } from '../graphs/order';
@@ -8,6 +7,7 @@ import { Rng } from '../graphs/random';
 import { encodeGraph } from '../graphs/sequence';
 import type { RunConfig } from './config';
 import type { StopRates } from '../model/params';
+import { readTextFile } from './text';
 import { isMoleculeFile, loadMolecules, loadRDKit, type MoleculeCounts } from './molecules';
 
 /** Training and held-out graphs, and the family they come from (null for a user's file). */
@@ -26,14 +26,12 @@ const STREAM = { train: 1, test: 2, split: 3, epoch: 4, order: 5 } as const;
 
 /** Reads a .jsonl or .g6 graph file, typed graphs' type names from `names`; errors name the file and line. */
 export function readGraphFile(file: string, names: TypeNames = NO_TYPE_NAMES): Graph[] {
-  const format = graphFileFormat(file);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new GraphFormatError(file, `cannot read: ${(e as Error).message}`);
-  }
-  return format.parse(text, file, names);
+  return locateGraphFile(file, names).map((g) => g.graph);
+}
+
+/** readGraphFile, each graph with its `file:line`. */
+function locateGraphFile(file: string, names: TypeNames): LocatedGraph[] {
+  return graphFileFormat(file).locate(readTextFile(file, GraphFormatError), file, names);
 }
 
 /**
@@ -44,10 +42,11 @@ export async function loadDataset(c: RunConfig, seed: number): Promise<Dataset> 
   const d = c.data;
   if (d.file) {
     const molecules = isMoleculeFile(d.file) ? loadMolecules(await loadRDKit(), d.file, c.model, { maxAtoms: d.maxAtoms || null, skipOutsideTypes: d.skipInvalid, skipUnparsable: d.skipInvalid }) : null;
-    const graphs = molecules ? molecules.graphs : readGraphFile(d.file, c.model);
-    graphs.forEach((g, i) => {
-      if (g.numNodes > c.sample.vMax) throw new GraphFormatError(`${d.file}: graph ${i + 1}`, `has ${g.numNodes} nodes, more than sample.vMax = ${c.sample.vMax}; raise sample.vMax in the config`);
-    });
+    const located = molecules ? molecules.graphs.map((graph, i) => ({ graph, where: molecules.where[i] })) : locateGraphFile(d.file, c.model);
+    for (const { graph, where } of located) {
+      if (graph.numNodes > c.sample.vMax) throw new GraphFormatError(where, `has ${graph.numNodes} nodes, more than sample.vMax = ${c.sample.vMax}; raise sample.vMax in the config`);
+    }
+    const graphs = located.map((g) => g.graph);
     if (graphs.length < 2) throw new GraphFormatError(d.file, `needs at least 2 graphs to split into train and test, has ${graphs.length}`);
     const perm = Rng.derive(seed, STREAM.split).permutation(graphs.length);
     const testSize = Math.min(d.testSize, Math.floor(graphs.length / 5));
