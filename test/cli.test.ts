@@ -67,9 +67,9 @@ t.test('train on a user\'s JSONL or graph6 file, in every node order', async (t)
   }
   const big = join(dir, 'big.jsonl');
   writeFileSync(big, `${formatJsonlLine({ numNodes: 3, edges: [] })}\n${formatJsonlLine({ numNodes: 30, edges: [] })}\n`);
-  const r = cli('train', '--config', tiny, '--data', big, '--quiet');
+  const r = cli('train', '--config', tiny, '--data', big, '--out', join(dir, 'big'), '--quiet');
   t.not(r.status, 0);
-  t.match(r.stderr, `${big}: graph 2: has 30 nodes, more than sample.vMax = 8`);
+  t.match(r.stderr, `${big}:2: has 30 nodes, more than sample.vMax = 8`);
 });
 
 t.test('eval, draw and animate a checkpoint', async (t) => {

@@ -116,7 +116,8 @@ t.test('isIsomorphic', async (t) => {
   t.notOk(isIsomorphic({ numNodes: 4, edges: [[0, 1], [0, 2], [0, 3]] }, { numNodes: 4, edges: [[0, 1], [1, 2], [2, 3]] }), 'star vs path');
 });
 
-t.test('highly symmetric graphs stay fast', async (t) => {
+// Their cost once blew up exponentially; a relapse shows as the test's timeout, and its speed in bench/.
+t.test('highly symmetric graphs: relabelled forms agree', async (t) => {
   const rng = new Rng(4);
   const star = { numNodes: 41, edges: Array.from({ length: 40 }, (_, i) => [0, i + 1] as const) };
   const triangles = Array.from({ length: 15 }, () => cycleGraph(3)).reduce(union);
@@ -130,9 +131,6 @@ t.test('highly symmetric graphs stay fast', async (t) => {
     ['Petersen', parseGraph6('IheA@GUAo', 'petersen')],
   ];
   for (const [what, g] of cases) {
-    const start = Date.now();
     t.equal(canonicalForm(shuffled(g, rng)), canonicalForm(g), what);
-    const ms = Date.now() - start;
-    t.ok(ms < 5000, `${what}: ${ms} ms`);
   }
 });
