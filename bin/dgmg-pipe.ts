@@ -118,7 +118,7 @@ function integerOption(describe: string, fallback?: number): { type: 'string'; d
 function integerFlag(flag: string, given: string, min: number, max: number): number {
   const value = /^[+-]?\d+$/.test(given.trim()) ? Number(given) : NaN;
   if (!(value >= min && value <= max)) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
+    const range = max !== Number.MAX_SAFE_INTEGER ? `an integer from ${min} to ${max}` : min === 1 ? 'a positive integer' : `an integer >= ${min}`;
     throw new Error(`--${flag} must be ${range}, got ${JSON.stringify(given)}`);
   }
   return value;

@@ -68,8 +68,8 @@ t.test('sample: never more threads than chunks of 100 graphs or than cores; abov
   t.equal(r.stderr, `dgmg-pipe: --workers 1000 is more than the ${cores} cores here; using ${cores} threads (more would only take memory)\n`);
   t.match(JSON.parse(r.stdout), { graphs: 100 * chunks, workers: cores });
   t.equal(readFileSync(out, 'utf8').split('\n').slice(0, 100).join('\n'), one.trimEnd(), 'the same first 100 graphs');
-  failsWith(t, cli('sample', '--n', '5', '--workers', '0', '--out', out), '--workers must be an integer >= 1, got "0"', '--workers 0');
-  failsWith(t, cli('sample', '--n', '5', '--workers', 'many', '--out', out), '--workers must be an integer >= 1, got "many"', '--workers many');
+  failsWith(t, cli('sample', '--n', '5', '--workers', '0', '--out', out), '--workers must be a positive integer, got "0"', '--workers 0');
+  failsWith(t, cli('sample', '--n', '5', '--workers', 'many', '--out', out), '--workers must be a positive integer, got "many"', '--workers many');
 });
 
 t.test('train: --workers above the cores runs on the cores, with one line, exactly as --workers <cores> does', async (t) => {
@@ -130,10 +130,10 @@ t.test('seeds and step counts are integers in range, else one line naming the fl
   const r = cli('sample', '--n', '5', '--seed', '4294967295', '--out', out, '--quiet', '--json');
   t.equal(r.status, 0, `the largest seed is taken: ${r.stderr}`);
   for (const steps of ['0', '2.5', '-3', 'x']) {
-    failsWith(t, cli('train', '--config', tiny, '--out', join(dir, 'never'), '--max-steps', steps), `--max-steps must be an integer >= 1, got ${JSON.stringify(steps)}`, `--max-steps ${steps}`);
+    failsWith(t, cli('train', '--config', tiny, '--out', join(dir, 'never'), '--max-steps', steps), `--max-steps must be a positive integer, got ${JSON.stringify(steps)}`, `--max-steps ${steps}`);
   }
-  failsWith(t, cli('train', '--config', tiny, '--out', join(dir, 'never'), '--epochs', '1.5'), '--epochs must be an integer >= 1, got "1.5"', '--epochs 1.5');
-  failsWith(t, cli('sample', '--n', '2.5', '--out', out), '--n must be an integer >= 1, got "2.5"', '--n 2.5');
+  failsWith(t, cli('train', '--config', tiny, '--out', join(dir, 'never'), '--epochs', '1.5'), '--epochs must be a positive integer, got "1.5"', '--epochs 1.5');
+  failsWith(t, cli('sample', '--n', '2.5', '--out', out), '--n must be a positive integer, got "2.5"', '--n 2.5');
   const big = file('big-seed.json', JSON.stringify({ train: { seed: 4294967296 } }));
   failsWith(t, cli('train', '--config', big, '--out', join(dir, 'never')), `${big}: train.seed must be an integer from 0 to 4294967295, got 4294967296`, 'a config seed of 2^32');
 });

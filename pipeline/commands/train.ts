@@ -100,9 +100,6 @@ async function validityTest(config: RunConfig, data: Dataset): Promise<ValidityT
 /** `dgmg-pipe train`: config (or checkpoint) in, checkpoint out, progress on stderr. */
 export async function runTrain(o: TrainOptions, stopRequested: () => boolean): Promise<TrainSummary> {
   const checkpointFile = join(o.outDir, 'checkpoint.json');
-  if (!o.resumeDir && !o.force && existsSync(checkpointFile)) {
-    throw new Error(`${o.outDir} holds a trained run (${checkpointFile}); continue it with --resume ${o.outDir}, train elsewhere with --out, or replace it with --force`);
-  }
   let resume: Checkpoint | null = null;
   let config: RunConfig;
   if (o.resumeDir) {
@@ -113,6 +110,9 @@ export async function runTrain(o: TrainOptions, stopRequested: () => boolean): P
     const t = o.overrides;
     const over = { train: defined({ epochs: t.epochs, batchSize: t.batchSize, lr: t.lr, seed: t.seed }), data: defined({ file: t.dataFile, order: t.order }) };
     config = withOverrides(loadConfig(resolveShipped(o.configFile ?? DEFAULT_CONFIG_FILE)), over, 'command line');
+    if (!o.force && existsSync(checkpointFile)) {
+      throw new Error(`${o.outDir} holds a trained run (${checkpointFile}); continue it with --resume ${o.outDir}, train elsewhere with --out, or replace it with --force`);
+    }
   }
   config = await moleculeConfig(config);
   const data = await loadDataset(config, config.train.seed);
