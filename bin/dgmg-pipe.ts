@@ -39,17 +39,18 @@ function report(json: boolean, result: object): void {
   else for (const [k, v] of Object.entries(result)) writeLine(process.stdout, `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
 }
 
+/** `--<flag>` as given (a positive integer), else the number of cores. */
+const workersAsked = (flag: string, given: string | undefined): number => (given === undefined ? availableParallelism() : positiveInt(flag, given));
+
 /**
- * The workers of a command: `--<flag>` as given (a positive integer), else the number of cores,
- * and never more than its `tasks`. In-process (not `remote`) they are threads, never more than
- * the cores either: a thread beyond them takes its memory (its own WebAssembly engine) and saves
- * no time, and every result is the same for any number of threads.
+ * The threads of an in-process pool for `asked` workers and `tasks` tasks at a time: never more
+ * than the tasks, nor than the cores. A thread beyond the cores takes its memory (its own
+ * WebAssembly engine) and saves no time; what is computed does not depend on the threads.
  */
-function workerCount(flag: string, given: string | undefined, tasks: number, remote: boolean): number {
+function localThreads(flag: string, asked: number, tasks: number): number {
   const cores = availableParallelism();
-  const asked = given === undefined ? cores : positiveInt(flag, given);
   const n = Math.min(asked, tasks);
-  if (remote || n <= cores) return n;
+  if (n <= cores) return n;
   writeLine(process.stderr, `dgmg-pipe: --${flag} ${asked} is more than the ${cores} cores here; using ${cores} threads (more would only take memory)`);
   return cores;
 }
@@ -183,7 +184,10 @@ const samplingOptions = {
  */
 function chunkSampler(a: { workers?: string; redis?: string; 'redis-ca'?: string; 'redis-timeout': number; 'task-timeout'?: number }, n: number): { workers: number; makeSampler: (ckpt: Checkpoint) => ChunkSampler } {
   const cluster = coordinator(a);
-  const workers = workerCount('workers', a.workers, sampleChunks(n).length, cluster !== null);
+  // never more workers than chunks; in-process, never more threads than cores (samples are the same for any number)
+  const asked = workersAsked('workers', a.workers);
+  const chunks = sampleChunks(n).length;
+  const workers = cluster ? Math.min(asked, chunks) : localThreads('workers', asked, chunks);
   const makeSampler = (ckpt: Checkpoint): ChunkSampler =>
     cluster ? new RedisChunkSampler(ckpt.config.model, ckpt.params, workers, cluster(ckpt.config)) : workers > 1 ? new SamplePool(ckpt.config, ckpt.params, workers) : inThreadSampler(ckpt);
   return { workers, makeSampler };
@@ -191,6 +195,8 @@ function chunkSampler(a: { workers?: string; redis?: string; 'redis-ca'?: string
 
 void yargs(hideBin(process.argv))
   .scriptName('dgmg-pipe')
+  // a flag given twice takes its last value, as a shell user expects, not an array of both
+  .parserConfiguration({ 'duplicate-arguments-array': false })
   .strict()
   .demandCommand(1, 'name a command: train, sample, eval, draw, animate, worker, molecules')
   .command(
@@ -208,14 +214,15 @@ void yargs(hideBin(process.argv))
         .option('seed', integerOption(`override train.seed (0 to ${MAX_SEED})`))
         .option('data', { type: 'string', describe: 'train on this graph file (.jsonl or .g6) or molecule file (.smi, .csv with a SMILES column) instead of the config\'s family' })
         .option('order', { choices: ORDER_KINDS, describe: 'node order of the decision sequences' })
-        .option('workers', integerOption(`worker threads, each computing one shard of every batch, at most the cores (default: the number of cores, ${availableParallelism()}; 1 = in this thread)`))
+        .option('workers', integerOption(`shards of every batch, computed on worker threads, at most one per core (default: the number of cores, ${availableParallelism()}; 1 = in this thread)`))
         .option('max-steps', integerOption('stop after this many steps in total (the summary then says stopped: "max-steps")'))
         .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
         .options(clusterOptions),
     guarded(async (a) => {
       const cluster = coordinator(a);
-      const workers = workerCount('workers', a.workers, Infinity, cluster !== null);
+      // shards per batch, the same here and on worker hosts (the parameters depend on them, never on the threads)
+      const workers = workersAsked('workers', a.workers);
       const maxSteps = optional('max-steps', a['max-steps'], positiveInt);
       if (cluster && workers < 2) throw new Error('--redis splits every batch into --workers shards: give --workers 2 or more');
       const stop = stopSignal('finishing the step in flight and writing a checkpoint (again to abort)');
@@ -234,7 +241,7 @@ void yargs(hideBin(process.argv))
           },
           workers,
           // a batch splits into at most batchSize shards: more threads would have nothing to do
-          makeRunner: (config, n) => (cluster ? new RedisShardRunner(config, cluster(config)) : new TrainPool(config, Math.min(n, config.train.batchSize))),
+          makeRunner: (config, n) => (cluster ? new RedisShardRunner(config, cluster(config)) : new TrainPool(config, localThreads('workers', n, config.train.batchSize))),
           stopAtStep: maxSteps ?? null,
           quiet: a.quiet,
           force: a.force,
@@ -328,7 +335,7 @@ void yargs(hideBin(process.argv))
       await runWorkerHost({
         url: a.redis,
         caFile: a['redis-ca'] ?? null,
-        threads: workerCount('threads', a.threads, Infinity, false),
+        threads: localThreads('threads', workersAsked('threads', a.threads), Infinity),
         leaseMs: positiveSeconds('lease', a.lease),
         ttlSeconds: KEY_TTL_SECONDS,
         log: stderrLine('dgmg-pipe worker'),
