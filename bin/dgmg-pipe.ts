@@ -106,13 +106,14 @@ function stopSignal(announce: string | null): AbortSignal {
 const modelOption = { type: 'string', describe: `checkpoint (default: the shipped ${DEFAULT_MODEL_FILE})` } as const;
 
 /**
- * An integer option, read as the text typed so that a refusal can quote it: yargs would turn
- * `abc` into NaN, and a seed of 0.5 or 2^32 would silently become seed 0.
+ * An integer option, kept as text (untyped, so that yargs leaves `abc` as typed rather than NaN)
+ * for integerFlag to check and a refusal to quote: a seed of 0.5 or 2^32 would otherwise
+ * silently become seed 0.
  */
-function integerOption(describe: string): { type: 'string'; describe: string };
-function integerOption(describe: string, fallback: number): { type: 'string'; describe: string; default: string };
-function integerOption(describe: string, fallback?: number): { type: 'string'; describe: string; default?: string } {
-  return { type: 'string', describe, ...(fallback !== undefined && { default: String(fallback) }) };
+function integerOption(describe: string): { describe: string; requiresArg: true; coerce: (x: unknown) => string };
+function integerOption(describe: string, fallback: number): { describe: string; requiresArg: true; coerce: (x: unknown) => string; default: number };
+function integerOption(describe: string, fallback?: number): { describe: string; requiresArg: true; coerce: (x: unknown) => string; default?: number } {
+  return { describe, requiresArg: true, coerce: (x) => String(x), ...(fallback !== undefined && { default: fallback }) };
 }
 
 /** The integer `--<flag>` gave, if it is one from `min` to `max`, else an error naming the flag and the range. */
