@@ -12,31 +12,52 @@ import { runTrain } from '../pipeline/commands/train';
 import type { Checkpoint } from '../pipeline/checkpoint';
 import type { RunConfig } from '../pipeline/config';
 import { inThreadSampler, type ChunkSampler } from '../pipeline/runner';
-import { MAX_V_MAX } from '../pipeline/config';
+import { SAMPLE_CHUNK, sampleChunks } from '../pipeline/sampling';
+import { MAX_SEED, MAX_V_MAX } from '../pipeline/config';
 import { SamplePool, TrainPool } from '../actors/pool';
 import { RedisChunkSampler, RedisShardRunner, type CoordinatorOptions } from '../actors/cluster-runner';
 import { runWorkerHost } from '../actors/cluster-worker';
 import { KEY_TTL_SECONDS } from '../actors/cluster-protocol';
 import { availableParallelism, constants } from 'node:os';
 
+/**
+ * Control characters (C0, DEL, C1) and the bidirectional overrides, which a terminal would obey
+ * rather than show: a line of an input file echoed in a message (a SMILES, a file name) could
+ * otherwise move the cursor, retitle the window or reorder what is shown.
+ */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** `text` with its unprintable characters written as \u escapes (as JSON writes them, so JSON stays JSON). */
+const printable = (text: string): string => text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** Writes one line to the terminal, escaped by `printable`. */
+const writeLine = (stream: NodeJS.WriteStream, line: string): void => void stream.write(`${printable(line)}\n`);
+
 /** Prints a result: JSON on stdout with --json, else `key: value` lines. */
 function report(json: boolean, result: object): void {
-  if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
-  else for (const [k, v] of Object.entries(result)) process.stdout.write(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
+  if (json) writeLine(process.stdout, JSON.stringify(result));
+  else for (const [k, v] of Object.entries(result)) writeLine(process.stdout, `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
 }
 
-/** --workers as given (a positive integer), else the number of cores; more than the cores is allowed but slower. */
-function workerCount(given: number | undefined): number {
+/** `--<flag>` as given (a positive integer), else the number of cores. */
+const workersAsked = (flag: string, given: string | undefined): number => (given === undefined ? availableParallelism() : positiveInt(flag, given));
+
+/**
+ * The threads of an in-process pool for `asked` workers and `tasks` tasks at a time: never more
+ * than the tasks, nor than the cores. A thread beyond the cores takes its memory (its own
+ * WebAssembly engine) and saves no time; what is computed does not depend on the threads.
+ */
+function localThreads(flag: string, asked: number, tasks: number): number {
   const cores = availableParallelism();
-  if (given === undefined) return cores;
-  const n = positiveInt('workers', given);
-  if (n > cores) process.stderr.write(`dgmg-pipe: warning: --workers ${n} is more than the ${cores} cores here; extra workers make it slower and use more memory, not faster\n`);
-  return n;
+  const n = Math.min(asked, tasks);
+  if (n <= cores) return n;
+  writeLine(process.stderr, `dgmg-pipe: --${flag} ${asked} is more than the ${cores} cores here; using ${cores} threads (more would only take memory)`);
+  return cores;
 }
 
 /** Errors of the user's input end the process with their message alone, not a stack. */
 function fail(e: unknown): never {
-  process.stderr.write(`dgmg-pipe: ${e instanceof Error ? e.message : String(e)}\n`);
+  writeLine(process.stderr, `dgmg-pipe: ${e instanceof Error ? e.message : String(e)}`);
   if (process.env.DGMG_DEBUG) console.error(e);
   process.exit(1);
 }
@@ -84,11 +105,35 @@ function stopSignal(announce: string | null): AbortSignal {
 
 const modelOption = { type: 'string', describe: `checkpoint (default: the shipped ${DEFAULT_MODEL_FILE})` } as const;
 
-/** `value` if it is an integer >= 1, else an error naming the flag. */
-function positiveInt(flag: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${flag} must be a positive integer, got ${value}`);
+/**
+ * An integer option, kept as text (untyped, so that yargs leaves `abc` as typed rather than NaN)
+ * for integerFlag to check and a refusal to quote: a seed of 0.5 or 2^32 would otherwise
+ * silently become seed 0.
+ */
+function integerOption(describe: string): { describe: string; requiresArg: true; coerce: (x: unknown) => string };
+function integerOption(describe: string, fallback: number): { describe: string; requiresArg: true; coerce: (x: unknown) => string; default: number };
+function integerOption(describe: string, fallback?: number): { describe: string; requiresArg: true; coerce: (x: unknown) => string; default?: number } {
+  return { describe, requiresArg: true, coerce: (x) => String(x), ...(fallback !== undefined && { default: fallback }) };
+}
+
+/** The integer `--<flag>` gave, if it is one from `min` to `max`, else an error naming the flag and the range. */
+function integerFlag(flag: string, given: string, min: number, max: number): number {
+  const value = /^[+-]?\d+$/.test(given.trim()) ? Number(given) : NaN;
+  if (!(value >= min && value <= max)) {
+    const range = max !== Number.MAX_SAFE_INTEGER ? `an integer from ${min} to ${max}` : min === 1 ? 'a positive integer' : `an integer >= ${min}`;
+    throw new Error(`--${flag} must be ${range}, got ${JSON.stringify(given)}`);
+  }
   return value;
 }
+
+/** `--<flag>` as a positive integer. */
+const positiveInt = (flag: string, given: string): number => integerFlag(flag, given, 1, Number.MAX_SAFE_INTEGER);
+
+/** `--seed` as a seed: the random streams take 32 bits, so larger seeds would fold onto smaller ones. */
+const seedFlag = (flag: string, given: string): number => integerFlag(flag, given, 0, MAX_SEED);
+
+/** An optional flag read by `read`; undefined when it is not given. */
+const optional = <T>(flag: string, given: string | undefined, read: (flag: string, given: string) => T): T | undefined => (given === undefined ? undefined : read(flag, given));
 
 /** The coordinator's options (train, sample, eval); with --redis the shards go to `dgmg-pipe worker` hosts. */
 const clusterOptions = {
@@ -98,7 +143,7 @@ const clusterOptions = {
   'task-timeout': { type: 'number', describe: 'with --redis: seconds before an unanswered task is sent again (default: the config\'s train.taskTimeoutSeconds)' },
 } as const;
 
-const stderrLine = (prefix: string) => (line: string): void => void process.stderr.write(`${prefix}: ${line}\n`);
+const stderrLine = (prefix: string) => (line: string): void => writeLine(process.stderr, `${prefix}: ${line}`);
 
 /** `value` if it is a number > 0, else an error naming the flag. */
 function positiveSeconds(flag: string, value: number): number {
@@ -129,17 +174,21 @@ function coordinator(
 
 /** The flags of the commands that sample (sample, eval): threads here, or worker hosts through --redis. */
 const samplingOptions = {
-  workers: { type: 'number', describe: `worker threads sampling chunks in parallel (with --redis: chunks in flight); the result is the same for any number (default: the number of cores, ${availableParallelism()}; 1 = in this thread)` },
+  workers: integerOption(`worker threads sampling chunks in parallel, at most the cores and one per ${SAMPLE_CHUNK} graphs (with --redis: chunks in flight); the result is the same for any number (default: the number of cores, ${availableParallelism()}; 1 = in this thread)`),
   ...clusterOptions,
 } as const;
 
 /**
  * Where `sample` and `eval` compute their chunks: on `dgmg-pipe worker` hosts with --redis
- * (`workers` chunks in flight), else in this thread for 1 worker and on a pool of threads for more.
+ * (`workers` chunks in flight), else in this thread for 1 worker and on a pool of threads for more;
+ * never more workers than the `n` graphs make chunks.
  */
-function chunkSampler(a: { workers?: number; redis?: string; 'redis-ca'?: string; 'redis-timeout': number; 'task-timeout'?: number }): { workers: number; makeSampler: (ckpt: Checkpoint) => ChunkSampler } {
-  const workers = workerCount(a.workers);
+function chunkSampler(a: { workers?: string; redis?: string; 'redis-ca'?: string; 'redis-timeout': number; 'task-timeout'?: number }, n: number): { workers: number; makeSampler: (ckpt: Checkpoint) => ChunkSampler } {
   const cluster = coordinator(a);
+  // never more workers than chunks; in-process, never more threads than cores (samples are the same for any number)
+  const asked = workersAsked('workers', a.workers);
+  const chunks = sampleChunks(n).length;
+  const workers = cluster ? Math.min(asked, chunks) : localThreads('workers', asked, chunks);
   const makeSampler = (ckpt: Checkpoint): ChunkSampler =>
     cluster ? new RedisChunkSampler(ckpt.config.model, ckpt.params, workers, cluster(ckpt.config)) : workers > 1 ? new SamplePool(ckpt.config, ckpt.params, workers) : inThreadSampler(ckpt);
   return { workers, makeSampler };
@@ -147,6 +196,8 @@ function chunkSampler(a: { workers?: number; redis?: string; 'redis-ca'?: string
 
 void yargs(hideBin(process.argv))
   .scriptName('dgmg-pipe')
+  // a flag given twice takes its last value, as a shell user expects, not an array of both
+  .parserConfiguration({ 'duplicate-arguments-array': false })
   .strict()
   .demandCommand(1, 'name a command: train, sample, eval, draw, animate, worker, molecules')
   .command(
@@ -157,21 +208,24 @@ void yargs(hideBin(process.argv))
         .option('config', { type: 'string', describe: 'run config (data, model, train, sample) [default: configs/cycles.json; with --resume: the checkpoint\'s]' })
         .option('out', { type: 'string', default: 'run', describe: 'folder for the checkpoint' })
         .option('resume', { type: 'string', describe: 'continue the run in this folder from its checkpoint' })
-        .option('epochs', { type: 'number', describe: 'override train.epochs' })
-        .option('batch-size', { type: 'number', describe: 'override train.batchSize' })
+        .option('force', { type: 'boolean', default: false, describe: 'replace the run in --out if it holds one (else refused)' })
+        .option('epochs', integerOption('override train.epochs'))
+        .option('batch-size', integerOption('override train.batchSize'))
         .option('lr', { type: 'number', describe: 'override train.lr' })
-        .option('seed', { type: 'number', describe: 'override train.seed' })
+        .option('seed', integerOption(`override train.seed (0 to ${MAX_SEED})`))
         .option('data', { type: 'string', describe: 'train on this graph file (.jsonl or .g6) or molecule file (.smi, .csv with a SMILES column) instead of the config\'s family' })
         .option('order', { choices: ORDER_KINDS, describe: 'node order of the decision sequences' })
         .option('valence-mask', { type: 'boolean', describe: 'molecule models: never add a bond beyond RDKit\'s default valences (model.valenceMask, on by default); --no-valence-mask for the ablation' })
-        .option('workers', { type: 'number', describe: `worker threads, each computing one shard of every batch (default: the number of cores, ${availableParallelism()}; 1 = in this thread)` })
-        .option('max-steps', { type: 'number', describe: 'stop after this many steps in total' })
+        .option('workers', integerOption(`shards of every batch, computed on worker threads, at most one per core (default: the number of cores, ${availableParallelism()}; 1 = in this thread)`))
+        .option('max-steps', integerOption('stop after this many steps in total (the summary then says stopped: "max-steps")'))
         .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
         .options(clusterOptions),
     guarded(async (a) => {
-      const workers = workerCount(a.workers);
       const cluster = coordinator(a);
+      // shards per batch, the same here and on worker hosts (the parameters depend on them, never on the threads)
+      const workers = workersAsked('workers', a.workers);
+      const maxSteps = optional('max-steps', a['max-steps'], positiveInt);
       if (cluster && workers < 2) throw new Error('--redis splits every batch into --workers shards: give --workers 2 or more');
       const stop = stopSignal('finishing the step in flight and writing a checkpoint (again to abort)');
       const summary = await runTrain(
@@ -179,17 +233,27 @@ void yargs(hideBin(process.argv))
           configFile: a.config ?? null,
           outDir: a.resume ?? a.out,
           resumeDir: a.resume ?? null,
-          overrides: { epochs: a.epochs, batchSize: a['batch-size'], lr: a.lr, seed: a.seed, dataFile: a.data, order: a.order as OrderKind | undefined, valenceMask: a['valence-mask'] },
+          overrides: {
+            epochs: optional('epochs', a.epochs, positiveInt),
+            batchSize: optional('batch-size', a['batch-size'], positiveInt),
+            lr: a.lr,
+            seed: optional('seed', a.seed, seedFlag),
+            dataFile: a.data,
+            order: a.order as OrderKind | undefined,
+            valenceMask: a['valence-mask'],
+          },
           workers,
-          makeRunner: (config, n) => (cluster ? new RedisShardRunner(config, cluster(config)) : new TrainPool(config, n)),
-          stopAtStep: a['max-steps'] ?? null,
+          // a batch splits into at most batchSize shards: more threads would have nothing to do
+          makeRunner: (config, n) => (cluster ? new RedisShardRunner(config, cluster(config)) : new TrainPool(config, localThreads('workers', n, config.train.batchSize))),
+          stopAtStep: maxSteps ?? null,
           quiet: a.quiet,
+          force: a.force,
         },
         () => stop.aborted,
       );
       report(a.json, summary);
-      if (!summary.completed) {
-        process.stderr.write(`dgmg-pipe: stopped early at step ${summary.steps}; continue with: dgmg-pipe train --resume ${a.resume ?? a.out}\n`);
+      if (summary.stopped === 'signal') {
+        writeLine(process.stderr, `dgmg-pipe: stopped early at step ${summary.steps}; continue with: dgmg-pipe train --resume ${a.resume ?? a.out}`);
         process.exit(130);
       }
     }),
@@ -200,19 +264,19 @@ void yargs(hideBin(process.argv))
     (y) =>
       y
         .option('model', modelOption)
-        .option('n', { type: 'number', default: 1000, describe: 'number of graphs' })
+        .option('n', integerOption('number of graphs', 1000))
         .option('out', { type: 'string', default: 'graphs.jsonl', describe: 'output file: .jsonl (JSON lines), .g6 (graph6) or, for a model of molecules, .smi (SMILES)' })
-        .option('seed', { type: 'number', default: 0, describe: 'sampling seed; same seed, same graphs' })
-        .option('v-max', { type: 'number', describe: 'most nodes a graph may have (default: the config\'s sample.vMax)' })
+        .option('seed', integerOption(`sampling seed (0 to ${MAX_SEED}); same seed, same graphs`, 0))
+        .option('v-max', integerOption(`most nodes a graph may have, at most ${MAX_V_MAX} (default: the config's sample.vMax)`))
         .option('json', { type: 'boolean', default: false })
         .option('quiet', { type: 'boolean', default: false })
         .options(samplingOptions),
     guarded(async (a) => {
-      positiveInt('n', a.n);
-      const vMax = a['v-max'] === undefined ? null : positiveInt('v-max', a['v-max']);
-      if (vMax !== null && vMax > MAX_V_MAX) throw new Error(`--v-max must be at most ${MAX_V_MAX}, got ${vMax}`);
-      const { workers, makeSampler } = chunkSampler(a);
-      const result = await runSample(a.model ?? null, a.n, a.out, a.seed, vMax, a.quiet, makeSampler, stopSignal(null));
+      const n = positiveInt('n', a.n);
+      const seed = seedFlag('seed', a.seed);
+      const vMax = optional('v-max', a['v-max'], (flag, given) => integerFlag(flag, given, 1, MAX_V_MAX)) ?? null;
+      const { workers, makeSampler } = chunkSampler(a, n);
+      const result = await runSample(a.model ?? null, n, a.out, seed, vMax, a.quiet, makeSampler, stopSignal(null));
       report(a.json, { ...result, workers });
     }),
   )
@@ -222,15 +286,16 @@ void yargs(hideBin(process.argv))
     (y) =>
       y
         .option('model', modelOption)
-        .option('n', { type: 'number', default: 1000, describe: 'number of graphs to sample' })
-        .option('seed', { type: 'number', default: 0, describe: 'sampling seed' })
+        .option('n', integerOption('number of graphs to sample', 1000))
+        .option('seed', integerOption(`sampling seed (0 to ${MAX_SEED})`, 0))
         .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
         .option('quiet', { type: 'boolean', default: false })
         .options(samplingOptions),
     guarded(async (a) => {
-      positiveInt('n', a.n);
-      const { workers, makeSampler } = chunkSampler(a);
-      report(a.json, { ...(await runEval(a.model ?? null, a.n, a.seed, a.quiet, makeSampler, stopSignal(null))), workers });
+      const n = positiveInt('n', a.n);
+      const seed = seedFlag('seed', a.seed);
+      const { workers, makeSampler } = chunkSampler(a, n);
+      report(a.json, { ...(await runEval(a.model ?? null, n, seed, a.quiet, makeSampler, stopSignal(null))), workers });
     }),
   )
   .command(
@@ -239,13 +304,12 @@ void yargs(hideBin(process.argv))
     (y) =>
       y
         .option('model', modelOption)
-        .option('n', { type: 'number', default: 16, describe: 'number of graphs' })
+        .option('n', integerOption('number of graphs, at most 400', 16))
         .option('out', { type: 'string', default: 'samples.svg', describe: 'output SVG file' })
-        .option('seed', { type: 'number', default: 0 })
+        .option('seed', integerOption(`sampling seed (0 to ${MAX_SEED})`, 0))
         .option('json', { type: 'boolean', default: false }),
     guarded(async (a) => {
-      if (!Number.isInteger(a.n) || a.n < 1 || a.n > 400) throw new Error(`--n must be an integer from 1 to 400, got ${a.n}`);
-      report(a.json, await runDraw(a.model ?? null, a.n, a.out, a.seed, stopSignal(null)));
+      report(a.json, await runDraw(a.model ?? null, integerFlag('n', a.n, 1, 400), a.out, seedFlag('seed', a.seed), stopSignal(null)));
     }),
   )
   .command(
@@ -255,10 +319,10 @@ void yargs(hideBin(process.argv))
       y
         .option('model', modelOption)
         .option('out', { type: 'string', default: 'generation.html', describe: 'output HTML file' })
-        .option('seed', { type: 'number', default: 0 })
+        .option('seed', integerOption(`sampling seed (0 to ${MAX_SEED})`, 0))
         .option('json', { type: 'boolean', default: false }),
     guarded(async (a) => {
-      report(a.json, runAnimate(a.model ?? null, a.out, a.seed));
+      report(a.json, runAnimate(a.model ?? null, a.out, seedFlag('seed', a.seed)));
     }),
   )
   .command(
@@ -268,13 +332,13 @@ void yargs(hideBin(process.argv))
       y
         .option('redis', { type: 'string', demandOption: true, describe: 'the coordinators\' Redis: redis://[user:password@]host:port, rediss:// for TLS' })
         .option('redis-ca', clusterOptions['redis-ca'])
-        .option('threads', { type: 'number', describe: `tasks computed at once, each on its own thread (default: the number of cores, ${availableParallelism()})` })
+        .option('threads', integerOption(`tasks computed at once, each on its own thread, at most the cores (default: the number of cores, ${availableParallelism()})`))
         .option('lease', { type: 'number', default: 30, describe: 'seconds after which a task of a host that stopped answering is computed elsewhere' }),
     guarded(async (a) => {
       await runWorkerHost({
         url: a.redis,
         caFile: a['redis-ca'] ?? null,
-        threads: a.threads === undefined ? availableParallelism() : positiveInt('threads', a.threads),
+        threads: localThreads('threads', workersAsked('threads', a.threads), Infinity),
         leaseMs: positiveSeconds('lease', a.lease),
         ttlSeconds: KEY_TTL_SECONDS,
         log: stderrLine('dgmg-pipe worker'),
@@ -292,7 +356,7 @@ void yargs(hideBin(process.argv))
           (y) =>
             y
               .positional('file', { type: 'string', demandOption: true, describe: '.smi or .csv' })
-              .option('max-types', { type: 'number', default: 12, describe: 'atom types to add one by one' })
+              .option('max-types', integerOption('atom types to add one by one', 12))
               .option('json', { type: 'boolean', default: false, describe: 'print the survey as JSON' }),
           guarded(async (a) => {
             report(a.json, await runMoleculeSurvey(a.file, positiveInt('max-types', a['max-types'])));
@@ -306,7 +370,7 @@ void yargs(hideBin(process.argv))
               .positional('file', { type: 'string', demandOption: true, describe: '.smi or .csv' })
               .positional('out', { type: 'string', demandOption: true, describe: 'typed JSONL file' })
               .option('types', { type: 'string', demandOption: true, describe: 'atom types, comma-separated, e.g. C,O,N,S,Cl,F,Br,N+,O-' })
-              .option('max-atoms', { type: 'number', default: 23, describe: 'most heavy atoms a molecule may have' })
+              .option('max-atoms', integerOption('most heavy atoms a molecule may have', 23))
               .option('config-out', { type: 'string', describe: 'where the config keys go (default: <out> with .config.json)' })
               .option('json', { type: 'boolean', default: false, describe: 'print the counts as JSON' }),
           guarded(async (a) => {

@@ -115,21 +115,27 @@ export function formatJsonlLine(g: Graph, names: TypeNames = NO_TYPE_NAMES): str
   return `{"num_nodes": ${g.numNodes}, "edges": [${g.edges.map(([u, v]) => `[${u}, ${v}]`).join(', ')}]${types('node_types', g.nodeTypes, names.nodeTypes)}${types('edge_types', g.edgeTypes, names.edgeTypes)}}`;
 }
 
-/** A further test of each graph read, given the graph and its `file:line`; throws to refuse it. */
-export type GraphCheck = (g: Graph, where: string) => void;
-
-/** Every graph of a JSONL text; blank lines are skipped and errors (`check`'s too) name `file:line`. */
-export function parseJsonl(text: string, file: string, names: TypeNames = NO_TYPE_NAMES, check?: GraphCheck): Graph[] {
-  return parseLines(text, file, (line, where) => parseJsonlLine(line, where, names), check);
+/** A graph of a file and where it is (`file:line`), so that a later check can name its line. */
+export interface LocatedGraph {
+  readonly graph: Graph;
+  readonly where: string;
 }
 
-function parseLines(text: string, file: string, parse: (line: string, where: string) => Graph, check?: GraphCheck): Graph[] {
-  const graphs: Graph[] = [];
+/** Every graph of a JSONL text, with its line; blank lines are skipped and errors name `file:line`. */
+function locateJsonl(text: string, file: string, names: TypeNames = NO_TYPE_NAMES): LocatedGraph[] {
+  return parseLines(text, file, (line, where) => parseJsonlLine(line, where, names));
+}
+
+/** Every graph of a JSONL text; blank lines are skipped and errors name `file:line`. */
+export function parseJsonl(text: string, file: string, names: TypeNames = NO_TYPE_NAMES): Graph[] {
+  return locateJsonl(text, file, names).map((g) => g.graph);
+}
+
+function parseLines(text: string, file: string, parse: (line: string, where: string) => Graph): LocatedGraph[] {
+  const graphs: LocatedGraph[] = [];
   text.split(/\r?\n/).forEach((line, i) => {
-    if (line.trim() === '') return;
-    const g = parse(line, `${file}:${i + 1}`);
-    check?.(g, `${file}:${i + 1}`);
-    graphs.push(g);
+    const where = `${file}:${i + 1}`;
+    if (line.trim() !== '') graphs.push({ graph: parse(line, where), where });
   });
   return graphs;
 }
@@ -204,22 +210,28 @@ export function formatGraph6(g: Graph): string {
   return Buffer.from(chars).toString('latin1');
 }
 
-/** Every graph of a graph6 text, one a line; blank lines are skipped and errors (`check`'s too) name `file:line`. */
-export function parseGraph6File(text: string, file: string, _names?: TypeNames, check?: GraphCheck): Graph[] {
-  return parseLines(text, file, parseGraph6, check);
+/** Every graph of a graph6 text, one a line; blank lines are skipped and errors name `file:line`. */
+export function parseGraph6File(text: string, file: string): Graph[] {
+  return locateGraph6(text, file).map((g) => g.graph);
+}
+
+function locateGraph6(text: string, file: string): LocatedGraph[] {
+  return parseLines(text, file, parseGraph6);
 }
 
 /** How a graph file is read and written; `names` name a typed graph's types (graph6 has no types and ignores them). */
 export interface GraphFileFormat {
   readonly name: 'JSONL' | 'graph6';
   /** Every graph of a file's text; errors name `file:line`. */
-  parse(text: string, file: string, names?: TypeNames, check?: GraphCheck): Graph[];
+  parse(text: string, file: string, names?: TypeNames): Graph[];
+  /** parse, each graph with its `file:line`. */
+  locate(text: string, file: string, names?: TypeNames): LocatedGraph[];
   /** One graph as a line, without the newline. */
   line(g: Graph, names?: TypeNames): string;
 }
 
-const JSONL: GraphFileFormat = { name: 'JSONL', parse: parseJsonl, line: formatJsonlLine };
-const GRAPH6: GraphFileFormat = { name: 'graph6', parse: parseGraph6File, line: formatGraph6 };
+const JSONL: GraphFileFormat = { name: 'JSONL', parse: parseJsonl, locate: locateJsonl, line: formatJsonlLine };
+const GRAPH6: GraphFileFormat = { name: 'graph6', parse: parseGraph6File, locate: locateGraph6, line: formatGraph6 };
 const BY_EXTENSION: ReadonlyMap<string, GraphFileFormat> = new Map([['.jsonl', JSONL], ['.json', JSONL], ['.g6', GRAPH6], ['.graph6', GRAPH6]]);
 
 /** The format of a graph file, by its extension (any case): .jsonl or .json, .g6 or .graph6; any other is refused. */

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { ORDER_KINDS, type OrderKind } from '../graphs/order';
 import { makeFamily } from '../graphs/families';
 import { jsonTooDeepAt } from '../graphs/formats';
@@ -6,6 +5,7 @@ import { modelSizeProblem } from '../model/params';
 import { MAX_V_MAX } from '../model/sample';
 import { isMoleculeVocabulary } from '../graphs/molecule';
 import { valenceRule } from '../graphs/valence';
+import { readTextFile } from './text';
 
 /** Everything a run is made of (configs/*.json). Every key has a default; unknown keys are refused. */
 export interface RunConfig {
@@ -77,6 +77,9 @@ export { MAX_V_MAX };
  * index arrays in the main thread; 65,536 graphs is beyond any batch DGMG is trained with.
  */
 export const MAX_BATCH_SIZE = 65_536;
+
+/** The largest seed: the random streams (graphs/random.ts) take a seed's low 32 bits, so 2^32 would be seed 0 again. */
+export const MAX_SEED = 0xffffffff;
 
 export const BIAS_INITS: readonly string[] = ['normal', 'baseRate'];
 
@@ -165,7 +168,7 @@ export function validateConfig(c: RunConfig, source: string): RunConfig {
   check(c.train.beta1 >= 0 && c.train.beta1 < 1 && c.train.beta2 >= 0 && c.train.beta2 < 1, source, 'train.beta1 and train.beta2 must be in [0, 1)');
   check(c.train.eps > 0, source, `train.eps must be > 0, got ${c.train.eps}`);
   check(c.train.clipNorm >= 0, source, `train.clipNorm must be >= 0 (0: no clipping), got ${c.train.clipNorm}`);
-  check(Number.isInteger(c.train.seed) && c.train.seed >= 0, source, `train.seed must be an integer >= 0, got ${c.train.seed}`);
+  check(Number.isInteger(c.train.seed) && c.train.seed >= 0 && c.train.seed <= MAX_SEED, source, `train.seed must be an integer from 0 to ${MAX_SEED}, got ${c.train.seed}`);
   check(BIAS_INITS.includes(c.train.biasInit), source, `train.biasInit must be one of ${BIAS_INITS.join(', ')}, got ${c.train.biasInit}`);
   check(posInt(c.train.checkpointEvery), source, `train.checkpointEvery must be a positive integer, got ${c.train.checkpointEvery}`);
   check(c.train.checkpointSeconds > 0, source, `train.checkpointSeconds must be > 0, got ${c.train.checkpointSeconds}`);
@@ -182,12 +185,7 @@ export function configFromJson(json: unknown, source: string): RunConfig {
 
 /** Reads and validates a config file; every problem names the file. */
 export function loadConfig(file: string): RunConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError(file, `cannot read config: ${(e as Error).message}`);
-  }
+  const text = readTextFile(file, ConfigError);
   // Deeper than data.familyParams is no config; its messages would recurse through the value.
   const deep = jsonTooDeepAt(text, 3);
   if (deep) throw new ConfigError(file, `not a run config: nested more than 3 deep at offset ${deep}`);

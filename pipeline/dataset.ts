@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { makeFamily, type Family } from '../graphs/families';
-import { NO_TYPE_NAMES, graphFileFormat, type GraphCheck, type TypeNames } from '../graphs/formats';
+import { NO_TYPE_NAMES, graphFileFormat, type LocatedGraph, type TypeNames } from '../graphs/formats';
 import type { Decisions, Graph, TypeCounts } from '../graphs/graph';
 import { GraphFormatError } from '../graphs/graph';
 import { nodeOrder, type OrderKind } from '../graphs/order';
@@ -8,6 +7,7 @@ import { Rng } from '../graphs/random';
 import { encodeGraph } from '../graphs/sequence';
 import type { RunConfig } from './config';
 import { typeCounts, type StopRates } from '../model/params';
+import { readTextFile } from './text';
 import { valenceRuleOf } from '../model/valence';
 import { assertWithinValence } from '../graphs/valence';
 import { assertFitsEngine, graphCostBound, sequenceCost, trainingBytes } from '../model/teacher';
@@ -28,16 +28,14 @@ export interface Dataset {
 // Independent random streams of one seed.
 const STREAM = { train: 1, test: 2, split: 3, epoch: 4, order: 5 } as const;
 
-/** Reads a .jsonl or .g6 graph file, typed graphs' type names from `names`; errors (`check`'s too) name the file and line. */
-export function readGraphFile(file: string, names: TypeNames = NO_TYPE_NAMES, check?: GraphCheck): Graph[] {
-  const format = graphFileFormat(file);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new GraphFormatError(file, `cannot read: ${(e as Error).message}`);
-  }
-  return format.parse(text, file, names, check);
+/** Reads a .jsonl or .g6 graph file, typed graphs' type names from `names`; errors name the file and line. */
+export function readGraphFile(file: string, names: TypeNames = NO_TYPE_NAMES): Graph[] {
+  return locateGraphFile(file, names).map((g) => g.graph);
+}
+
+/** readGraphFile, each graph with its `file:line`. */
+function locateGraphFile(file: string, names: TypeNames): LocatedGraph[] {
+  return graphFileFormat(file).locate(readTextFile(file, GraphFormatError), file, names);
 }
 
 /**
@@ -51,12 +49,14 @@ export async function loadDataset(c: RunConfig, seed: number): Promise<Dataset> 
     // A kept molecule is one RDKit sanitized from its graph, so within the valences (a test holds
     // the table to RDKit); a graph file's typed graphs are checked against them.
     const rule = valenceRuleOf(c.model);
-    const graphs = molecules ? molecules.graphs : readGraphFile(d.file, c.model, rule ? (g, where) => assertWithinValence(g, rule, c.model, where) : undefined);
-    graphs.forEach((g, i) => {
-      if (g.numNodes > c.sample.vMax) throw new GraphFormatError(`${d.file}: graph ${i + 1}`, `has ${g.numNodes} nodes, more than sample.vMax = ${c.sample.vMax}; raise sample.vMax in the config`);
-      const problem = engineMemoryProblem(c, g);
-      if (problem) throw new GraphFormatError(`${d.file}: graph ${i + 1}`, problem);
-    });
+    const located = molecules ? molecules.graphs.map((graph, i) => ({ graph, where: molecules.where[i] })) : locateGraphFile(d.file, c.model);
+    for (const { graph, where } of located) {
+      if (rule && !molecules) assertWithinValence(graph, rule, c.model, where);
+      if (graph.numNodes > c.sample.vMax) throw new GraphFormatError(where, `has ${graph.numNodes} nodes, more than sample.vMax = ${c.sample.vMax}; raise sample.vMax in the config`);
+      const problem = engineMemoryProblem(c, graph);
+      if (problem) throw new GraphFormatError(where, problem);
+    }
+    const graphs = located.map((g) => g.graph);
     if (graphs.length < 2) throw new GraphFormatError(d.file, `needs at least 2 graphs to split into train and test, has ${graphs.length}`);
     const perm = Rng.derive(seed, STREAM.split).permutation(graphs.length);
     const testSize = Math.min(d.testSize, Math.floor(graphs.length / 5));

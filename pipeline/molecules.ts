@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import initRDKitModule, { type MainModule, type Mol } from '@rdkit/rdkit';
 import { GraphFormatError, type Graph } from '../graphs/graph';
 import { AtomicFile } from './atomic';
+import { readTextFile } from './text';
 import {
   BOND_TYPES,
   assertMoleculeVocabulary,
@@ -153,12 +153,7 @@ export interface SmilesEntry {
 export function readSmilesFile(file: string): SmilesEntry[] {
   const ext = (/\.[^./\\]*$/.exec(file)?.[0] ?? '').toLowerCase();
   if (ext !== '.smi' && ext !== '.csv') throw new GraphFormatError(file, `unknown molecule file type ${JSON.stringify(ext)}: use .smi (one SMILES a line) or .csv (a SMILES column)`);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new GraphFormatError(file, `cannot read: ${(e as Error).message}`);
-  }
+  const text = readTextFile(file, GraphFormatError);
   return ext === '.smi' ? smiLines(text, file) : csvSmiles(text, file);
 }
 
@@ -271,6 +266,8 @@ export interface MoleculeSet {
   readonly graphs: TypedGraph[];
   /** Their canonical SMILES, entry by entry. */
   readonly smiles: string[];
+  /** Where each is in its file (`file:line`). */
+  readonly where: string[];
   readonly counts: MoleculeCounts;
 }
 
@@ -290,6 +287,7 @@ export function moleculesOf(rd: RDKit, entries: readonly SmilesEntry[], vocab: M
   assertMoleculeVocabulary(vocab);
   const graphs: TypedGraph[] = [];
   const smiles: string[] = [];
+  const at: string[] = [];
   const counts = { read: entries.length, kept: 0, unparsable: 0, tooLarge: 0, outsideTypes: 0, notRepresentable: 0 };
   for (const { smiles: input, where } of entries) {
     const parsed = parseMolecule(rd, input);
@@ -319,9 +317,10 @@ export function moleculesOf(rd: RDKit, entries: readonly SmilesEntry[], vocab: M
     }
     graphs.push(g);
     smiles.push(parsed.smiles);
+    at.push(where);
     counts.kept++;
   }
-  return { graphs, smiles, counts };
+  return { graphs, smiles, where: at, counts };
 }
 
 /** The molecules of a .smi or .csv file (readSmilesFile, then moleculesOf). */

@@ -38,10 +38,15 @@ export interface TrainRun {
   readonly stopRequested: () => boolean;
 }
 
+/** Why a run ended before its config's last step: stopAtStep reached, or stopRequested. */
+export type EarlyStop = 'max-steps' | 'signal';
+
 export interface TrainResult {
   readonly checkpoint: Checkpoint;
-  /** False when stopRequested cut the run short. */
+  /** Whether the run has taken every step of its config's epochs. */
   readonly completed: boolean;
+  /** Why it ended before that; null when it completed. */
+  readonly stopped: EarlyStop | null;
 }
 
 /** The optimizer's state: the only state of the training stream, changed only by `optimize`. */
@@ -172,6 +177,7 @@ export function trainSteps(run: TrainRun, onStep: (r: StepReport, params: Readon
   );
   return lastValueFrom(steps$, { defaultValue: null }).then(() => {
     checkpoints.atEnd();
-    return { checkpoint: snapshot(config, state), completed: state.step >= endStep };
+    const completed = state.step >= totalSteps;
+    return { checkpoint: snapshot(config, state), completed, stopped: completed ? null : state.step >= endStep ? 'max-steps' : 'signal' };
   });
 }

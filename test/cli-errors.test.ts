@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { formatJsonlLine, parseGraph6File, parseJsonl } from '../graphs/formats';
 import type { Graph } from '../graphs/graph';
 import { loadCheckpoint } from '../pipeline/checkpoint';
+import { mountTmpfs, noTmpfs } from './tmpfs';
 
 /**
  * Issue 7: every bad input through the shipped CLI ends with one line naming the file (and line)
@@ -37,17 +38,8 @@ const freshDir = (): string => {
   return d;
 };
 
-/** A tmpfs of `size` mounted on a fresh folder (root only), or null with a comment saying why not. */
-function mountTmpfs(t: Test & BuiltPlugins, options: string): string | null {
-  const d = freshDir();
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', d], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    t.comment(`skipped: mount -t tmpfs -o ${options} failed (${(r.stderr || r.error?.message || '').trim()}); pipeline-checkpoint.test covers a full disk through /dev/full`);
-    return null;
-  }
-  t.teardown(() => void spawnSync('umount', [d]));
-  return d;
-}
+/** A tmpfs mounted on a fresh folder (tests that call this skip on `noTmpfs`; pipeline-checkpoint.test covers a full disk through /dev/full). */
+const tmpfs = (t: Test & BuiltPlugins, options: string): string => mountTmpfs(t, freshDir(), options);
 
 const tiny = join(dir, 'tiny.json');
 writeFileSync(
@@ -60,15 +52,14 @@ writeFileSync(
   }),
 );
 
-t.test('a full disk while checkpointing stops the run with the file and ENOSPC; the previous checkpoint survives byte for byte', async (t) => {
+t.test('a full disk while checkpointing stops the run with the file and ENOSPC; the previous checkpoint survives byte for byte', { skip: noTmpfs }, async (t) => {
   // The checkpoint of step 2 of the same run, written where there is room.
   const reference = join(freshDir(), 'run');
   let r = cli('train', '--config', tiny, '--out', reference, '--workers', '1', '--max-steps', '2', '--quiet', '--json');
   t.equal(r.status, 0, r.stderr);
   const good = readFileSync(join(reference, 'checkpoint.json'));
   // Room for one checkpoint and the metrics, not for the temporary copy of the second one.
-  const disk = mountTmpfs(t, `size=${Math.ceil((1.5 * good.length) / 1024)}k`);
-  if (disk === null) return;
+  const disk = tmpfs(t, `size=${Math.ceil((1.5 * good.length) / 1024)}k`);
   const out = join(disk, 'run');
   r = cli('train', '--config', tiny, '--out', out, '--workers', '1', '--quiet', '--json');
   failsWith(t, r, `${join(out, 'checkpoint.json')}: could not write checkpoint: ENOSPC`, 'train');
@@ -80,31 +71,32 @@ t.test('a full disk while checkpointing stops the run with the file and ENOSPC; 
   t.equal(r.status, 0, `the surviving checkpoint samples: ${r.stderr}`);
 });
 
-t.test('sample --out where it cannot write: one line, before any sampling, no file left', async (t) => {
-  // A read-only folder: chmod is enough for a user; root ignores it, so root gets a read-only mount.
-  const isRoot = process.getuid?.() === 0;
-  let ro: string | null;
-  if (isRoot) ro = mountTmpfs(t, 'ro,size=64k');
+// A read-only folder: chmod is enough for a user; root ignores it, so root gets a read-only mount.
+const isRoot = process.getuid?.() === 0;
+
+t.test('sample --out into a read-only folder: one line, before any sampling, no file left', { skip: isRoot && noTmpfs }, async (t) => {
+  let ro: string;
+  if (isRoot) ro = tmpfs(t, 'ro,size=64k');
   else {
     ro = freshDir();
     chmodSync(ro, 0o555);
-    t.teardown(() => chmodSync(ro as string, 0o755));
+    t.teardown(() => chmodSync(ro, 0o755));
   }
-  if (ro !== null) {
-    const out = join(ro, 'graphs.jsonl');
-    const r = cli('sample', '--n', '20', '--out', out, '--workers', '1', '--quiet');
-    failsWith(t, r, new RegExp(`^dgmg-pipe: ${out}: could not write JSONL graphs: (EACCES|EROFS)`), 'read-only folder');
-    t.same(readdirSync(ro), [], 'nothing written');
-  }
+  const out = join(ro, 'graphs.jsonl');
+  const r = cli('sample', '--n', '20', '--out', out, '--workers', '1', '--quiet');
+  failsWith(t, r, new RegExp(`^dgmg-pipe: ${out}: could not write JSONL graphs: (EACCES|EROFS)`), 'read-only folder');
+  t.same(readdirSync(ro), [], 'nothing written');
+});
+
+t.test('sample --out under a file: one line, before any sampling', async (t) => {
   const plain = join(freshDir(), 'plain');
   writeFileSync(plain, '');
   const r = cli('sample', '--n', '20', '--out', join(plain, 'graphs.jsonl'), '--workers', '1', '--quiet');
   failsWith(t, r, new RegExp(`^dgmg-pipe: ${plain}/graphs.jsonl: could not write JSONL graphs: (ENOTDIR|EEXIST)`), 'a folder that is a file');
 });
 
-t.test('sample onto a disk that fills up midway: ENOSPC, and no partial file', async (t) => {
-  const disk = mountTmpfs(t, 'size=64k');
-  if (disk === null) return;
+t.test('sample onto a disk that fills up midway: ENOSPC, and no partial file', { skip: noTmpfs }, async (t) => {
+  const disk = tmpfs(t, 'size=64k');
   const out = join(disk, 'graphs.jsonl');
   const r = cli('sample', '--n', '2000', '--out', out, '--workers', '1', '--quiet');
   failsWith(t, r, `${out}: could not write JSONL graphs: ENOSPC`, 'full disk');
@@ -165,7 +157,7 @@ t.test('v_max is bounded: 1e12 is refused in a config and on the command line', 
   const deep = join(dir, 'deep-config.json');
   writeFileSync(deep, `{"train": {"lr": ${'['.repeat(5000)}${']'.repeat(5000)}}}`);
   failsWith(t, cli('train', '--config', deep, '--quiet'), `${deep}: not a run config: nested more than 3 deep at offset 19`, 'deep config');
-  failsWith(t, cli('sample', '--n', '3', '--v-max', '1e12', '--out', join(dir, 'never.jsonl'), '--quiet'), '--v-max must be at most 4096, got 1000000000000', 'flag');
+  failsWith(t, cli('sample', '--n', '3', '--v-max', '1e12', '--out', join(dir, 'never.jsonl'), '--quiet'), '--v-max must be an integer from 1 to 4096, got "1000000000000"', 'flag');
   const r = cli('sample', '--n', '3', '--v-max', '4096', '--out', join(dir, 'vmax.jsonl'), '--workers', '1', '--quiet');
   t.equal(r.status, 0, `the bound itself is allowed: ${r.stderr}`);
 });

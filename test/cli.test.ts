@@ -1,7 +1,7 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { formatGraph6, formatJsonlLine, parseJsonl } from '../graphs/formats';
 
@@ -67,9 +67,9 @@ t.test('train on a user\'s JSONL or graph6 file, in every node order', async (t)
   }
   const big = join(dir, 'big.jsonl');
   writeFileSync(big, `${formatJsonlLine({ numNodes: 3, edges: [] })}\n${formatJsonlLine({ numNodes: 30, edges: [] })}\n`);
-  const r = cli('train', '--config', tiny, '--data', big, '--quiet');
+  const r = cli('train', '--config', tiny, '--data', big, '--out', join(dir, 'big'), '--quiet');
   t.not(r.status, 0);
-  t.match(r.stderr, `${big}: graph 2: has 30 nodes, more than sample.vMax = 8`);
+  t.match(r.stderr, `${big}:2: has 30 nodes, more than sample.vMax = 8`);
 });
 
 t.test('eval, draw and animate a checkpoint', async (t) => {
@@ -172,10 +172,3 @@ t.test('--resume with a config file refuses every difference but train.epochs, n
   t.match(JSON.parse(r.stdout), { completed: true, steps: 8 }, 'a second epoch from the config file');
 });
 
-t.test('more workers than cores is allowed, with a one-line warning', async (t) => {
-  const n = availableParallelism() + 1;
-  const r = cli('sample', '--model', join(dir, 'run', 'checkpoint.json'), '--n', '5', '--workers', String(n), '--out', join(dir, 'many.jsonl'), '--quiet', '--json');
-  t.equal(r.status, 0, r.stderr);
-  t.equal(r.stderr, `dgmg-pipe: warning: --workers ${n} is more than the ${n - 1} cores here; extra workers make it slower and use more memory, not faster\n`);
-  t.match(JSON.parse(r.stdout), { graphs: 5, workers: n });
-});

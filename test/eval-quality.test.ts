@@ -59,28 +59,22 @@ t.test('bad input is refused', async (t) => {
   t.throws(() => evaluateSamples([{ numNodes: 2, edges: [[0, 0]] }], [], [], null), /self loop/);
 });
 
-t.test('1000 samples against 500 test graphs take a few seconds', async (t) => {
+// How long these take is a benchmark's question (bench/), not an assertion's.
+t.test('1000 samples against 500 test graphs', async (t) => {
   const rng = new Rng(3);
   const cycles = makeFamily('cycles');
   const draw = (n: number): Graph[] => Array.from({ length: n }, () => relabel(cycles.sample(rng), rng));
   const samples = draw(1000);
   const train = draw(500);
   const test = draw(500);
-  const start = performance.now();
   const r = evaluateSamples(samples, train, test, cycles);
-  const seconds = (performance.now() - start) / 1000;
-  t.comment(`evaluateSamples, 1000 cycles vs 500 train and 500 test: ${seconds.toFixed(2)} s`);
   t.equal(r.validity, 1);
   t.equal(r.novelty, 0, 'every size 10..20 is in 500 training cycles');
   t.equal(r.uniqueness, 11 / 1000);
-  t.ok(seconds < 10, `${seconds.toFixed(2)} s`);
 
   const community = makeFamily('community');
   const a = Array.from({ length: 1000 }, () => community.sample(rng));
   const b = Array.from({ length: 500 }, () => community.sample(rng));
-  const start2 = performance.now();
-  evaluateSamples(a, b, b, community);
-  const seconds2 = (performance.now() - start2) / 1000;
-  t.comment(`evaluateSamples, 1000 community graphs vs 500: ${seconds2.toFixed(2)} s`);
-  t.ok(seconds2 < 15, `${seconds2.toFixed(2)} s`);
+  const rc = evaluateSamples(a, b, b, community);
+  t.equal(rc.validity, 1, 'samples of the family are valid members of it');
 });

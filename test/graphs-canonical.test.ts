@@ -4,6 +4,7 @@ import { canonicalForm, isIsomorphic } from '../graphs/canonical';
 import { FAMILY_NAMES, cycleGraph, gridGraph, makeFamily } from '../graphs/families';
 import { parseGraph6 } from '../graphs/formats';
 import { Rng } from '../graphs/random';
+import { differs, firstWrong, forAll, trials } from './property';
 
 type Edge = readonly [number, number];
 
@@ -43,35 +44,33 @@ const shrikhande = fromPredicate(16, (u, v) => {
 
 t.test('relabelled graphs get the same form', async (t) => {
   const rng = new Rng(1);
-  for (let trial = 0; trial < 150; trial++) {
+  forAll(t, 'the same form, and isomorphic, relabelled', trials(150), (trial) => {
     const g = randomGraph(rng.int(0, 30), [0.05, 0.15, 0.5, 0.9][trial % 4], rng);
     const form = canonicalForm(g);
-    t.equal(canonicalForm(shuffled(g, rng)), form, `n=${g.numNodes} m=${g.edges.length}`);
-    t.ok(isIsomorphic(g, shuffled(g, rng)));
-  }
+    const wrong = differs(canonicalForm(shuffled(g, rng)), form, `form of ${JSON.stringify(g)} relabelled`);
+    return wrong ?? (isIsomorphic(g, shuffled(g, rng)) ? null : `${JSON.stringify(g)} not isomorphic to itself relabelled`);
+  });
 });
 
 t.test('family samples: relabelled forms agree', async (t) => {
   for (const name of FAMILY_NAMES) {
     const family = makeFamily(name, {});
-    for (let k = 0; k < 20; k++) {
+    forAll(t, `${name}: two relabellings, one form`, trials(20), (k) => {
       const g = family.sample(new Rng(k));
       const rng = new Rng(100 + k);
-      t.equal(canonicalForm(shuffled(g, rng)), canonicalForm(shuffled(g, rng)), `${name} ${k}`);
-    }
+      return differs(canonicalForm(shuffled(g, rng)), canonicalForm(shuffled(g, rng)), `${name} sample ${k}`);
+    });
   }
 });
 
 t.test('the form is a graph6 line of an isomorphic graph, and a fixed point', async (t) => {
   const rng = new Rng(2);
-  for (let trial = 0; trial < 30; trial++) {
+  forAll(t, 'the form parses to a graph of the same size whose form it is', trials(30), () => {
     const g = randomGraph(rng.int(1, 20), 0.3, rng);
     const form = canonicalForm(g);
     const h = parseGraph6(form, 'form');
-    t.equal(h.numNodes, g.numNodes);
-    t.equal(h.edges.length, g.edges.length);
-    t.equal(canonicalForm(h), form);
-  }
+    return firstWrong(differs(h.numNodes, g.numNodes, `nodes of ${form}`), differs(h.edges.length, g.edges.length, `edges of ${form}`), differs(canonicalForm(h), form, `form of ${form}`));
+  });
   t.equal(canonicalForm({ numNodes: 0, edges: [] }), '?');
   t.equal(canonicalForm({ numNodes: 1, edges: [] }), '@');
 });
@@ -116,7 +115,8 @@ t.test('isIsomorphic', async (t) => {
   t.notOk(isIsomorphic({ numNodes: 4, edges: [[0, 1], [0, 2], [0, 3]] }, { numNodes: 4, edges: [[0, 1], [1, 2], [2, 3]] }), 'star vs path');
 });
 
-t.test('highly symmetric graphs stay fast', async (t) => {
+// Their cost once blew up exponentially; a relapse shows as the test's timeout, and its speed in bench/.
+t.test('highly symmetric graphs: relabelled forms agree', async (t) => {
   const rng = new Rng(4);
   const star = { numNodes: 41, edges: Array.from({ length: 40 }, (_, i) => [0, i + 1] as const) };
   const triangles = Array.from({ length: 15 }, () => cycleGraph(3)).reduce(union);
@@ -130,9 +130,6 @@ t.test('highly symmetric graphs stay fast', async (t) => {
     ['Petersen', parseGraph6('IheA@GUAo', 'petersen')],
   ];
   for (const [what, g] of cases) {
-    const start = Date.now();
     t.equal(canonicalForm(shuffled(g, rng)), canonicalForm(g), what);
-    const ms = Date.now() - start;
-    t.ok(ms < 5000, `${what}: ${ms} ms`);
   }
 });

@@ -16,6 +16,7 @@ import {
 } from '../graphs/families';
 import { Rng } from '../graphs/random';
 import { encodeGraph } from '../graphs/sequence';
+import { differs, firstWrong, forAll, trials } from './property';
 
 type Edge = readonly [number, number];
 
@@ -57,7 +58,7 @@ t.test('randomTree draws every labelled tree on 4 nodes about equally often', as
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   t.equal(counts.size, 16, 'Cayley: 4^2 labelled trees');
-  for (const [key, c] of counts) t.ok(c > 800 && c < 1200, `${key}: ${c}`);
+  forAll(t, 'each tree drawn 800 to 1200 times of 16,000', counts, ([key, c]) => (c > 800 && c < 1200 ? null : `${key}: ${c} times`));
   t.same(randomTree(1, rng), { numNodes: 1, edges: [] });
   t.same(randomTree(2, rng), { numNodes: 2, edges: [[0, 1]] });
   t.throws(() => randomTree(0, rng), /n must be an integer >= 1/);
@@ -66,11 +67,11 @@ t.test('randomTree draws every labelled tree on 4 nodes about equally often', as
 t.test('randomTree gives trees', async (t) => {
   const rng = new Rng(2);
   const trees = makeFamily('trees', { minNodes: 1, maxNodes: 60 });
-  for (let k = 0; k < 300; k++) {
+  forAll(t, 'a tree', trials(300), () => {
     const g = randomTree(rng.int(1, 60), rng);
     assertSimpleGraph(g, 'tree');
-    t.ok(trees.isValid(g));
-  }
+    return trees.isValid(g) ? null : `not a tree: ${JSON.stringify(g)}`;
+  });
 });
 
 t.test('gridGraph and ladderGraph', async (t) => {
@@ -88,33 +89,33 @@ t.test('randomLobster follows networkx: backbone path with two levels of geometr
   const rng = new Rng(3);
   const lobsters = makeFamily('lobsters', { minNodes: 1, maxNodes: 1e9 });
   let total = 0;
-  for (let k = 0; k < 2000; k++) {
+  forAll(t, 'every non-empty draw is a lobster', trials(2000), () => {
     const g = randomLobster(5, 0.7, 0.7, rng);
     assertSimpleGraph(g, 'lobster');
-    if (g.numNodes > 0) t.ok(lobsters.isValid(g), 'a lobster');
     total += g.numNodes;
-  }
+    return g.numNodes === 0 || lobsters.isValid(g) ? null : `not a lobster: ${JSON.stringify(g)}`;
+  });
   // Per backbone node: 1 + p1/(1-p1) * (1 + p2/(1-p2)) = 1 + (7/3)(10/3) nodes; backbone mean 5.
   const expected = 5 * (1 + (7 / 3) * (10 / 3));
   t.ok(Math.abs(total / 2000 - expected) < 0.1 * expected, `mean size ${total / 2000} near ${expected}`);
-  for (let k = 0; k < 20; k++) {
+  forAll(t, 'p1 = 0: the bare backbone path', trials(20), () => {
     const bare = randomLobster(10, 0, 0, rng);
-    t.same(bare.edges, Array.from({ length: Math.max(0, bare.numNodes - 1) }, (_, i) => [i + 1, i]), 'p1 = 0: the bare backbone path');
-  }
+    return differs(bare.edges, Array.from({ length: Math.max(0, bare.numNodes - 1) }, (_, i) => [i + 1, i]), `${bare.numNodes} nodes`);
+  });
   t.throws(() => randomLobster(5, 1, 0.5, rng), /p1, p2 < 1/);
 });
 
 t.test('twoCommunityGraph: connected, halves joined by exactly the requested edges', async (t) => {
   const rng = new Rng(4);
-  for (let k = 0; k < 100; k++) {
+  forAll(t, 'connected, with the requested edges between the halves', trials(100), () => {
     const n = rng.int(12, 20);
     const inter = rng.int(1, 3);
     const g = twoCommunityGraph(n, 0.3, inter, rng);
     assertSimpleGraph(g, 'community');
-    t.ok(isConnected(g));
     const half = Math.floor(n / 2);
-    t.equal(g.edges.filter(([u, v]) => u < half !== v < half).length, inter);
-  }
+    const between = g.edges.filter(([u, v]) => u < half !== v < half).length;
+    return isConnected(g) ? differs(between, inter, `edges between the halves of ${JSON.stringify(g)}`) : `not connected: ${JSON.stringify(g)}`;
+  });
   t.throws(() => twoCommunityGraph(4, 0.3, 5, rng), /interEdges <= 4/);
   t.throws(() => twoCommunityGraph(10, 0, 1, rng), /0 < pIntra <= 1/);
 });
@@ -132,12 +133,12 @@ t.test('every family samples valid graphs, reproducibly by seed', async (t) => {
   for (const name of FAMILY_NAMES) {
     const family = makeFamily(name, {});
     t.equal(family.name, name);
-    for (let k = 0; k < 200; k++) {
+    forAll(t, `${name}: samples valid, and valid relabelled`, trials(200), (k) => {
       const g = family.sample(Rng.derive(42, k));
       assertSimpleGraph(g, name);
-      t.ok(family.isValid(g), `${name} sample ${k} valid`);
-      t.ok(family.isValid(shuffled(g, new Rng(k))), `${name} sample ${k} valid relabelled`);
-    }
+      if (!family.isValid(g)) return `sample ${k} invalid: ${JSON.stringify(g)}`;
+      return family.isValid(shuffled(g, new Rng(k))) ? null : `sample ${k} invalid relabelled`;
+    });
     t.same(family.sample(Rng.derive(1, 2)), family.sample(Rng.derive(1, 2)), `${name}: same seed, same graph`);
   }
 });
@@ -205,12 +206,12 @@ t.test('grids validity is exact: agrees with isomorphism to the grid of the same
     const g = gridGraph(rows, cols);
     t.ok(grids.isValid(shuffled(g, rng)), `${rows} x ${cols}`);
     let rejected = 0;
-    for (let k = 0; k < 30; k++) {
+    forAll(t, `${rows} x ${cols} with swapped edges: valid exactly when isomorphic to the grid`, trials(30), () => {
       const h = shuffled(swapEdges(g, rng.int(1, 3), rng), rng);
       const isGrid = isIsomorphic(h, g);
-      t.equal(grids.isValid(h), isGrid, `${rows} x ${cols} swapped ${k}`);
       if (!isGrid) rejected++;
-    }
+      return differs(grids.isValid(h), isGrid, `isValid of ${JSON.stringify(h)}`);
+    });
     // Every double swap of a 4-cycle gives a 4-cycle again.
     if (rows * cols > 4) t.ok(rejected > 0, 'some swaps break the grid');
   }
@@ -280,16 +281,15 @@ t.test("configs/community-small.json draws GraphRNN's community-small: two G(n/2
   const rng = new Rng(4);
   let intra = 0;
   let pairs = 0;
-  for (let k = 0; k < 300; k++) {
+  forAll(t, '12 to 20 nodes, round(0.05 n) edges between the halves, valid', trials(300), () => {
     const g = family.sample(rng);
     const n = g.numNodes;
     const half = Math.floor(n / 2);
-    t.ok(n >= 12 && n <= 20, `size ${n}`);
     const across = g.edges.filter(([u, v]) => u < half !== v < half).length;
-    t.equal(across, Math.max(1, Math.round(0.05 * n)), `inter-community edges of a ${n}-node graph`);
     intra += g.edges.length - across;
     pairs += (half * (half - 1)) / 2 + ((n - half) * (n - half - 1)) / 2;
-    t.ok(family.isValid(g));
-  }
+    if (n < 12 || n > 20) return `size ${n}`;
+    return firstWrong(differs(across, Math.max(1, Math.round(0.05 * n)), `inter-community edges of a ${n}-node graph`), family.isValid(g) ? null : `invalid: ${JSON.stringify(g)}`);
+  });
   t.ok(Math.abs(intra / pairs - 0.7) < 0.02, `intra-community density ${intra / pairs}`);
 });

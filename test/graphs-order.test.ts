@@ -3,6 +3,7 @@ import { Graph, adjacency } from '../graphs/graph';
 import { ORDER_KINDS, OrderKind, nodeOrder } from '../graphs/order';
 import { Rng } from '../graphs/random';
 import { encodeGraph } from '../graphs/sequence';
+import { differs, firstWrong, forAll, trials } from './property';
 
 function randomGraph(n: number, p: number, rng: Rng): Graph {
   const edges: Array<readonly [number, number]> = [];
@@ -29,14 +30,12 @@ t.test('natural is the identity', async (t) => {
 
 t.test('bfs, dfs and path depend on the graph only: a relabelled graph gets the same decision sequence', async (t) => {
   const rng = new Rng(3);
-  for (let trial = 0; trial < 150; trial++) {
+  forAll(t, 'bfs, dfs and path sequences unchanged by relabelling', trials(150), () => {
     const g = randomGraph(rng.int(1, 25), rng.uniform() * 0.4, rng);
     const perm = rng.permutation(g.numNodes);
     const relabelled: Graph = { numNodes: g.numNodes, edges: g.edges.map(([u, v]) => [perm[u], perm[v]] as const) };
-    for (const kind of ['bfs', 'dfs', 'path'] as const) {
-      t.same(encodeGraph(relabelled, nodeOrder(relabelled, kind)), encodeGraph(g, nodeOrder(g, kind)), `${kind}, trial ${trial}`);
-    }
-  }
+    return firstWrong(...(['bfs', 'dfs', 'path'] as const).map((kind) => differs(encodeGraph(relabelled, nodeOrder(relabelled, kind)), encodeGraph(g, nodeOrder(g, kind)), `${kind} of ${JSON.stringify(g)} relabelled by ${perm}`)));
+  });
   // natural does follow the labelling: the check above can fail
   const path: Graph = { numNodes: 3, edges: [[0, 1], [1, 2]] };
   const bent: Graph = { numNodes: 3, edges: [[1, 0], [0, 2]] };
@@ -52,22 +51,23 @@ t.test('bfs and dfs start each component at a node of least degree', async (t) =
   t.not(nodeOrder(star, 'bfs')[0], 2, 'a star starts at a leaf');
   t.equal(nodeOrder(star, 'bfs')[1], 2);
   const rng = new Rng(2);
-  for (let trial = 0; trial < 100; trial++) {
+  forAll(t, 'bfs and dfs: permutations that start each component at a node of least degree', trials(100), () => {
     const g = randomGraph(rng.int(1, 30), rng.uniform() * 0.3, rng);
     const adj = adjacency(g);
     for (const kind of ['bfs', 'dfs'] as const) {
       const o = nodeOrder(g, kind);
-      t.ok(isPermutation(o, g.numNodes), kind);
+      if (!isPermutation(o, g.numNodes)) return `${kind} of ${JSON.stringify(g)}: ${o} is no permutation`;
       const placed = new Set<number>();
       for (const v of o) {
         if (!adj[v].some((w) => placed.has(w))) {
           const least = Math.min(...[...Array(g.numNodes).keys()].filter((u) => !placed.has(u)).map((u) => adj[u].length));
-          if (adj[v].length !== least) t.fail(`${kind} restarts at a node of degree ${adj[v].length}, not the least ${least}`);
+          if (adj[v].length !== least) return `${kind} of ${JSON.stringify(g)} restarts at a node of degree ${adj[v].length}, not the least ${least}`;
         }
         placed.add(v);
       }
     }
-  }
+    return null;
+  });
 });
 
 t.test('dfs and path cope with a path too long for recursion', async (t) => {
@@ -96,23 +96,24 @@ t.test('path places a longest path of a tree first, then every node next to an e
   const lobster: Graph = { numNodes: 7, edges: [[0, 1], [1, 2], [2, 3], [2, 4], [2, 5], [5, 6]] };
   t.same(nodeOrder(lobster, 'path').slice(0, 5).sort(), [0, 1, 2, 5, 6], 'the one longest path, 0-1-2-5-6 or its reverse, comes first');
   const rng = new Rng(5);
-  for (let trial = 0; trial < 100; trial++) {
+  forAll(t, 'path on a random tree: a permutation, a longest path first, every later node beside a placed one', trials(100), () => {
     const n = rng.int(2, 40);
     const edges: Array<readonly [number, number]> = [];
     for (let v = 1; v < n; v++) edges.push([rng.int(0, v - 1), v]);
     const tree: Graph = { numNodes: n, edges };
     const adj = adjacency(tree);
     const order = nodeOrder(tree, 'path');
-    t.ok(isPermutation(order, n));
+    if (!isPermutation(order, n)) return `${order} is no permutation of ${n}`;
     const diameter = Math.max(...order.map((v) => eccentricity(adj, v)));
     const prefix = order.slice(0, diameter + 1);
-    if (!prefix.every((v, i) => i === 0 || adj[v].includes(prefix[i - 1]))) t.fail(`trial ${trial}: the first ${diameter + 1} nodes are not a path`);
+    if (!prefix.every((v, i) => i === 0 || adj[v].includes(prefix[i - 1]))) return `${JSON.stringify(tree)}: the first ${diameter + 1} nodes of ${order} are not a path`;
     const placed = new Set([order[0]]);
     for (const v of order.slice(1)) {
-      if (!adj[v].some((w) => placed.has(w))) t.fail(`trial ${trial}: node ${v} placed before any neighbour`);
+      if (!adj[v].some((w) => placed.has(w))) return `${JSON.stringify(tree)}: node ${v} of ${order} placed before any neighbour`;
       placed.add(v);
     }
-  }
+    return null;
+  });
 });
 
 t.test('random needs an Rng and is a reproducible permutation', async (t) => {
@@ -127,11 +128,11 @@ t.test('random needs an Rng and is a reproducible permutation', async (t) => {
 
 t.test('dfs gives a cycle its natural-order sequence whatever its labelling, so cycles from any tool train alike', async (t) => {
   const rng = new Rng(11);
-  for (let trial = 0; trial < 50; trial++) {
+  forAll(t, 'a relabelled cycle in dfs order = the cycle in natural order', trials(50), () => {
     const n = rng.int(3, 25);
     const perm = rng.permutation(n);
     const relabelled: Graph = { numNodes: n, edges: Array.from({ length: n }, (_, i) => [perm[i], perm[(i + 1) % n]] as const) };
     const natural: Graph = { numNodes: n, edges: Array.from({ length: n }, (_, i) => [i, (i + 1) % n] as const) };
-    t.same(encodeGraph(relabelled, nodeOrder(relabelled, 'dfs')), encodeGraph(natural, nodeOrder(natural, 'natural')), `cycle of ${n}`);
-  }
+    return differs(encodeGraph(relabelled, nodeOrder(relabelled, 'dfs')), encodeGraph(natural, nodeOrder(natural, 'natural')), `cycle of ${n} relabelled by ${perm}`);
+  });
 });

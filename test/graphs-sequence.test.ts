@@ -3,6 +3,7 @@ import { Graph, GraphFormatError } from '../graphs/graph';
 import { Rng } from '../graphs/random';
 import { ORDER_KINDS, nodeOrder } from '../graphs/order';
 import { SequenceError, decodeDecisions, encodeGraph } from '../graphs/sequence';
+import { differs, firstWrong, forAll, trials } from './property';
 
 function randomGraph(n: number, p: number, rng: Rng): Graph {
   const edges: Array<readonly [number, number]> = [];
@@ -27,27 +28,29 @@ t.test('encodeGraph writes the SPEC §2 layout', async (t) => {
 
 t.test('the sequence depends on the graph and the node order only, not on the edge listing', async (t) => {
   const rng = new Rng(5);
-  for (let trial = 0; trial < 200; trial++) {
+  forAll(t, 'every order and sequence the same for the graph relisted', trials(200), (trial) => {
     const g = randomGraph(rng.int(0, 20), rng.uniform(), rng);
     // the same graph listed in another order, with some pairs written the other way round
     const relisted: Graph = {
       numNodes: g.numNodes,
       edges: rng.permutation(g.edges.length).map((i) => (rng.uniform() < 0.5 ? [g.edges[i][1], g.edges[i][0]] : g.edges[i])),
     };
-    for (const kind of ORDER_KINDS) {
-      const order = (graph: Graph): number[] => nodeOrder(graph, kind, new Rng(trial));
-      t.same(order(relisted), order(g), `${kind} order`);
-      t.same(encodeGraph(relisted, order(relisted)), encodeGraph(g, order(g)), `${kind} sequence`);
-    }
-  }
+    return firstWrong(
+      ...ORDER_KINDS.flatMap((kind) => {
+        const order = (graph: Graph): number[] => nodeOrder(graph, kind, new Rng(trial));
+        return [differs(order(relisted), order(g), `${kind} order of ${JSON.stringify(g)}`), differs(encodeGraph(relisted, order(relisted)), encodeGraph(g, order(g)), `${kind} sequence of ${JSON.stringify(g)}`)];
+      }),
+    );
+  });
 });
 
 t.test('earlier neighbours are listed newest first', async (t) => {
   const rng = new Rng(6);
-  for (let trial = 0; trial < 100; trial++) {
+  forAll(t, 'newest first under a random order', trials(100), () => {
     const g = randomGraph(rng.int(1, 20), rng.uniform(), rng);
-    t.ok(newestFirst(encodeGraph(g, rng.permutation(g.numNodes))));
-  }
+    const s = encodeGraph(g, rng.permutation(g.numNodes));
+    return newestFirst(s) ? null : `not newest first: ${JSON.stringify(s)}`;
+  });
   t.notOk(newestFirst([0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 1]), 'the check can fail');
 });
 
@@ -70,17 +73,19 @@ t.test('encodeGraph refuses an order that is not a permutation, and non-simple g
 
 t.test('length is 2n + 1 + 2m and decode inverts encode under any order', async (t) => {
   const rng = new Rng(7);
-  for (let trial = 0; trial < 200; trial++) {
+  forAll(t, 'length 2n + 1 + 2m; decode gives the graph in that order; encode(decode(s)) == s', trials(200), () => {
     const g = randomGraph(rng.int(0, 25), rng.uniform(), rng);
     const order = rng.permutation(g.numNodes);
     const s = encodeGraph(g, order);
-    t.equal(s.length, 2 * g.numNodes + 1 + 2 * g.edges.length);
     const back = decodeDecisions(s);
-    t.equal(back.numNodes, g.numNodes);
     const position = new Map(order.map((v, i) => [v, i]));
-    t.same(edgeSet(back), edgeSet({ numNodes: g.numNodes, edges: g.edges.map(([u, v]) => [position.get(u) ?? -1, position.get(v) ?? -1] as const) }));
-    t.same(encodeGraph(back), s, 'encode(decode(s)) == s');
-  }
+    return firstWrong(
+      differs(s.length, 2 * g.numNodes + 1 + 2 * g.edges.length, `length of ${JSON.stringify(s)}`),
+      differs(back.numNodes, g.numNodes, 'nodes'),
+      differs(edgeSet(back), edgeSet({ numNodes: g.numNodes, edges: g.edges.map(([u, v]) => [position.get(u) ?? -1, position.get(v) ?? -1] as const) }), `edges of ${JSON.stringify(g)} in order ${order}`),
+      differs(encodeGraph(back), s, 'encode(decode(s))'),
+    );
+  });
 });
 
 t.test('decodeDecisions returns edges as [i, d] in sequence order', async (t) => {
@@ -140,7 +145,7 @@ t.test('a corrupted sequence fails to decode, or re-encodes to itself when newes
   const rng = new Rng(11);
   let rejected = 0;
   let reordered = 0;
-  for (let trial = 0; trial < 2000; trial++) {
+  forAll(t, 'a corrupted sequence is refused at a position inside it, or decodes to a graph that re-encodes', trials(2000), () => {
     const s = encodeGraph(randomGraph(rng.int(0, 8), 0.5, rng));
     const k = rng.int(0, s.length - 1);
     const kind = rng.int(0, 2);
@@ -149,18 +154,16 @@ t.test('a corrupted sequence fails to decode, or re-encodes to itself when newes
     else s.splice(k, 0, rng.int(-1, 8));
     try {
       const g = decodeDecisions(s);
-      if (newestFirst(s)) t.same(encodeGraph(g), s);
-      else {
-        reordered++;
-        t.same(decodeDecisions(encodeGraph(g)).numNodes, g.numNodes);
-        t.same(edgeSet(decodeDecisions(encodeGraph(g))), edgeSet(g), 'same graph');
-      }
+      if (newestFirst(s)) return differs(encodeGraph(g), s, `re-encoding ${JSON.stringify(s)}`);
+      reordered++;
+      const again = decodeDecisions(encodeGraph(g));
+      return firstWrong(differs(again.numNodes, g.numNodes, `nodes of ${JSON.stringify(s)} re-encoded`), differs(edgeSet(again), edgeSet(g), `edges of ${JSON.stringify(s)} re-encoded`));
     } catch (e) {
       if (!(e instanceof SequenceError)) throw e;
-      t.ok(e.position >= 0 && e.position <= s.length);
       rejected++;
+      return e.position >= 0 && e.position <= s.length ? null : `position ${e.position} outside ${JSON.stringify(s)}`;
     }
-  }
+  });
   t.ok(rejected > 500, `most corruptions are caught (${rejected})`);
   t.ok(reordered > 0 && reordered < rejected, `some are valid in another edge order (${reordered})`);
 });
@@ -184,22 +187,23 @@ t.test('typed graphs: add-node token = node type, add-edge token = edge type, K 
 t.test('typed sequences round-trip under any order, and the length is still 2n + 1 + 2m', async (t) => {
   const rng = new Rng(23);
   for (const types of [{ nodeTypes: 3, edgeTypes: 3 }, { nodeTypes: 4, edgeTypes: 1 }, { nodeTypes: 1, edgeTypes: 2 }]) {
-    for (let trial = 0; trial < 60; trial++) {
+    forAll(t, `${JSON.stringify(types)}: length 2n + 1 + 2m, encode(decode(s)) == s, every node and edge keeps its type`, trials(60), () => {
       const base = randomGraph(rng.int(0, 15), rng.uniform(), rng);
       const g: Graph = { ...base, nodeTypes: Array.from({ length: base.numNodes }, () => rng.int(0, types.nodeTypes - 1)), edgeTypes: base.edges.map(() => rng.int(0, types.edgeTypes - 1)) };
       const order = rng.permutation(g.numNodes);
       const s = encodeGraph(g, order, types);
-      t.equal(s.length, 2 * g.numNodes + 1 + 2 * g.edges.length);
       const back = decodeDecisions(s, types);
-      t.same(encodeGraph(back, undefined, types), s, 'encode(decode(s)) == s');
-      // every node keeps its type at its position, every edge its type
+      // every node keeps its type at its position (one node type: no list), every edge its type
       const position = new Map(order.map((v, i) => [v, i]));
-      if (types.nodeTypes > 1) t.same(back.nodeTypes, order.map((v) => (g.nodeTypes ?? [])[v]));
-      else t.equal(back.nodeTypes, undefined, 'one node type: no node type list');
       const typeOf = (h: Graph, map: (v: number) => number): string[] =>
         h.edges.map(([u, v], e) => `${Math.min(map(u), map(v))}-${Math.max(map(u), map(v))}:${types.edgeTypes > 1 ? (h.edgeTypes ?? [])[e] : 0}`).sort();
-      t.same(typeOf(back, (v) => v), typeOf(g, (v) => position.get(v) ?? -1));
-    }
+      return firstWrong(
+        differs(s.length, 2 * g.numNodes + 1 + 2 * g.edges.length, `length of ${JSON.stringify(s)}`),
+        differs(encodeGraph(back, undefined, types), s, 'encode(decode(s))'),
+        differs(back.nodeTypes, types.nodeTypes > 1 ? order.map((v) => (g.nodeTypes ?? [])[v]) : undefined, `node types of ${JSON.stringify(g)}`),
+        differs(typeOf(back, (v) => v), typeOf(g, (v) => position.get(v) ?? -1), `typed edges of ${JSON.stringify(g)}`),
+      );
+    });
   }
 });
 

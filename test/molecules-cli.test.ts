@@ -76,7 +76,7 @@ t.test('bad input: one line naming file:line, exit 1', async (t) => {
   t.equal(s.err.trim().split('\n').length, 1);
   const atoms = run('export', FIXTURE, join(dir, 'y.jsonl'), '--types', 'C', '--max-atoms', '0');
   t.equal(atoms.code, 1);
-  t.equal(atoms.err, 'dgmg-pipe: --max-atoms must be a positive integer, got 0\n');
+  t.equal(atoms.err, 'dgmg-pipe: --max-atoms must be a positive integer, got "0"\n');
   const none = plain();
   t.equal(none.code, 1);
   t.match(none.err, /name a molecules command: survey, export, eval-jsonl/);

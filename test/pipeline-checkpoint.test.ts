@@ -1,6 +1,4 @@
 import t from 'tap';
-import type { BuiltPlugins, Test } from '@tapjs/test';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +11,7 @@ import { CheckpointError, loadCheckpoint, saveCheckpoint, type Checkpoint } from
 import { configFromJson } from '../pipeline/config';
 import { readGraphFile } from '../pipeline/dataset';
 import { writeGraphFile } from '../pipeline/sampling';
+import { mountTmpfs, noTmpfs } from './tmpfs';
 
 const root = mkdtempSync(join(tmpdir(), 'dgmg-ckpt-'));
 let dirs = 0;
@@ -22,28 +21,17 @@ const freshDir = (): string => {
   return d;
 };
 
+/** Why the /dev/full tests cannot run here (as their skip reason), or false. */
+const noDevFull = existsSync('/dev/full') ? false : 'no /dev/full here; the tmpfs test covers a full disk where mounting is allowed';
+
 /**
  * Makes the temporary file this process would write for `file` a link to /dev/full, where every
- * write fails with ENOSPC: a full disk without mount privileges. Null where there is no /dev/full.
+ * write fails with ENOSPC: a full disk without mount privileges.
  */
-function fullDiskFor(file: string): string | null {
-  if (!existsSync('/dev/full')) return null;
-  const tmp = `${file}.tmp-${process.pid}`;
-  symlinkSync('/dev/full', tmp);
-  return tmp;
+function fullDiskFor(file: string): void {
+  symlinkSync('/dev/full', `${file}.tmp-${process.pid}`);
 }
 
-/** A small tmpfs at a fresh folder, or null (with the reason) where mounting is not allowed. */
-function smallTmpfs(t: Test & BuiltPlugins, size: string): string | null {
-  const dir = freshDir();
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    t.comment(`skipped the real full disk: mount -t tmpfs failed (${(r.stderr || r.error?.message || '').trim()}); the /dev/full tests cover the same path`);
-    return null;
-  }
-  t.teardown(() => void spawnSync('umount', [dir]));
-  return dir;
-}
 
 const config = configFromJson({ model: { nodeSize: 4, propRounds: 1 } }, 'test');
 const layout = paramLayout(config.model);
@@ -58,16 +46,12 @@ t.test('writeFileAtomic writes the whole file and leaves no temporary file', asy
   t.same(readdirSync(join(dir, 'sub')), ['a.txt']);
 });
 
-t.test('a full disk while checkpointing: a clear error, the previous checkpoint intact, no temporary file', async (t) => {
+t.test('a full disk while checkpointing: a clear error, the previous checkpoint intact, no temporary file', { skip: noDevFull }, async (t) => {
   const dir = freshDir();
   const file = join(dir, 'checkpoint.json');
   saveCheckpoint(file, checkpoint(3));
   const before = readFileSync(file);
-  const tmp = fullDiskFor(file);
-  if (tmp === null) {
-    t.comment('skipped: no /dev/full here; the tmpfs test covers a full disk where mounting is allowed');
-    return;
-  }
+  fullDiskFor(file);
   const err = t.throws(() => saveCheckpoint(file, checkpoint(4)), FileWriteError) as Error;
   t.match(err.message, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: could not write checkpoint: ENOSPC`), err.message);
   t.notMatch(err.message, /\n/, 'one line');
@@ -76,9 +60,8 @@ t.test('a full disk while checkpointing: a clear error, the previous checkpoint 
   t.same(readdirSync(dir), ['checkpoint.json'], 'the temporary file is removed');
 });
 
-t.test('a real full disk (tmpfs): a short write is not taken for a whole one', async (t) => {
-  const dir = smallTmpfs(t, '64k');
-  if (dir === null) return;
+t.test('a real full disk (tmpfs): a short write is not taken for a whole one', { skip: noTmpfs }, async (t) => {
+  const dir = mountTmpfs(t, freshDir(), 'size=64k');
   const file = join(dir, 'big.txt');
   const first = 'a'.repeat(40_000);
   writeFileAtomic(file, first);
@@ -128,11 +111,14 @@ t.test('writeGraphFile writes JSONL or graph6 by extension, all or nothing', asy
     /chunk 3 failed/,
   );
   t.notOk(readdirSync(dir).some((f) => f.startsWith('fails') || f.startsWith('g.txt')), 'a failed fill and a refused name leave no file');
+});
+
+t.test('writeGraphFile onto a full disk leaves no file', { skip: noDevFull }, async (t) => {
+  const dir = freshDir();
   const full = join(dir, 'full.g6');
-  if (fullDiskFor(full) !== null) {
-    await t.rejects(writeGraphFile(full, async (write) => write(graphs)), new RegExp(`full\\.g6: could not write graph6 graphs: ENOSPC`));
-    t.notOk(readdirSync(dir).some((f) => f.startsWith('full')), 'a full disk leaves no file');
-  }
+  fullDiskFor(full);
+  await t.rejects(writeGraphFile(full, async (write) => write([{ numNodes: 3, edges: [[0, 1], [1, 2]] }])), new RegExp(`full\\.g6: could not write graph6 graphs: ENOSPC`));
+  t.same(readdirSync(dir), [], 'a full disk leaves no file');
 });
 
 t.test('loadCheckpoint refuses every damaged field with the file and the field', async (t) => {

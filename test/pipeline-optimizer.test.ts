@@ -68,3 +68,19 @@ t.test('a non-finite gradient is refused before any update', async (t) => {
   t.same(Array.from(params), [0.5, -1, 2], 'parameters unchanged');
   t.equal(adam.t, 0, 'Adam state unchanged');
 });
+
+t.test('clipNorm 0 means no clipping, and eps sits outside the square root, after bias correction (PyTorch\'s Adam)', async (t) => {
+  // One graph, gradient [3, 4] (norm 5: any positive clip would scale it), lr 0.1, eps 0.1 (large,
+  // so where it sits shows). A first step has m^ = g, v^ = g^2, so PyTorch moves each coordinate
+  // by lr * g / (|g| + eps): 0.1 * 3 / 3.1 and 0.1 * 4 / 4.1. Elsewhere it would move by
+  // lr * g / sqrt(g^2 + eps) = [0.0994, 0.0997] (eps under the root), or, with eps added before
+  // the bias correction (lr * sqrt(1 - beta2) / (1 - beta1) * m / (sqrt(v) + eps)), [0.0049, 0.0053].
+  const unclipped = configFromJson({ train: { lr: 0.1, lrFinalFraction: 1, clipNorm: 0, eps: 0.1 } }, 'no-clip test');
+  const params = Float32Array.from([0, 0]);
+  const adam = adamState(2);
+  const s = aggregate(unclipped, params, adam, 0, 1, [{ gradSum: Float32Array.from([3, 4]), logLik: Float32Array.from([-1]), gradExponent: 0 }]);
+  t.ok(Math.abs(s.gradNorm - 5) < 1e-6, `gradient norm ${s.gradNorm}`);
+  t.ok(...near(adam.m, [0.3, 0.4], 'm = 0.1 * g, unclipped'));
+  t.ok(...near(adam.v, [0.009, 0.016], 'v = 0.001 * g^2, unclipped'));
+  t.ok(...near(params, [-0.1 * (3 / 3.1), -0.1 * (4 / 4.1)], 'params after the step'));
+});

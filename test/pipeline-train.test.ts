@@ -31,13 +31,16 @@ t.test('k steps, save, resume, k more equals 2k steps', async (t) => {
   const file = join(dir, 'checkpoint.json');
   const straight = await trainSteps(run({}), () => undefined);
   t.equal(straight.checkpoint.step, 10, '2 epochs of 24 graphs in batches of 5 are 10 steps');
+  t.match(straight, { completed: true, stopped: null });
   const first = await trainSteps(run({ checkpointFile: file, stopAtStep: 5 }), () => undefined);
   t.equal(first.checkpoint.step, 5);
+  t.match(first, { completed: false, stopped: 'max-steps' }, 'stopAtStep ends the run early, and says so');
   const loaded = loadCheckpoint(file);
   t.same(Array.from(loaded.params), Array.from(first.checkpoint.params), 'checkpoint round-trips the parameters exactly');
   t.equal(loaded.adam.t, 5, 'and the Adam step count');
   const rest = await trainSteps(run({ checkpointFile: file, resume: loaded }), () => undefined);
   t.equal(rest.checkpoint.step, 10);
+  t.match(rest, { completed: true, stopped: null });
   t.same(Array.from(rest.checkpoint.params), Array.from(straight.checkpoint.params), 'resumed parameters equal the uninterrupted run exactly');
   t.equal(rest.checkpoint.graphsSeen, straight.checkpoint.graphsSeen);
 });
@@ -47,7 +50,7 @@ t.test('stopRequested finishes the step in flight and checkpoints', async (t) =>
   const file = join(dir, 'checkpoint.json');
   let steps = 0;
   const r = await trainSteps(run({ checkpointFile: file, stopRequested: () => steps >= 4 }), () => steps++);
-  t.equal(r.completed, false);
+  t.match(r, { completed: false, stopped: 'signal' });
   t.equal(r.checkpoint.step, 4);
   t.equal(loadCheckpoint(file).step, 4, 'the checkpoint on disk is the stopped step');
 });

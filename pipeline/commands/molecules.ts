@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { evaluateMolecules, type MoleculeReport, type MoleculeSample } from '../../eval/molecules';
 import { BOND_TYPES, type MoleculeVocabulary } from '../../graphs/molecule';
 import { formatJsonlLine, parseJsonl, type TypeNames } from '../../graphs/formats';
 import { typedGraphOptions, type GridOptions } from '../../draw/svg';
 import { GraphFormatError, type Graph } from '../../graphs/graph';
 import { writeFileAtomic } from '../checkpoint';
+import { readTextFile } from '../text';
 import { validateConfig, type RunConfig } from '../config';
 import { graphToSmiles, inferVocabulary, isMoleculeFile, loadRDKit, moleculeSvg, type RDKit, readSmilesFile, moleculesOf, surveyMolecules, typeFrequencies, type MoleculeCounts, type SurveyRow, type TypeCount } from '../molecules';
 
@@ -79,11 +79,12 @@ export async function moleculeMeasures(samples: readonly Graph[], train: readonl
 
 /** The type names of a config's model.nodeTypes and model.edgeTypes, read as plain JSON. */
 function configTypeNames(file: string): TypeNames {
+  const text = readTextFile(file, GraphFormatError);
   let json: { model?: { nodeTypes?: unknown; edgeTypes?: unknown } };
   try {
-    json = JSON.parse(readFileSync(file, 'utf8')) as typeof json;
+    json = JSON.parse(text) as typeof json;
   } catch (e) {
-    throw new GraphFormatError(file, `cannot read the config: ${(e as Error).message}`);
+    throw new GraphFormatError(file, `not a config: ${(e as Error).message}`);
   }
   const names = (x: unknown, key: string): string[] => {
     if (!Array.isArray(x) || x.length === 0 || !x.every((n) => typeof n === 'string')) throw new GraphFormatError(file, `${key} must be a non-empty list of type names`);
@@ -98,15 +99,7 @@ function configTypeNames(file: string): TypeNames {
  */
 export async function runMoleculeEvalJsonl(samplesFile: string, trainFile: string, configFile: string): Promise<MoleculeReport & { samplesFile: string; trainFile: string }> {
   const names = configTypeNames(configFile);
-  const read = (file: string): Graph[] => {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new GraphFormatError(file, `cannot read: ${(e as Error).message}`);
-    }
-    return parseJsonl(text, file, names);
-  };
+  const read = (file: string): Graph[] => parseJsonl(readTextFile(file, GraphFormatError), file, names);
   const data = read(trainFile);
   const samples = read(samplesFile);
   return { samplesFile, trainFile, ...(await moleculeMeasures(samples, data, names)) };

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertCheckpointMatches, loadCheckpoint, type Checkpoint } from '../checkpoint';
 import { loadConfig, withOverrides, type RunConfig } from '../config';
@@ -6,7 +7,7 @@ import { loadDataset, type Dataset } from '../dataset';
 import { isMoleculeVocabulary } from '../../graphs/molecule';
 import { progress } from '../progress';
 import { inProcessRunner, type ShardRunner } from '../runner';
-import { trainSteps, type StepReport } from '../train';
+import { trainSteps, type EarlyStop, type StepReport } from '../train';
 import { graphToSmiles, loadRDKit, type MoleculeCounts } from '../molecules';
 import { moleculeConfig } from './molecules';
 import { DEFAULT_CONFIG_FILE, resolveShipped } from './shared';
@@ -22,10 +23,15 @@ export interface TrainOptions {
   readonly makeRunner: (config: RunConfig, workers: number) => ShardRunner;
   readonly stopAtStep: number | null;
   readonly quiet: boolean;
+  /** A fresh run into a folder that holds a checkpoint replaces that run; else it is refused. */
+  readonly force: boolean;
 }
 
 export interface TrainSummary {
+  /** Whether the run has taken every step of its config's epochs. */
   readonly completed: boolean;
+  /** Why the run ended before that, if it did. */
+  readonly stopped?: EarlyStop;
   readonly steps: number;
   readonly graphsTrained: number;
   readonly seconds: number;
@@ -104,6 +110,9 @@ export async function runTrain(o: TrainOptions, stopRequested: () => boolean): P
     const t = o.overrides;
     const over = { train: defined({ epochs: t.epochs, batchSize: t.batchSize, lr: t.lr, seed: t.seed }), data: defined({ file: t.dataFile, order: t.order }), model: defined({ valenceMask: t.valenceMask }) };
     config = withOverrides(loadConfig(resolveShipped(o.configFile ?? DEFAULT_CONFIG_FILE)), over, 'command line');
+    if (!o.force && existsSync(checkpointFile)) {
+      throw new Error(`${o.outDir} holds a trained run (${checkpointFile}); continue it with --resume ${o.outDir}, train elsewhere with --out, or replace it with --force`);
+    }
   }
   config = await moleculeConfig(config);
   const data = await loadDataset(config, config.train.seed);
@@ -142,6 +151,7 @@ export async function runTrain(o: TrainOptions, stopRequested: () => boolean): P
     const lastReport = last as StepReport | null;
     return {
       completed: result.completed,
+      ...(result.stopped && { stopped: result.stopped }),
       steps: result.checkpoint.step,
       graphsTrained: trained,
       seconds: +seconds.toFixed(2),
