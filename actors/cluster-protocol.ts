@@ -311,6 +311,21 @@ export function redisWhere(url: string): string {
 }
 
 /**
+ * Whether Redis refused who we are or what we may do (a wrong password, no password, an ACL user
+ * without the command): no reconnect can cure that, so whoever meets it stops at once.
+ */
+export function accessDenied(e: Error): boolean {
+  return /^(WRONGPASS|NOAUTH|NOPERM)\b/.test(e.message);
+}
+
+/** The one line that ends a process Redis refused (see accessDenied). */
+export function accessDeniedMessage(url: string, e: Error): string {
+  const reason = e.message.split(/[.\n]/)[0];
+  const fix = /^NOPERM/.test(reason) ? "give the URL's user the commands BullMQ needs (e.g. +@all ~* &*)" : 'check the user and password in the URL';
+  return `Redis at ${redisWhere(url)} refused access (${reason}); ${fix}`;
+}
+
+/**
  * Connection options for BullMQ's own connections and ours: commands wait (rather than fail)
  * while Redis is away, as BullMQ requires, and reconnecting is retried every second at most;
  * whoever holds the connection decides how long to wait.

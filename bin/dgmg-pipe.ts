@@ -133,13 +133,18 @@ const samplingOptions = {
   ...clusterOptions,
 } as const;
 
+/** --workers with --redis: shards (or chunks in flight) for the worker hosts, so this machine's cores do not bound it. */
+function clusterWorkerCount(given: number | undefined): number {
+  return given === undefined ? availableParallelism() : positiveInt('workers', given);
+}
+
 /**
  * Where `sample` and `eval` compute their chunks: on `dgmg-pipe worker` hosts with --redis
  * (`workers` chunks in flight), else in this thread for 1 worker and on a pool of threads for more.
  */
 function chunkSampler(a: { workers?: number; redis?: string; 'redis-ca'?: string; 'redis-timeout': number; 'task-timeout'?: number }): { workers: number; makeSampler: (ckpt: Checkpoint) => ChunkSampler } {
-  const workers = workerCount(a.workers);
   const cluster = coordinator(a);
+  const workers = cluster ? clusterWorkerCount(a.workers) : workerCount(a.workers);
   const makeSampler = (ckpt: Checkpoint): ChunkSampler =>
     cluster ? new RedisChunkSampler(ckpt.config.model, ckpt.params, workers, cluster(ckpt.config)) : workers > 1 ? new SamplePool(ckpt.config, ckpt.params, workers) : inThreadSampler(ckpt);
   return { workers, makeSampler };
@@ -169,8 +174,8 @@ void yargs(hideBin(process.argv))
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
         .options(clusterOptions),
     guarded(async (a) => {
-      const workers = workerCount(a.workers);
       const cluster = coordinator(a);
+      const workers = cluster ? clusterWorkerCount(a.workers) : workerCount(a.workers);
       if (cluster && workers < 2) throw new Error('--redis splits every batch into --workers shards: give --workers 2 or more');
       const stop = stopSignal('finishing the step in flight and writing a checkpoint (again to abort)');
       const summary = await runTrain(
@@ -180,7 +185,7 @@ void yargs(hideBin(process.argv))
           resumeDir: a.resume ?? null,
           overrides: { epochs: a.epochs, batchSize: a['batch-size'], lr: a.lr, seed: a.seed, dataFile: a.data, order: a.order as OrderKind | undefined },
           workers,
-          makeRunner: (config, n) => (cluster ? new RedisShardRunner(config, cluster(config)) : new TrainPool(config, n)),
+          makeRunner: (config, n) => (cluster ? new RedisShardRunner(config, { ...cluster(config), stop }) : new TrainPool(config, n)),
           stopAtStep: a['max-steps'] ?? null,
           quiet: a.quiet,
         },
@@ -268,7 +273,10 @@ void yargs(hideBin(process.argv))
         .option('redis', { type: 'string', demandOption: true, describe: 'the coordinators\' Redis: redis://[user:password@]host:port, rediss:// for TLS' })
         .option('redis-ca', clusterOptions['redis-ca'])
         .option('threads', { type: 'number', describe: `tasks computed at once, each on its own thread (default: the number of cores, ${availableParallelism()})` })
-        .option('lease', { type: 'number', default: 30, describe: 'seconds after which a task of a host that stopped answering is computed elsewhere' }),
+        .option('lease', { type: 'number', default: 30, describe: 'seconds after which a task of a host that stopped answering is computed elsewhere' })
+        .option('verbose', { type: 'boolean', describe: 'a line per task too (default: a line per run and a summary per minute)' })
+        .option('quiet', { type: 'boolean', describe: 'only faults: no line per run or per minute' })
+        .conflicts('verbose', 'quiet'),
     guarded(async (a) => {
       await runWorkerHost({
         url: a.redis,
@@ -276,6 +284,7 @@ void yargs(hideBin(process.argv))
         threads: a.threads === undefined ? availableParallelism() : positiveInt('threads', a.threads),
         leaseMs: positiveSeconds('lease', a.lease),
         ttlSeconds: KEY_TTL_SECONDS,
+        logLevel: a.verbose ? 'verbose' : a.quiet ? 'quiet' : 'normal',
         log: stderrLine('dgmg-pipe worker'),
       });
     }),
