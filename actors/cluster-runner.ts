@@ -13,8 +13,9 @@
  * a task whose job is active but whose lock has expired lost its host, and gets another copy at
  * once (the stale job is removed, so BullMQ's own stalled-job check, up to two leases later, finds
  * nothing to redo); a task not answered within the task timeout (a host that hangs but still
- * renews its lock) gets another copy; a task that fails is retried up to MAX_ATTEMPTS times. QueueEvents is only the fast path for noticing
- * answers: the result keys are also polled, so an event lost to a Redis restart costs a second.
+ * renews its lock) gets another copy; a task that fails is retried up to MAX_ATTEMPTS times.
+ * QueueEvents is only the fast path for noticing answers: the result keys are also polled, so an
+ * event lost to a Redis restart costs a second.
  */
 import { randomBytes } from 'node:crypto';
 import { Queue, QueueEvents } from 'bullmq';
@@ -287,7 +288,7 @@ export class Coordinator {
           await this.send([p]);
         }
       }
-      if (this.stopping && this.pending.size) await this.abandonWithoutWorkers();
+      if (this.stopping && this.pending.size && !this.failure) await this.abandonWithoutWorkers();
       await this.checkWorkers(now);
     } catch (e) {
       this.lost(e as Error);
