@@ -60,7 +60,7 @@ const REPORT_MS = 60_000;
  * theirs: at most MAX_POOLS, the least recently used idle one closed to make room, and any pool
  * idle for POOL_IDLE_MS closed (memory stays flat over many runs).
  */
-class PoolCache<P extends { close(): Promise<void> }> {
+export class PoolCache<P extends { close(): Promise<void> }> {
   private readonly pools = new Map<string, { pool: P; users: number; usedAt: number }>();
 
   async use<R>(key: string, make: () => P, work: (pool: P) => Promise<R>): Promise<R> {
