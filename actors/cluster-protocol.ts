@@ -1,5 +1,5 @@
 /**
- * The cluster protocol (SPEC §5, "Several machines"): what the coordinator and the worker hosts
+ * The cluster protocol (docs/design.md, 'Several machines'): what the coordinator and the worker hosts
  * exchange through Redis. BullMQ jobs carry only a small task description (JSON, checked field by
  * field here); parameters, shards, gradients and sampled graphs travel as binary blobs under keys
  * that carry the run id and expire. Everything a worker reads from Redis is untrusted: every size,
@@ -214,7 +214,7 @@ export function encodeShardBlob(version: number, shard: number, seqs: readonly D
   return pack(Kind.Shard, [version, shard, seqs.length, e.tokens.length], [e.offsets, e.tokens]);
 }
 
-/** A shard's decision sequences, each checked to be a well-formed sequence (SPEC §2). */
+/** A shard's decision sequences, each checked to be a well-formed sequence (docs/design.md, 'Decision sequences'). */
 export function decodeShardBlob(buf: Buffer, t: TrainShardTask, what: string): number[][] {
   const r = new BlobReader(buf, Kind.Shard, what);
   const [v, shard, graphs, tokens] = r.counts;
@@ -311,6 +311,21 @@ export function redisWhere(url: string): string {
   } catch {
     return '(unparsable URL)';
   }
+}
+
+/**
+ * Whether Redis refused who we are or what we may do (a wrong password, no password, an ACL user
+ * without the command): no reconnect can cure that, so whoever meets it stops at once.
+ */
+export function accessDenied(e: Error): boolean {
+  return /^(WRONGPASS|NOAUTH|NOPERM)\b/.test(e.message);
+}
+
+/** The one line that ends a process Redis refused (see accessDenied). */
+export function accessDeniedMessage(url: string, e: Error): string {
+  const reason = e.message.split(/[.\n]/)[0];
+  const fix = /^NOPERM/.test(reason) ? "give the URL's user the commands BullMQ needs (e.g. +@all ~* &*)" : 'check the user and password in the URL';
+  return `Redis at ${redisWhere(url)} refused access (${reason}); ${fix}`;
 }
 
 /**

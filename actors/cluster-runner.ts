@@ -1,5 +1,5 @@
 /**
- * The coordinator's side of the cluster (SPEC §5, "Several machines"): a ShardRunner and a
+ * The coordinator's side of the cluster (docs/design.md, 'Several machines'): a ShardRunner and a
  * ChunkSampler whose tasks are computed by worker hosts anywhere, through Redis and BullMQ.
  *
  * A training step writes the version's parameters once and each shard's sequences once (binary,
@@ -9,11 +9,13 @@
  * the same bytes, and only the first copy is kept (SET NX) and read. Answers are checked against
  * the version and shard they claim before use.
  *
- * What this side relies on: BullMQ's lease (the workers' lock, renewed while a task is in hand)
- * and stalled-job check put a task whose host died back in the queue; a task not answered within
- * the task timeout (a host that hangs but still renews its lock) gets another copy; a task that
- * fails is retried up to MAX_ATTEMPTS times. QueueEvents is only the fast path for noticing
- * answers: the result keys are also polled, so an event lost to a Redis restart costs a second.
+ * What this side relies on: BullMQ's lease (the workers' lock, renewed while a task is in hand):
+ * a task whose job is active but whose lock has expired lost its host, and gets another copy at
+ * once (the stale job is removed, so BullMQ's own stalled-job check, up to two leases later, finds
+ * nothing to redo); a task not answered within the task timeout (a host that hangs but still
+ * renews its lock) gets another copy; a task that fails is retried up to MAX_ATTEMPTS times.
+ * QueueEvents is only the fast path for noticing answers: the result keys are also polled, so an
+ * event lost to a Redis restart costs a second.
  */
 import { randomBytes } from 'node:crypto';
 import { Queue, QueueEvents } from 'bullmq';
@@ -22,9 +24,11 @@ import type { Decisions, Graph } from '../graphs/graph';
 import { paramLayout, typeCounts, type ModelConfig } from '../model/params';
 import type { ShardGradients } from '../model/teacher';
 import type { RunConfig } from '../pipeline/config';
-import { TrainingError, type ChunkSampler, type ShardRunner } from '../pipeline/runner';
+import { StepAbandoned, TrainingError, type ChunkSampler, type ShardRunner } from '../pipeline/runner';
 import { MAX_ATTEMPTS } from './pool';
 import {
+  accessDenied,
+  accessDeniedMessage,
   CLUSTER_FORMAT,
   decodeGradientsBlob,
   decodeGraphsBlob,
@@ -49,9 +53,14 @@ export interface CoordinatorOptions extends RedisTarget {
   /** TTL of every key this run writes. */
   readonly ttlSeconds: number;
   readonly log: (line: string) => void;
+  /**
+   * The user asked to stop (Ctrl-C): the tasks in flight are given up with a StepAbandoned once
+   * no worker host is connected to compute them (with hosts connected, they are waited for).
+   */
+  readonly stop?: AbortSignal;
 }
 
-/** Redis was away longer than --redis-timeout. */
+/** Redis was away longer than --redis-timeout, or refused our credentials or commands. */
 export class RedisLostError extends Error {
   constructor(reason: string) {
     super(reason);
@@ -79,6 +88,9 @@ const TICK_MS = 200;
 /** How long without any answer before the coordinator checks whether any worker is connected. */
 const IDLE_BEFORE_WORKER_CHECK_MS = 2000;
 
+/** "the 1 task in flight is", "the 3 tasks in flight are". */
+const inFlight = (n: number): string => `the ${n} task${n === 1 ? '' : 's'} in flight ${n === 1 ? 'is' : 'are'}`;
+
 /**
  * One run's connection to the cluster: a fresh run id, a heartbeat key that tells workers the
  * run is alive, and `submit`, which enqueues tasks and resolves with their checked answers.
@@ -102,6 +114,7 @@ export class Coordinator {
   private announcedWaiting = false;
   private ticking = false;
   private closed = false;
+  private stopping = false;
 
   constructor(private readonly o: CoordinatorOptions) {
     this.where = redisWhere(o.url);
@@ -109,20 +122,22 @@ export class Coordinator {
     this.blobs = new Redis(opts);
     this.queue = new Queue(QUEUE_NAME, { connection: opts });
     this.events = new QueueEvents(QUEUE_NAME, { connection: opts });
-    this.blobs.on('error', (e: Error) => this.lost(e.message));
-    this.blobs.on('close', () => this.lost('connection closed'));
+    this.blobs.on('error', (e: Error) => this.lost(e));
+    this.blobs.on('close', () => this.lost(new Error('connection closed')));
     this.blobs.on('ready', () => this.back());
-    this.queue.on('error', () => undefined); // reported through `blobs`, which shares the server
-    this.events.on('error', () => undefined);
+    // Lost connections are reported through `blobs`, which shares the server; refusals may be BullMQ's alone (its scripts, INFO).
+    this.queue.on('error', (e: Error) => void this.denied(e));
+    this.events.on('error', (e: Error) => void this.denied(e));
     // A handler that meets a lost Redis reports it; the tasks go again when Redis is back.
-    this.events.on('completed', ({ jobId: id }) => void this.answered(id).catch((e: Error) => this.lost(e.message)));
-    this.events.on('failed', ({ jobId: id, failedReason }) => void this.failed(id, failedReason).catch((e: Error) => this.lost(e.message)));
+    this.events.on('completed', ({ jobId: id }) => void this.answered(id).catch((e: Error) => this.lost(e)));
+    this.events.on('failed', ({ jobId: id, failedReason }) => void this.failed(id, failedReason).catch((e: Error) => this.lost(e)));
+    o.stop?.addEventListener('abort', () => (this.stopping = true), { once: true });
     this.timer = setInterval(() => void this.tick(), TICK_MS);
     const { queue, events } = this;
     this.ready = (async () => {
       await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
       await this.heartbeat();
-    })();
+    })().catch((e: Error) => (this.denied(e), Promise.reject(e)));
     this.ready.catch(() => undefined);
   }
 
@@ -137,7 +152,7 @@ export class Coordinator {
           this.pending.set(resultKey(t.task), p as Pending<unknown>);
         }),
     );
-    await this.raceFailure(this.send(tasks.map((t) => this.pending.get(resultKey(t.task)) as Pending<unknown>)));
+    await this.raceFailure(this.send(tasks.map((t) => this.pending.get(resultKey(t.task)) as Pending<unknown>)).catch((e: Error) => (this.denied(e), Promise.reject(e))));
     return this.raceFailure(Promise.all(answers));
   }
 
@@ -153,7 +168,8 @@ export class Coordinator {
       const id = jobId(p.task, p.copies++);
       this.byJob.set(id, resultKey(p.task));
       p.sentAt = now;
-      return { name: p.task.kind, data: p.task, opts: { jobId: id, attempts: 1, removeOnComplete: true, removeOnFail: { age: this.o.ttlSeconds } } };
+      // Finished jobs go at once (the failed event carries the reason): no job hash outlives its task.
+      return { name: p.task.kind, data: p.task, opts: { jobId: id, attempts: 1, removeOnComplete: true, removeOnFail: true } };
     });
     await this.queue.addBulk(jobs);
   }
@@ -184,10 +200,10 @@ export class Coordinator {
       return;
     }
     this.pending.delete(key);
-    for (const [id, k] of this.byJob) if (k === key) this.byJob.delete(id); // copies whose events may never come
     this.lastAnswer = Date.now();
     this.announcedWaiting = false;
     p.resolve(value);
+    await this.dropCopies(key);
   }
 
   private async failed(id: string, reason: string): Promise<void> {
@@ -209,10 +225,27 @@ export class Coordinator {
     await this.send([p]);
   }
 
-  private lost(reason: string): void {
-    if (this.closed || this.downSince !== null) return;
+  /**
+   * The other copies of an answered task: removed from the queue unless a host holds them (those
+   * finish and go by themselves), so no worker computes them and no job outlives the run.
+   */
+  private async dropCopies(key: string): Promise<void> {
+    const copies = [...this.byJob].filter(([, k]) => k === key).map(([id]) => id);
+    for (const id of copies) this.byJob.delete(id);
+    await Promise.all(copies.map((id) => this.queue.remove(id)));
+  }
+
+  /** True (and the run fails at once) if Redis refused our credentials or a command: no wait would help. */
+  private denied(e: Error): boolean {
+    if (!accessDenied(e)) return false;
+    this.fail(new RedisLostError(accessDeniedMessage(this.o.url, e)));
+    return true;
+  }
+
+  private lost(e: Error): void {
+    if (this.closed || this.denied(e) || this.downSince !== null) return;
     this.downSince = Date.now();
-    this.o.log(`lost Redis at ${this.where} (${reason}); waiting up to ${this.o.redisTimeoutMs / 1000} s for it (--redis-timeout)`);
+    this.o.log(`lost Redis at ${this.where} (${e.message}); waiting up to ${this.o.redisTimeoutMs / 1000} s for it (--redis-timeout)`);
   }
 
   /** Redis is back: it may have lost everything, so the inputs and tasks in flight go again. */
@@ -222,7 +255,7 @@ export class Coordinator {
     this.downSince = null;
     void this.heartbeat()
       .then(() => this.send([...this.pending.values()]))
-      .catch((e: Error) => this.lost(e.message));
+      .catch((e: Error) => this.lost(e));
   }
 
   private async heartbeat(): Promise<void> {
@@ -233,6 +266,10 @@ export class Coordinator {
   private async tick(): Promise<void> {
     const now = Date.now();
     if (this.downSince !== null) {
+      if (this.stopping && !this.failure) {
+        this.o.log(`Redis at ${this.where} is unreachable: ${inFlight(this.pending.size)} given up`);
+        this.fail(new StepAbandoned('stopped with Redis unreachable'));
+      }
       if (now - this.downSince > this.o.redisTimeoutMs) this.fail(new RedisLostError(`Redis at ${this.where} has been unreachable for ${Math.round((now - this.downSince) / 1000)} s (--redis-timeout ${this.o.redisTimeoutMs / 1000}); stopping`));
       return;
     }
@@ -244,18 +281,43 @@ export class Coordinator {
         if (now - p.checkedAt >= POLL_MS) {
           p.checkedAt = now;
           await this.collect(p, false);
+          if (this.pending.has(resultKey(p.task))) await this.checkLease(p);
         }
         if (this.pending.has(resultKey(p.task)) && now - p.sentAt >= this.o.taskTimeoutMs) {
           this.o.log(`${describeTask(p.task)} not answered in ${this.o.taskTimeoutMs / 1000} s (--task-timeout); sending another copy`);
           await this.send([p]);
         }
       }
+      if (this.stopping && this.pending.size && !this.failure) await this.abandonWithoutWorkers();
       await this.checkWorkers(now);
     } catch (e) {
-      this.lost((e as Error).message);
+      this.lost(e as Error);
     } finally {
       this.ticking = false;
     }
+  }
+
+  /**
+   * A task whose latest copy is active in BullMQ without a lock lost its host: the lock is renewed
+   * every half lease while the host lives, and expires a lease after the host died or froze. Its
+   * job is removed (unless a host took the lock back meanwhile) and another copy goes at once; this
+   * counts as a failure, so a task that kills every host it lands on ends the run.
+   */
+  private async checkLease(p: Pending<unknown>): Promise<void> {
+    const id = jobId(p.task, p.copies - 1);
+    const [[, active], [, locked]] = (await this.blobs.multi().lpos(this.queue.toKey('active'), id).exists(this.queue.toKey(`${id}:lock`)).exec()) as [[Error | null, number | null], [Error | null, number]];
+    if (active === null || locked) return;
+    if ((await this.queue.remove(id)) !== 1) return;
+    this.byJob.delete(id);
+    await this.retry(p, 'lost its worker host (the lease ran out: the host died or froze)');
+  }
+
+  /** After a stop request: with no worker host to finish the tasks in flight, they are given up and the run ends. */
+  private async abandonWithoutWorkers(): Promise<void> {
+    const workers = await this.queue.getWorkersCount().catch(() => 0); // CLIENT LIST not allowed to this user: nobody known to finish them
+    if (workers > 0 || !this.pending.size) return;
+    this.o.log(`no worker host connected to ${this.where}: ${inFlight(this.pending.size)} given up`);
+    this.fail(new StepAbandoned('stopped with no worker host connected'));
   }
 
   /** Says so when tasks wait and no worker host is connected. */
@@ -292,8 +354,8 @@ export class Coordinator {
   }
 
   /**
-   * Ends the run: its keys go (the heartbeat first, so workers drop its remaining tasks); with
-   * Redis lost, nothing is waited for and the keys expire on their own.
+   * Ends the run: its keys and jobs go (the heartbeat first, so workers drop the tasks they hold);
+   * with Redis lost, nothing is waited for and the keys expire on their own.
    */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -301,6 +363,8 @@ export class Coordinator {
     clearInterval(this.timer);
     if (this.downSince === null && !(this.failure instanceof RedisLostError)) {
       await this.blobs.del(keys.alive(this.run));
+      // Jobs of tasks still in flight (interrupted, failed run): waiting ones go now, held ones finish and go.
+      await Promise.all([...this.pending.keys()].map((key) => this.dropCopies(key)));
       for await (const found of this.blobs.scanStream({ match: keys.all(this.run), count: 1000 }) as AsyncIterable<string[]>) if (found.length) await this.blobs.del(...found);
       await Promise.all([this.queue.close(), this.events.close()]);
       await this.blobs.quit();

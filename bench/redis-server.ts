@@ -5,6 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import type { Redis } from 'ioredis';
 
 export const CLI = resolve(__dirname, '..', 'bin', 'dgmg-pipe.js');
 
@@ -118,4 +119,23 @@ export async function startWorkers(n: number, url: string, extra: string[] = [],
 export async function stopWorkers(ws: readonly Proc[]): Promise<void> {
   for (const w of ws) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGTERM');
   await Promise.all(ws.map((w) => w.exit));
+}
+
+/** The queue's own keys (one per queue, not per job): `bull:dgmg-pipe:wait`, `:meta`, `:events`, ... */
+const QUEUE_METADATA = /^bull:dgmg-pipe:[a-z-]+$/;
+
+/**
+ * What `db` keeps for good of the cluster's runs: every key without a TTL that is not the queue's
+ * own metadata (a job hash, a dgmg:* blob), and every job still listed in the queue's lists and
+ * sets; each as `key` or `list: job id`. Empty once every run has cleaned up after itself.
+ */
+export async function leftovers(db: Redis): Promise<string[]> {
+  const out: string[] = [];
+  for (const key of await db.keys('*')) {
+    if (QUEUE_METADATA.test(key)) continue;
+    if ((await db.pttl(key)) < 0) out.push(key);
+  }
+  for (const list of ['wait', 'active', 'paused']) for (const id of await db.lrange(`bull:dgmg-pipe:${list}`, 0, -1)) out.push(`${list}: ${id}`);
+  for (const set of ['delayed', 'prioritized', 'completed', 'failed', 'waiting-children']) for (const id of await db.zrange(`bull:dgmg-pipe:${set}`, '0', '-1')) out.push(`${set}: ${id}`);
+  return out;
 }

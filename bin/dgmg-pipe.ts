@@ -244,7 +244,7 @@ void yargs(hideBin(process.argv))
           },
           workers,
           // a batch splits into at most batchSize shards: more threads would have nothing to do
-          makeRunner: (config, n) => (cluster ? new RedisShardRunner(config, cluster(config)) : new TrainPool(config, localThreads('workers', n, config.train.batchSize))),
+          makeRunner: (config, n) => (cluster ? new RedisShardRunner(config, { ...cluster(config), stop }) : new TrainPool(config, localThreads('workers', n, config.train.batchSize))),
           stopAtStep: maxSteps ?? null,
           quiet: a.quiet,
           force: a.force,
@@ -333,7 +333,10 @@ void yargs(hideBin(process.argv))
         .option('redis', { type: 'string', demandOption: true, describe: 'the coordinators\' Redis: redis://[user:password@]host:port, rediss:// for TLS' })
         .option('redis-ca', clusterOptions['redis-ca'])
         .option('threads', integerOption(`tasks computed at once, each on its own thread, at most the cores (default: the number of cores, ${availableParallelism()})`))
-        .option('lease', { type: 'number', default: 30, describe: 'seconds after which a task of a host that stopped answering is computed elsewhere' }),
+        .option('lease', { type: 'number', default: 30, describe: 'seconds after which a task of a host that stopped answering is computed elsewhere' })
+        .option('verbose', { type: 'boolean', describe: 'a line per task too (default: a line per run and a summary per minute)' })
+        .option('quiet', { type: 'boolean', describe: 'only faults: no line per run or per minute' })
+        .conflicts('verbose', 'quiet'),
     guarded(async (a) => {
       await runWorkerHost({
         url: a.redis,
@@ -341,6 +344,7 @@ void yargs(hideBin(process.argv))
         threads: localThreads('threads', workersAsked('threads', a.threads), Infinity),
         leaseMs: positiveSeconds('lease', a.lease),
         ttlSeconds: KEY_TTL_SECONDS,
+        logLevel: a.verbose ? 'verbose' : a.quiet ? 'quiet' : 'normal',
         log: stderrLine('dgmg-pipe worker'),
       });
     }),

@@ -38,6 +38,17 @@ export class TrainingError extends Error {
   }
 }
 
+/**
+ * The runner gave up the step in flight because the user asked to stop and nobody could finish
+ * it (no worker host connected): the run ends after the last complete step, as if stopped there.
+ */
+export class StepAbandoned extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'StepAbandoned';
+  }
+}
+
 /** Shards computed one after another in this thread (`--workers 1`). */
 export function inProcessRunner(config: RunConfig): ShardRunner {
   const layout = paramLayout(config.model);

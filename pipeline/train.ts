@@ -1,4 +1,4 @@
-import { concatMap, from, lastValueFrom, map, startWith, Subject, takeWhile, tap, type OperatorFunction } from 'rxjs';
+import { catchError, concatMap, EMPTY, from, lastValueFrom, map, startWith, Subject, takeWhile, tap, throwError, type OperatorFunction } from 'rxjs';
 import type { Decisions } from '../graphs/graph';
 import { adamState, type AdamState } from '../model/adam';
 import { initParams, paramLayout, typeCounts, type ModelConfig } from '../model/params';
@@ -8,7 +8,7 @@ import type { RunConfig } from './config';
 import { BatchSource, stopRates, type Batch, type Dataset } from './dataset';
 import { pullAhead } from './flow';
 import { aggregate } from './optimizer';
-import { splitShards, type ShardRunner } from './runner';
+import { splitShards, StepAbandoned, type ShardRunner } from './runner';
 
 /** What one optimizer step did. */
 export interface StepReport {
@@ -100,10 +100,15 @@ function* sharded(batches: Iterable<Batch>, n: number, model: ModelConfig): Gene
 
 /**
  * The shards of each batch computed by `runner` with the current parameters, one batch in flight
- * at a time (its shards in parallel on the runner's workers); the results gathered per step.
+ * at a time (its shards in parallel on the runner's workers); the results gathered per step. A
+ * step the runner abandons (StepAbandoned) ends the stream after the last complete step.
  */
 function computeShards(runner: ShardRunner, params: Float32Array): OperatorFunction<ShardedBatch, ComputedBatch> {
-  return concatMap((b) => from(runner.run(b.step, params, b.shards)).pipe(map((results) => ({ ...b, results }))));
+  return (batches) =>
+    batches.pipe(
+      concatMap((b) => from(runner.run(b.step, params, b.shards)).pipe(map((results) => ({ ...b, results })))),
+      catchError((e: unknown) => (e instanceof StepAbandoned ? EMPTY : throwError(() => e))),
+    );
 }
 
 /**
@@ -121,9 +126,12 @@ function optimize(config: RunConfig, totalSteps: number, batchesPerEpoch: number
 
 /**
  * When to write checkpoints: every `checkpointEvery` steps, whenever `checkpointSeconds` have
- * passed since the last one (so a killed run loses at most about that much), and at the end.
+ * passed since the last one (so a killed run loses at most about that much), at the end, and when
+ * the run fails after steps not yet saved (a failing step leaves the state as the last step made it:
+ * the runner fails before the optimizer, and the optimizer checks before it updates).
  */
-function checkpointer(run: TrainRun, state: OptimizerState): { afterStep: (r: StepReport) => void; atEnd: () => void } {
+function checkpointer(run: TrainRun, state: OptimizerState): { afterStep: (r: StepReport) => void; atEnd: () => void; atFailure: () => void } {
+  const startStep = state.step;
   const { checkpointEvery, checkpointSeconds } = run.config.train;
   let savedAt = performance.now();
   let savedStep: number | null = null;
@@ -138,6 +146,9 @@ function checkpointer(run: TrainRun, state: OptimizerState): { afterStep: (r: St
     },
     atEnd: () => {
       if (savedStep !== state.step) save();
+    },
+    atFailure: () => {
+      if (state.step !== (savedStep ?? startStep)) save();
     },
   };
 }
@@ -175,9 +186,15 @@ export function trainSteps(run: TrainRun, onStep: (r: StepReport, params: Readon
     tap((r) => onStep(r, state.params)),
     tap(nextVersion),
   );
-  return lastValueFrom(steps$, { defaultValue: null }).then(() => {
-    checkpoints.atEnd();
-    const completed = state.step >= totalSteps;
-    return { checkpoint: snapshot(config, state), completed, stopped: completed ? null : state.step >= endStep ? 'max-steps' : 'signal' };
-  });
+  return lastValueFrom(steps$, { defaultValue: null }).then(
+    () => {
+      checkpoints.atEnd();
+      const completed = state.step >= totalSteps;
+      return { checkpoint: snapshot(config, state), completed, stopped: completed ? null : state.step >= endStep ? 'max-steps' : 'signal' };
+    },
+    (e: unknown) => {
+      checkpoints.atFailure();
+      throw e;
+    },
+  );
 }

@@ -167,7 +167,7 @@ t.test('a shard that keeps failing stops the run with a clear error; the last ch
   t.same(Array.from(ckpt.params), Array.from(twoSteps.params), 'it holds the parameters after step 2');
 });
 
-t.test('a NaN loss stops the run with its step number; the last good checkpoint stays intact', async (t) => {
+t.test('a NaN loss stops the run with its step number; the good steps before it are saved', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'dgmg-actors-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'checkpoint.json');
@@ -176,9 +176,11 @@ t.test('a NaN loss stops the run with its step number; the last good checkpoint 
     name: 'TrainingError',
     message: /^step 3: the loss is NaN; parameters were not updated$/,
   });
-  t.ok(saved);
-  t.equal(readFileSync(file, 'utf8'), saved, 'the checkpoint file is unchanged');
-  t.equal(loadCheckpoint(file).step, 2);
+  t.ok(saved, 'a checkpoint was written after step 2');
+  const ckpt = loadCheckpoint(file);
+  t.equal(ckpt.step, 3, 'step 3, the last good one, was saved when the run failed');
+  const threeSteps = await train(pool(pool2), 2, { steps: 3 });
+  t.same(Array.from(ckpt.params), Array.from(threeSteps.params), 'it holds the parameters after step 3');
 });
 
 t.test('a hung worker is terminated after train.taskTimeoutSeconds and its shard re-run; the result is the fault-free one', async (t) => {

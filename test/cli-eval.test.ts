@@ -35,7 +35,7 @@ t.test('eval --workers 1 and --workers 2 give the same report', async (t) => {
 t.test('eval --redis with one worker host gives the in-process report', { skip: haveRedis() ? false : 'redis-server is not installed (apt-get install redis-server)' }, async (t) => {
   const redis = await startRedis();
   t.teardown(() => redis.stop());
-  const ws = await startWorkers(1, redis.url);
+  const ws = await startWorkers(1, redis.url, ['--verbose']);
   try {
     const remote = await evalReport(['--workers', '2', '--redis', redis.url]);
     t.equal(remote.workers, 2);

@@ -1,7 +1,8 @@
 /**
  * The coordinator's faults against a real redis-server: SIGKILLed, it resumes from its last
  * checkpoint under a new run id, and the dead run's keys all expire; with Redis stopped it says
- * so, waits --redis-timeout and exits non-zero, its last checkpoint intact.
+ * so, waits --redis-timeout, saves the steps it made since its last checkpoint and exits
+ * non-zero, and --resume continues from there bit-identically.
  */
 import t, { type Test } from 'tap';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,15 @@ writeFileSync(
   JSON.stringify({
     data: { family: 'cycles', familyParams: { minNodes: 5, maxNodes: 12 }, trainSize: 60, testSize: 10 },
     train: { epochs: 4, batchSize: 10, lr: 0.005, clipNorm: 1, seed: 2, checkpointEvery: 3 },
+  }),
+);
+// The same run with no checkpoint of its own before the end: only a failure makes one mid-run.
+const rareFile = join(dir, 'rare.json');
+writeFileSync(
+  rareFile,
+  JSON.stringify({
+    data: { family: 'cycles', familyParams: { minNodes: 5, maxNodes: 12 }, trainSize: 60, testSize: 10 },
+    train: { epochs: 4, batchSize: 10, lr: 0.005, clipNorm: 1, seed: 2, checkpointEvery: 1000, checkpointSeconds: 3600 },
   }),
 );
 const ckptFile = (out: string): string => join(dir, out, 'checkpoint.json');
@@ -74,23 +84,37 @@ t.test('setup', { skip: haveRedis() ? false : 'redis-server is not installed (ap
     }
   });
 
-  t.test('Redis stopped mid-run: the coordinator says so, waits --redis-timeout, exits non-zero; the last checkpoint is intact', async (t) => {
+  t.test('Redis stopped mid-run: the coordinator says so, waits --redis-timeout, saves the steps it made and exits non-zero; --resume continues bit-identically', async (t) => {
     const redis = await startRedis();
-    const ws = await startWorkers(2, redis.url);
+    const ws = await startWorkers(2, redis.url, ['--verbose']);
+    let run: Proc;
     try {
-      const run = runCli(trainArgs('lost', ['--redis', redis.url, '--redis-timeout', '1.5']));
-      await appears(ckptFile('lost'));
+      run = runCli(['train', '--config', rareFile, '--out', join(dir, 'lost'), '--workers', '2', '--json', '--quiet', '--redis', redis.url, '--redis-timeout', '1.5']);
+      await Promise.race(ws.map((w) => w.waitFor(/step 5 shard \d of 2 \(\d+ graphs\): done/)));
       await redis.stop();
       const { code } = await run.exit;
       t.equal(code, 1, 'exit status 1');
-      t.match(run.stderr(), /lost Redis at redis:\/\/127\.0\.0\.1:\d+ \(.*\); waiting up to 1\.5 s for it \(--redis-timeout\)/);
-      t.match(run.stderr(), /Redis at redis:\/\/127\.0\.0\.1:\d+ has been unreachable for \d+ s \(--redis-timeout 1\.5\); stopping/);
-      const kept = loadCheckpoint(ckptFile('lost'));
-      t.ok(kept.step % 3 === 0 && kept.step < 24, `the checkpoint of step ${kept.step} is intact`);
-      await finished(runCli(trainArgs('prefix', ['--max-steps', String(kept.step)])));
-      sameState(t, ckptFile('prefix'), ckptFile('lost'));
     } finally {
       await stopWorkers(ws);
     }
+    t.match(run.stderr(), /lost Redis at redis:\/\/127\.0\.0\.1:\d+ \(.*\); waiting up to 1\.5 s for it \(--redis-timeout\)/);
+    const said = /Redis at redis:\/\/127\.0\.0\.1:\d+ has been unreachable for \d+ s \(--redis-timeout 1\.5\); stopping; step (\d+) is saved in (.*) \(continue with: dgmg-pipe train --resume (.*)\)\n/.exec(run.stderr());
+    t.ok(said, `the last line says what is saved and how to go on:\n${run.stderr()}`);
+    const kept = loadCheckpoint(ckptFile('lost'));
+    t.equal(String(kept.step), said?.[1], `the checkpoint holds step ${kept.step}, the last step made`);
+    t.ok(kept.step >= 5 && kept.step < 24, 'a step the config would not have saved (checkpointEvery 1000)');
+    t.equal(said?.[3], join(dir, 'lost'));
+
+    const again = await startRedis();
+    const rescuers = await startWorkers(2, again.url);
+    try {
+      const resumed = runCli(['train', '--resume', join(dir, 'lost'), '--workers', '2', '--json', '--quiet', '--redis', again.url]);
+      await finished(resumed);
+      t.match(JSON.parse(resumed.stdout()), { completed: true, steps: 24 });
+    } finally {
+      await stopWorkers(rescuers);
+      await again.stop();
+    }
+    sameState(t, ckptFile('local'), ckptFile('lost'));
   });
 });

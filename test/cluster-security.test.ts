@@ -1,7 +1,9 @@
 /**
  * The cluster over an authenticated and an encrypted Redis (password, ACL user, TLS with a
  * throwaway self-signed certificate), and with worker hosts in network namespaces of their own
- * (veth pairs and 10.213.x.y/30 addresses made by this test, removed at the end).
+ * (veth pairs and 10.213.x.y/30 addresses made by this test, removed at the end). A wrong
+ * password, none, or an ACL user without the commands ends a coordinator or a worker at once
+ * with one line.
  */
 import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
@@ -47,15 +49,42 @@ async function clusterRun(t: Test, name: string, url: string, extra: string[], w
 t.test('setup', { skip: haveRedis() ? false : 'redis-server is not installed (apt-get install redis-server; .ci/run does it)' }, async (t) => {
   await finished(runCli(trainArgs('local')));
 
-  t.test('a password (requirepass) in the URL; a wrong one is reported and the run stops', async (t) => {
+  /**
+   * `p` exited 1 having printed one line, which matches `re` (after the line saying it connected:
+   * a user without some commands learns it from the first one refused).
+   */
+  const refusedAtOnce = async (t: Test, p: Proc, re: RegExp): Promise<void> => {
+    t.equal((await p.exit).code, 1, 'exit status 1');
+    const lines = p.stderr().trim().split('\n').filter((l) => !/: connected to /.test(l));
+    t.equal(lines.length, 1, `one line:\n${p.stderr()}`);
+    t.match(lines[0], re);
+  };
+
+  t.test('a password (requirepass) in the URL; a wrong one or none ends a coordinator or a worker at once, with one line', async (t) => {
     const redis = await startRedis({ extra: ['--requirepass', 's3cret'] });
     try {
       const url = `redis://:s3cret@127.0.0.1:${redis.port}`;
       await clusterRun(t, 'password', url, [], () => startWorkers(1, url));
-      const wrong = runCli(trainArgs('wrong', ['--redis', `redis://:guess@127.0.0.1:${redis.port}`, '--redis-timeout', '1']));
-      t.equal((await wrong.exit).code, 1);
-      t.match(wrong.stderr(), /lost Redis at redis:\/\/127\.0\.0\.1:\d+ \((WRONGPASS|NOAUTH)[^)]*\)/);
+      // the default --redis-timeout (60 s) is not waited for: no reconnect cures a wrong password
+      const wrong = runCli(trainArgs('wrong', ['--redis', `redis://:guess@127.0.0.1:${redis.port}`]));
+      await refusedAtOnce(t, wrong, /^dgmg-pipe: Redis at redis:\/\/127\.0\.0\.1:\d+ refused access \(WRONGPASS invalid username-password pair or user is disabled\); check the user and password in the URL$/);
       t.notMatch(wrong.stderr(), /guess/, 'the password is not printed');
+      const worker = runCli(['worker', '--redis', `redis://:guess@127.0.0.1:${redis.port}`, '--threads', '1']);
+      await refusedAtOnce(t, worker, /^dgmg-pipe: Redis at redis:\/\/127\.0\.0\.1:\d+ refused access \(WRONGPASS [^)]*\); check the user and password in the URL$/);
+      const none = runCli(['worker', '--redis', redis.url, '--threads', '1']);
+      await refusedAtOnce(t, none, /refused access \(NOAUTH [^)]*\); check the user and password in the URL/);
+    } finally {
+      await redis.stop();
+    }
+  });
+
+  t.test('an ACL user without the commands BullMQ needs ends a coordinator or a worker at once, with one line', async (t) => {
+    const redis = await startRedis({ extra: ['--user', 'default', 'off', '--user', 'reader', 'on', '>pw-of-reader', '~*', '+@connection', '+get', '+info'] });
+    try {
+      const url = `redis://reader:pw-of-reader@127.0.0.1:${redis.port}`;
+      const perm = /^dgmg-pipe: Redis at redis:\/\/reader@127\.0\.0\.1:\d+ refused access \(NOPERM [^)]*\); give the URL's user the commands BullMQ needs \(e\.g\. \+@all ~\* &\*\)$/;
+      await refusedAtOnce(t, runCli(['worker', '--redis', url, '--threads', '1']), perm);
+      await refusedAtOnce(t, runCli(trainArgs('noperm', ['--redis', url])), perm);
     } finally {
       await redis.stop();
     }
@@ -127,7 +156,7 @@ t.test('setup', { skip: haveRedis() ? false : 'redis-server is not installed (ap
     try {
       const url = (host: string): string => `redis://:netns-pw@${host}:${redis.port}`;
       const ws = await clusterRun(t, 'netns', url(nets[0].hostIp), [], () =>
-        Promise.all(nets.map((n) => startWorkers(1, url(n.hostIp), [], { wrap: ['ip', 'netns', 'exec', n.ns] }))).then((a) => a.flat()),
+        Promise.all(nets.map((n) => startWorkers(1, url(n.hostIp), ['--verbose'], { wrap: ['ip', 'netns', 'exec', n.ns] }))).then((a) => a.flat()),
       );
       t.ok(ws.every((w) => /: done in/.test(w.stderr())), 'both namespaced hosts computed shards');
     } finally {

@@ -163,6 +163,11 @@ export async function runTrain(o: TrainOptions, stopRequested: () => boolean): P
       workers: o.workers,
       molecules: data.molecules,
     };
+  } catch (e) {
+    // trainSteps has saved every step made before the failure: say where the run can go on from.
+    const saved = (last as StepReport | null)?.step ?? resume?.step ?? null;
+    if (saved === null) throw e;
+    throw new Error(`${e instanceof Error ? e.message : String(e)}; step ${saved} is saved in ${checkpointFile} (continue with: dgmg-pipe train --resume ${o.outDir})`, { cause: e });
   } finally {
     bar.finish();
     await runner.close();
