@@ -6,7 +6,7 @@ import { typedGraphOptions, type GridOptions } from '../../draw/svg';
 import { GraphFormatError, type Graph } from '../../graphs/graph';
 import { writeFileAtomic } from '../checkpoint';
 import { validateConfig, type RunConfig } from '../config';
-import { graphToSmiles, inferVocabulary, isMoleculeFile, loadRDKit, moleculeSvg, type RDKit, readSmilesFile, moleculesOf, surveyMolecules, typeFrequencies, type MoleculeCounts, type SurveyRow, type TypeCount } from '../molecules';
+import { graphToSmiles, inferVocabulary, isMoleculeFile, loadRDKit, moleculeProfile, moleculeSvg, type RDKit, readSmilesFile, moleculesOf, surveyMolecules, typeFrequencies, type MoleculeCounts, type SurveyRow, type TypeCount } from '../molecules';
 
 /**
  * `config` with its types: for a molecule file and a config that names no node types,
@@ -73,8 +73,8 @@ export function moleculeGridOptions(rd: RDKit, graphs: readonly Graph[], vocab: 
 /** Molecule measures of sampled graphs against training graphs, both typed by `vocab`. */
 export async function moleculeMeasures(samples: readonly Graph[], train: readonly Graph[], vocab: MoleculeVocabulary): Promise<MoleculeReport> {
   const rd = await loadRDKit();
-  const withSmiles = (graph: Graph): MoleculeSample => ({ graph, smiles: graphToSmiles(rd, graph, vocab) });
-  return evaluateMolecules(samples.map(withSmiles), train.map(withSmiles), vocab);
+  const profiled = (graph: Graph): MoleculeSample => ({ graph, profile: moleculeProfile(rd, graph, vocab) });
+  return evaluateMolecules(samples.map(profiled), train.map(profiled), vocab);
 }
 
 /** The type names of a config's model.nodeTypes and model.edgeTypes, read as plain JSON. */
