@@ -5,7 +5,8 @@ import { ORDER_KINDS, type OrderKind } from '../graphs/order';
 import { runAnimate } from '../pipeline/commands/animate';
 import { runDraw } from '../pipeline/commands/draw';
 import { runEval } from '../pipeline/commands/eval';
-import { runMoleculeEvalJsonl, runMoleculeExport, runMoleculeSurvey } from '../pipeline/commands/molecules';
+import { alignedTable, moleculeRows, runMoleculeCompare, runMoleculeEvalJsonl, runMoleculeExport, runMoleculeSurvey } from '../pipeline/commands/molecules';
+import type { MoleculeReport } from '../eval/molecules';
 import { runSample } from '../pipeline/commands/sample';
 import { DEFAULT_MODEL_FILE } from '../pipeline/commands/shared';
 import { runTrain } from '../pipeline/commands/train';
@@ -23,6 +24,16 @@ import { availableParallelism, constants } from 'node:os';
 function report(json: boolean, result: object): void {
   if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else for (const [k, v] of Object.entries(result)) process.stdout.write(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
+}
+
+/**
+ * A molecule report: with --json one object, its context and measures side by side; for a person
+ * the context as `key: value` lines, then the measures as a table.
+ */
+function reportMolecules(json: boolean, context: object, measures: MoleculeReport): void {
+  if (json) return report(true, { ...context, ...measures });
+  report(false, context);
+  process.stdout.write(alignedTable(moleculeRows(measures)));
 }
 
 /** --workers as given (a positive integer), else the number of cores; more than the cores is allowed but slower. */
@@ -229,7 +240,11 @@ void yargs(hideBin(process.argv))
     guarded(async (a) => {
       positiveInt('n', a.n);
       const { workers, makeSampler } = chunkSampler(a);
-      report(a.json, { ...(await runEval(a.model ?? null, a.n, a.seed, a.quiet, makeSampler, stopSignal(null))), workers });
+      const r = await runEval(a.model ?? null, a.n, a.seed, a.quiet, makeSampler, stopSignal(null));
+      if (r.measures === 'molecules') {
+        const { model, heldOutNll, testGraphs, seconds, measures, ...molecules } = r;
+        reportMolecules(a.json, { model, measures, heldOutNll, testGraphs, seconds, workers }, molecules);
+      } else report(a.json, { ...r, workers });
     }),
   )
   .command(
@@ -282,7 +297,7 @@ void yargs(hideBin(process.argv))
   )
   .command(
     'molecules',
-    'Molecule files (.smi, .csv): survey their types and sizes, export them as typed JSONL, measure typed JSONL samples',
+    'Molecule files (.smi, .csv): survey their types and sizes, export them as typed JSONL, measure samples against data',
     (y) =>
       y
         .command(
@@ -316,7 +331,7 @@ void yargs(hideBin(process.argv))
         )
         .command(
           'eval-jsonl <samples> <train>',
-          'Validity, uniqueness, novelty and type distributions of typed JSONL samples against typed JSONL training molecules',
+          'The molecule measures of typed JSONL samples against typed JSONL training molecules',
           (y) =>
             y
               .positional('samples', { type: 'string', demandOption: true })
@@ -324,10 +339,24 @@ void yargs(hideBin(process.argv))
               .option('config', { type: 'string', demandOption: true, describe: 'config whose model.nodeTypes and model.edgeTypes name the types (e.g. the one export wrote)' })
               .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }),
           guarded(async (a) => {
-            report(a.json, await runMoleculeEvalJsonl(a.samples, a.train, a.config));
+            const { context, report: measures } = await runMoleculeEvalJsonl(a.samples, a.train, a.config);
+            reportMolecules(a.json, context, measures);
           }),
         )
-        .demandCommand(1, 'name a molecules command: survey, export, eval-jsonl'),
+        .command(
+          'compare <samples> <data>',
+          'The molecule measures of one .smi or .csv file against another (e.g. half a data set against the other half)',
+          (y) =>
+            y
+              .positional('samples', { type: 'string', demandOption: true, describe: '.smi or .csv' })
+              .positional('data', { type: 'string', demandOption: true, describe: '.smi or .csv' })
+              .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }),
+          guarded(async (a) => {
+            const { context, report: measures } = await runMoleculeCompare(a.samples, a.data);
+            reportMolecules(a.json, context, measures);
+          }),
+        )
+        .demandCommand(1, 'name a molecules command: survey, export, eval-jsonl, compare'),
     () => undefined,
   )
   .help()
