@@ -168,6 +168,8 @@ void yargs(hideBin(process.argv))
         .option('config', { type: 'string', describe: 'run config (data, model, train, sample) [default: configs/cycles.json; with --resume: the checkpoint\'s]' })
         .option('out', { type: 'string', default: 'run', describe: 'folder for the checkpoint' })
         .option('resume', { type: 'string', describe: 'continue the run in this folder from its checkpoint' })
+        .option('init-from', { type: 'string', describe: 'fine-tune: start from this checkpoint\'s parameters, model and atom types, with a fresh optimizer (default config: the checkpoint\'s)' })
+        .option('skip-invalid', { type: 'boolean', describe: 'override data.skipInvalid: skip and count molecules that do not parse or have atoms outside the model\'s types (--no-skip-invalid: stop at the first)' })
         .option('epochs', { type: 'number', describe: 'override train.epochs' })
         .option('batch-size', { type: 'number', describe: 'override train.batchSize' })
         .option('lr', { type: 'number', describe: 'override train.lr' })
@@ -189,7 +191,8 @@ void yargs(hideBin(process.argv))
           configFile: a.config ?? null,
           outDir: a.resume ?? a.out,
           resumeDir: a.resume ?? null,
-          overrides: { epochs: a.epochs, batchSize: a['batch-size'], lr: a.lr, seed: a.seed, dataFile: a.data, order: a.order as OrderKind | undefined },
+          initFrom: a['init-from'] ?? null,
+          overrides: { epochs: a.epochs, batchSize: a['batch-size'], lr: a.lr, seed: a.seed, dataFile: a.data, order: a.order as OrderKind | undefined, skipInvalid: a['skip-invalid'] },
           workers,
           makeRunner: (config, n) => (cluster ? new RedisShardRunner(config, cluster(config)) : new TrainPool(config, n)),
           stopAtStep: a['max-steps'] ?? null,
