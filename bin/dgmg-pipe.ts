@@ -231,7 +231,7 @@ void yargs(hideBin(process.argv))
   )
   .command(
     'eval',
-    'Measure a model: validity, uniqueness, novelty, MMD against the test graphs, held-out NLL',
+    'Measure a model: validity, uniqueness, novelty, MMD against the test graphs (a model of molecules: the molecule measures), held-out NLL',
     (y) =>
       y
         .option('model', modelOption)
