@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { growthRows, growthTable, renderGrowthSvg, twoWorkerRatio } from './growth';
 import { checkGuards, figures } from './guard';
 import { appendHistory, readHistory, renderHistorySvg } from './history';
-import { singleThread, type Row } from './throughput';
+import { moleculeThread, singleThread, type Row } from './throughput';
 import { memorySoak, workerRows } from './workers';
 import { peerDir, peerFigures, peerMissing, ratioLines } from './peer';
 
@@ -38,7 +38,8 @@ async function main(): Promise<void> {
   const soakSeconds = soakArg > 0 ? Number(process.argv[soakArg + 1]) : quick ? 30 : 300;
   const single = singleThread(quick ? 1.5 : 5);
   const pool = await workerRows(quick);
-  const rows: Row[] = [...single, ...pool.rows];
+  const molecules = await moleculeThread(quick ? 1 : 4);
+  const rows: Row[] = [...single, ...molecules, ...pool.rows];
   process.stdout.write('backend  what         batch  workers  graphs/s  heapMB\n');
   for (const r of rows) {
     process.stdout.write(`${r.backend.padEnd(8)} ${r.what.padEnd(12)} ${String(r.batch).padStart(5)} ${String(r.workers).padStart(8)} ${String(r.graphsPerSecond).padStart(9)} ${String(r.heapMB).padStart(7)}\n`);

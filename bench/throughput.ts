@@ -2,16 +2,19 @@ import { cycleGraph } from '../graphs/families';
 import { Rng } from '../graphs/random';
 import { encodeGraph } from '../graphs/sequence';
 import { adamState, adamStep } from '../model/adam';
-import { DEFAULT_MODEL, initParams, paramLayout } from '../model/params';
+import { DEFAULT_MODEL, initParams, paramLayout, typeCounts } from '../model/params';
 import { shardGradients } from '../model/teacher';
 import { sampleChunk } from '../pipeline/sampling';
 import { loadModel } from '../pipeline/commands/shared';
-import { DEFAULT_CONFIG } from '../pipeline/config';
+import { DEFAULT_CONFIG, loadConfig } from '../pipeline/config';
+import { graphSequence } from '../pipeline/dataset';
+import { loadRDKit, moleculesOf, readSmilesFile } from '../pipeline/molecules';
+import { join } from 'node:path';
 
 /**
  * Single-thread throughput on cycles of 10..20 nodes with the default model: teacher-forced
  * training (forward + backward + Adam) at several batch sizes, and sampling in lockstep chunks of
- * 100 and one graph at a time.
+ * 100 and one graph at a time; and the same on molecules (moleculeThread).
  */
 export function cycles(n: number, seed: number): number[][] {
   const rng = new Rng(seed);
@@ -61,7 +64,7 @@ export function singleThread(seconds: number): Row[] {
   const shipped = loadModel(null).ckpt;
   const params = initParams(layout, 0);
   const adam = adamState(layout.total);
-  const configs: Array<{ what: string; batch: number; fn: () => number }> = [];
+  const configs: Timed[] = [];
   for (const B of [1, 16, 64, 256]) {
     const seqs = cycles(B, B);
     const fn = (): number => {
@@ -82,6 +85,18 @@ export function singleThread(seconds: number): Row[] {
     };
     configs.push({ what: 'sample', batch: count, fn });
   }
+  return measured(configs, seconds);
+}
+
+/** A configuration to time: what it is, its batch, and one call that returns the graphs it did. */
+interface Timed {
+  readonly what: string;
+  readonly batch: number;
+  readonly fn: () => number;
+}
+
+/** One-thread rows of `configs`: warmed up, then timed round-robin for `seconds` in all. */
+function measured(configs: readonly Timed[], seconds: number): Row[] {
   for (const c of configs) c.fn(); // warm-up
   const rates = configs.map((): Array<{ perSecond: number; perCpuSecond: number }> => []);
   for (let round = 0; round < ROUNDS; round++) configs.forEach((c, i) => rates[i].push(timeLoop(seconds / ROUNDS, c.fn)));
@@ -95,4 +110,47 @@ export function singleThread(seconds: number): Row[] {
     graphsPerCpuSecond: Math.round(median(rates[i].map((r) => r.perCpuSecond))),
     heapMB,
   }));
+}
+
+/** The NCI fixture the tests use: 200 molecules of up to 50 heavy atoms (mean about 17). */
+const MOLECULE_FIXTURE = join(__dirname, '..', '..', 'test', 'fixtures', 'molecules', 'nci-first-200.smi');
+
+/**
+ * One thread on molecules: training steps at batch 64 on the NCI fixture's molecules with the
+ * model shape of configs/molecules-base.json (node size 32, its 11 atom types), and sampling
+ * chunks of 100 from the shipped molecule model (models/molecules-nci.json, up to 23 atoms).
+ */
+export async function moleculeThread(seconds: number): Promise<Row[]> {
+  const base = loadConfig(join(__dirname, '..', '..', 'configs', 'molecules-base.json')).model;
+  const rd = await loadRDKit();
+  const set = moleculesOf(rd, readSmilesFile(MOLECULE_FIXTURE), base, { maxAtoms: 50, skipOutsideTypes: true, skipUnparsable: true });
+  const seqs = set.graphs.slice(0, 64).map((g) => graphSequence(g, 'natural', typeCounts(base)));
+  const layout = paramLayout(base);
+  const params = initParams(layout, 0);
+  const adam = adamState(layout.total);
+  const shipped = loadModel(join(__dirname, '..', '..', 'models', 'molecules-nci.json')).ckpt;
+  let from = 0;
+  return measured(
+    [
+      {
+        what: 'mol-train',
+        batch: seqs.length,
+        fn: () => {
+          const r = shardGradients(base, layout, params, seqs);
+          adamStep({ ...DEFAULT_CONFIG.train }, adam, params, r.gradSum.map((x) => x / seqs.length));
+          return seqs.length;
+        },
+      },
+      {
+        what: 'mol-sample',
+        batch: 100,
+        fn: () => {
+          const n = sampleChunk(shipped.config.model, shipped.params, 1, from, 100, shipped.config.sample.vMax).length;
+          from = (from + 100) % 1000;
+          return n;
+        },
+      },
+    ],
+    seconds,
+  );
 }

@@ -5,7 +5,8 @@ import { ORDER_KINDS, type OrderKind } from '../graphs/order';
 import { runAnimate } from '../pipeline/commands/animate';
 import { runDraw } from '../pipeline/commands/draw';
 import { runEval } from '../pipeline/commands/eval';
-import { runMoleculeEvalJsonl, runMoleculeExport, runMoleculeSurvey } from '../pipeline/commands/molecules';
+import { alignedTable, moleculeRows, runMoleculeCompare, runMoleculeEvalJsonl, runMoleculeExport, runMoleculeSurvey } from '../pipeline/commands/molecules';
+import type { MoleculeReport } from '../eval/molecules';
 import { runSample } from '../pipeline/commands/sample';
 import { DEFAULT_MODEL_FILE } from '../pipeline/commands/shared';
 import { runTrain } from '../pipeline/commands/train';
@@ -37,6 +38,16 @@ const writeLine = (stream: NodeJS.WriteStream, line: string): void => void strea
 function report(json: boolean, result: object): void {
   if (json) writeLine(process.stdout, JSON.stringify(result));
   else for (const [k, v] of Object.entries(result)) writeLine(process.stdout, `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
+}
+
+/**
+ * A molecule report: with --json one object, its context and measures side by side; for a person
+ * the context as `key: value` lines, then the measures as a table.
+ */
+function reportMolecules(json: boolean, context: object, measures: MoleculeReport): void {
+  if (json) return report(true, { ...context, ...measures });
+  report(false, context);
+  process.stdout.write(alignedTable(moleculeRows(measures)));
 }
 
 /** `--<flag>` as given (a positive integer), else the number of cores. */
@@ -211,6 +222,8 @@ void yargs(hideBin(process.argv))
         .option('force', { type: 'boolean', default: false, describe: 'replace the run in --out if it holds one (else refused)' })
         .option('epochs', integerOption('override train.epochs'))
         .option('batch-size', integerOption('override train.batchSize'))
+        .option('init-from', { type: 'string', describe: 'fine-tune: start from this checkpoint\'s parameters, model and atom types, with a fresh optimizer (default config: the checkpoint\'s)' })
+        .option('skip-invalid', { type: 'boolean', describe: 'override data.skipInvalid: skip and count molecules that do not parse or have atoms outside the model\'s types (--no-skip-invalid: stop at the first)' })
         .option('lr', { type: 'number', describe: 'override train.lr' })
         .option('seed', integerOption(`override train.seed (0 to ${MAX_SEED})`))
         .option('data', { type: 'string', describe: 'train on this graph file (.jsonl or .g6) or molecule file (.smi, .csv with a SMILES column) instead of the config\'s family' })
@@ -233,6 +246,7 @@ void yargs(hideBin(process.argv))
           configFile: a.config ?? null,
           outDir: a.resume ?? a.out,
           resumeDir: a.resume ?? null,
+          initFrom: a['init-from'] ?? null,
           overrides: {
             epochs: optional('epochs', a.epochs, positiveInt),
             batchSize: optional('batch-size', a['batch-size'], positiveInt),
@@ -241,6 +255,7 @@ void yargs(hideBin(process.argv))
             dataFile: a.data,
             order: a.order as OrderKind | undefined,
             valenceMask: a['valence-mask'],
+            skipInvalid: a['skip-invalid'],
           },
           workers,
           // a batch splits into at most batchSize shards: more threads would have nothing to do
@@ -282,7 +297,7 @@ void yargs(hideBin(process.argv))
   )
   .command(
     'eval',
-    'Measure a model: validity, uniqueness, novelty, MMD against the test graphs, held-out NLL',
+    'Measure a model: validity, uniqueness, novelty, MMD against the test graphs (a model of molecules: the molecule measures), held-out NLL',
     (y) =>
       y
         .option('model', modelOption)
@@ -295,7 +310,11 @@ void yargs(hideBin(process.argv))
       const n = positiveInt('n', a.n);
       const seed = seedFlag('seed', a.seed);
       const { workers, makeSampler } = chunkSampler(a, n);
-      report(a.json, { ...(await runEval(a.model ?? null, n, seed, a.quiet, makeSampler, stopSignal(null))), workers });
+      const r = await runEval(a.model ?? null, n, seed, a.quiet, makeSampler, stopSignal(null));
+      if (r.measures === 'molecules') {
+        const { model, heldOutNll, testGraphs, seconds, measures, ...molecules } = r;
+        reportMolecules(a.json, { model, measures, heldOutNll, testGraphs, seconds, workers }, molecules);
+      } else report(a.json, { ...r, workers });
     }),
   )
   .command(
@@ -351,7 +370,7 @@ void yargs(hideBin(process.argv))
   )
   .command(
     'molecules',
-    'Molecule files (.smi, .csv): survey their types and sizes, export them as typed JSONL, measure typed JSONL samples',
+    'Molecule files (.smi, .csv): survey their types and sizes, export them as typed JSONL, measure samples against data',
     (y) =>
       y
         .command(
@@ -385,7 +404,7 @@ void yargs(hideBin(process.argv))
         )
         .command(
           'eval-jsonl <samples> <train>',
-          'Validity, uniqueness, novelty and type distributions of typed JSONL samples against typed JSONL training molecules',
+          'The molecule measures of typed JSONL samples against typed JSONL training molecules',
           (y) =>
             y
               .positional('samples', { type: 'string', demandOption: true })
@@ -393,10 +412,24 @@ void yargs(hideBin(process.argv))
               .option('config', { type: 'string', demandOption: true, describe: 'config whose model.nodeTypes and model.edgeTypes name the types (e.g. the one export wrote)' })
               .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }),
           guarded(async (a) => {
-            report(a.json, await runMoleculeEvalJsonl(a.samples, a.train, a.config));
+            const { context, report: measures } = await runMoleculeEvalJsonl(a.samples, a.train, a.config);
+            reportMolecules(a.json, context, measures);
           }),
         )
-        .demandCommand(1, 'name a molecules command: survey, export, eval-jsonl'),
+        .command(
+          'compare <samples> <data>',
+          'The molecule measures of one .smi or .csv file against another (e.g. half a data set against the other half)',
+          (y) =>
+            y
+              .positional('samples', { type: 'string', demandOption: true, describe: '.smi or .csv' })
+              .positional('data', { type: 'string', demandOption: true, describe: '.smi or .csv' })
+              .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }),
+          guarded(async (a) => {
+            const { context, report: measures } = await runMoleculeCompare(a.samples, a.data);
+            reportMolecules(a.json, context, measures);
+          }),
+        )
+        .demandCommand(1, 'name a molecules command: survey, export, eval-jsonl, compare'),
     () => undefined,
   )
   .help()

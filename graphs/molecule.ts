@@ -198,3 +198,52 @@ export function typesOf(g: Graph): { nodeTypes: readonly number[]; edgeTypes: re
   if (edgeTypes.length !== g.edges.length) throw new GraphFormatError('graph', `needs one edge type per edge (${g.edges.length}), has ${edgeTypes.length}`);
   return { nodeTypes, edgeTypes };
 }
+
+/**
+ * The Bemis-Murcko framework of a molecule, as RDKit's MurckoDecompose cuts it (docs/design.md,
+ * "Molecule measures"): its ring atoms and the atoms on paths between rings, which together are
+ * the graph's 2-core (what remains after atoms with at most one neighbour are removed again and
+ * again), plus every removed atom joined to a kept one by a double bond (a ring's C=O stays).
+ * Types and bond orders are kept; hydrogens being implicit, a cut atom's kept neighbour gains the
+ * hydrogens of its default valence, as in RDKit. No ring: the empty graph.
+ */
+export function murckoFramework(g: Graph, vocab: MoleculeVocabulary): TypedGraph {
+  const { nodeTypes, edgeTypes } = typesOf(g);
+  const degree = new Array<number>(g.numNodes).fill(0);
+  const neighbours: number[][] = Array.from({ length: g.numNodes }, () => []);
+  g.edges.forEach(([u, v], k) => {
+    degree[u]++;
+    degree[v]++;
+    neighbours[u].push(k);
+    neighbours[v].push(k);
+  });
+  const kept = new Array<boolean>(g.numNodes).fill(true);
+  const leaves = degree.flatMap((d, v) => (d <= 1 ? [v] : []));
+  for (let v = leaves.pop(); v !== undefined; v = leaves.pop()) {
+    if (!kept[v]) continue;
+    kept[v] = false;
+    for (const k of neighbours[v]) {
+      const w = g.edges[k][0] === v ? g.edges[k][1] : g.edges[k][0];
+      if (kept[w] && --degree[w] === 1) leaves.push(w);
+    }
+  }
+  const core = [...kept];
+  g.edges.forEach(([u, v], k) => {
+    if (vocab.edgeTypes[edgeTypes[k]] !== 'double') return;
+    if (core[u] && !core[v]) kept[v] = true;
+    if (core[v] && !core[u]) kept[u] = true;
+  });
+  const index = new Array<number>(g.numNodes).fill(-1);
+  const framework = { numNodes: 0, edges: [] as Array<readonly [number, number]>, nodeTypes: [] as number[], edgeTypes: [] as number[] };
+  kept.forEach((keep, v) => {
+    if (!keep) return;
+    index[v] = framework.numNodes++;
+    framework.nodeTypes.push(nodeTypes[v]);
+  });
+  g.edges.forEach(([u, v], k) => {
+    if (!kept[u] || !kept[v]) return;
+    framework.edges.push([index[u], index[v]]);
+    framework.edgeTypes.push(edgeTypes[k]);
+  });
+  return framework;
+}

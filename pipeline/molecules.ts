@@ -2,6 +2,7 @@ import initRDKitModule, { type MainModule, type Mol } from '@rdkit/rdkit';
 import { GraphFormatError, type Graph } from '../graphs/graph';
 import { AtomicFile } from './atomic';
 import { readTextFile } from './text';
+import { MORGAN_BITS, MORGAN_RADIUS, type MoleculeProfile } from '../eval/molecules';
 import {
   BOND_TYPES,
   assertMoleculeVocabulary,
@@ -10,6 +11,7 @@ import {
   isMoleculeVocabulary,
   isOutsideVocabulary,
   molblockOfGraph,
+  murckoFramework,
   moleculeFromCommonChem,
   moleculeGraph,
   type MoleculeRecord,
@@ -103,6 +105,37 @@ export function graphToSmiles(rd: RDKit, g: Graph, vocab: MoleculeVocabulary): s
   const smiles = withMol(rd, molblockOfGraph(g, vocab), (mol) => mol.get_smiles(CANONICAL));
   rd.reason();
   return smiles;
+}
+
+const MORGAN = JSON.stringify({ radius: MORGAN_RADIUS, nBits: MORGAN_BITS });
+
+/** The atom rings RDKit records in its CommonChem extension (atom indexes, one list a ring). */
+function atomRings(json: string): number[][] {
+  const doc = JSON.parse(json) as { molecules: Array<{ extensions?: Array<{ name?: string; atomRings?: number[][] }> }> };
+  return doc.molecules[0]?.extensions?.find((e) => e.name === 'rdkitRepresentation')?.atomRings ?? [];
+}
+
+/**
+ * What the molecule measures need of a typed graph (eval/molecules.ts), or null when RDKit does not
+ * sanitize it. Descriptors are RDKit's (its descriptor JSON), the framework is cut on the graph
+ * (murckoFramework) and named by RDKit's canonical SMILES.
+ */
+export function moleculeProfile(rd: RDKit, g: Graph, vocab: MoleculeVocabulary): MoleculeProfile | null {
+  if (g.numNodes === 0) return null;
+  const measured = withMol(rd, molblockOfGraph(g, vocab), (mol) => {
+    const d = JSON.parse(mol.get_descriptors()) as Record<string, number>;
+    const bytes = Uint8Array.from(mol.get_morgan_fp_as_uint8array(MORGAN) as Uint8Array);
+    return {
+      smiles: mol.get_smiles(CANONICAL),
+      fingerprint: new Uint32Array(bytes.buffer),
+      ringSizes: atomRings(mol.get_json()).map((r) => r.length),
+      properties: { heavyAtoms: g.numNodes, weight: d.amw, logP: d.CrippenClogP, tpsa: d.tpsa, rings: d.NumRings },
+    };
+  });
+  rd.reason();
+  if (measured === null) return null;
+  const framework = murckoFramework(g, vocab);
+  return { ...measured, scaffold: framework.numNodes === 0 ? null : graphToSmiles(rd, framework, vocab) };
 }
 
 /**

@@ -41,10 +41,16 @@ t.test('train on a .smi file with the size and type filter, sample SMILES, eval,
   t.equal(lines.filter((l) => l.startsWith('# sample ')).length, JSON.parse(s.stdout).notMolecules, 'invalid samples are comment lines, counted');
   const e = cli('eval', '--model', ckpt, '--n', '30', '--quiet', '--json');
   t.equal(e.status, 0, e.stderr);
-  const m = JSON.parse(e.stdout).molecules;
+  const m = JSON.parse(e.stdout);
+  t.equal(m.measures, 'molecules', 'a model of molecules is measured as molecules');
+  t.notOk('mmd' in m || 'meanNodes' in m, 'and by those measures alone');
   t.equal(m.samples, 30);
   t.equal(m.valid, 30 - JSON.parse(s.stdout).notMolecules, 'eval and sample agree on validity (same seed)');
   t.equal(m.sizeHistogram.data.reduce((a: number, b: number) => a + b, 0), 152, 'the 172 kept molecules less the 20 held out');
+  const human = cli('eval', '--model', ckpt, '--n', '30', '--quiet');
+  t.equal(human.status, 0, human.stderr);
+  t.match(human.stdout, new RegExp(`\\nvalidity +${m.validity.toFixed(3)} +${m.valid} of 30\\n`), 'a table for a person, the same numbers');
+  t.match(human.stdout, /\nSNN to data +[0-9.-]+\n/);
   const d = cli('draw', '--model', ckpt, '--n', '4', '--out', 'd.svg', '--json');
   t.equal(d.status, 0, d.stderr);
   t.match(readFileSync(join(dir, 'd.svg'), 'utf8'), /valid molecules/);

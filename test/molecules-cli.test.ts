@@ -53,6 +53,7 @@ t.test('export writes typed JSONL and its config keys; eval-jsonl measures sampl
   const e = run('eval-jsonl', samples, out, '--config', join(dir, 'nci.config.json'));
   t.equal(e.code, 0, e.err);
   const report = JSON.parse(e.out);
+  t.equal(report.samplesFile, samples);
   t.same([report.samples, report.valid, report.unique, report.novel, report.validity, report.uniqueness, report.novelty], [3, 2, 2, 0, 2 / 3, 1, 0]);
   const noConfig = run('eval-jsonl', samples, out);
   t.equal(noConfig.code, 1);
@@ -62,6 +63,23 @@ t.test('export writes typed JSONL and its config keys; eval-jsonl measures sampl
   const outside = run('eval-jsonl', samples, out, '--config', wrongTypes);
   t.equal(outside.code, 1);
   t.match(outside.err, /^dgmg-pipe: .*nci\.jsonl:\d+: node_types\[\d+\] is "\w+", not one of the config's node types C, O\n$/);
+});
+
+t.test('compare measures one SMILES file against another', async (t) => {
+  const a = join(dir, 'a.smi');
+  const b = join(dir, 'b.csv');
+  writeFileSync(a, 'C1CC1CC\nc1ccccc1O\nC1CC\nCCO\n');
+  writeFileSync(b, 'smiles,name\nOc1ccccc1,phenol\nCCCC,butane\n');
+  const r = run('compare', a, b);
+  t.equal(r.code, 0, r.err);
+  const report = JSON.parse(r.out);
+  t.same(report.samplesRead, { read: 4, kept: 3, unparsable: 1, tooLarge: 0, outsideTypes: 0, notRepresentable: 0 }, 'C1CC does not parse: skipped, counted');
+  t.same([report.valid, report.unique, report.novel], [3, 3, 2], 'phenol is in the data');
+  t.same(report.threeMemberedRing, { samples: 1 / 3, data: 0 });
+  t.same(report.scaffolds, { samples: 2, data: 1, shared: 1, novel: 0.5, dataCovered: 1, acyclic: { samples: 1 / 3, data: 0.5 } });
+  const missing = run('compare', a, join(dir, 'none.smi'));
+  t.equal(missing.code, 1);
+  t.match(missing.err, /^dgmg-pipe: .*none\.smi: cannot read: ENOENT/);
 });
 
 t.test('bad input: one line naming file:line, exit 1', async (t) => {
@@ -79,5 +97,5 @@ t.test('bad input: one line naming file:line, exit 1', async (t) => {
   t.equal(atoms.err, 'dgmg-pipe: --max-atoms must be a positive integer, got "0"\n');
   const none = plain();
   t.equal(none.code, 1);
-  t.match(none.err, /name a molecules command: survey, export, eval-jsonl/);
+  t.match(none.err, /name a molecules command: survey, export, eval-jsonl, compare/);
 });

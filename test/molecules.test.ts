@@ -14,6 +14,7 @@ import {
   inferVocabulary,
   loadMolecules,
   loadRDKit,
+  moleculeProfile,
   moleculesOf,
   readMoleculeFile,
   readSmilesFile,
@@ -200,7 +201,7 @@ t.test('molecule measures on a hand-made set', async (t) => {
   const invalid = chain([0, 1, 0], [1, 1]);
   const propane = chain([0, 0, 0], [0, 0]);
   const methanol = chain([0, 1], [0]);
-  const withSmiles = (g: TypedGraph) => ({ graph: g, smiles: graphToSmiles(rd, g, co) });
+  const withSmiles = (g: TypedGraph) => ({ graph: g, profile: moleculeProfile(rd, g, co) });
   const r = evaluateMolecules([ethanol, ethanolOtherWay, invalid, propane].map(withSmiles), [ethanol, methanol].map(withSmiles), co);
   t.same(
     { samples: r.samples, valid: r.valid, unique: r.unique, novel: r.novel, validity: r.validity, uniqueness: r.uniqueness, novelty: r.novelty },

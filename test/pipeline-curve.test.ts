@@ -21,7 +21,7 @@ const config = (name: string, json: object): string => {
   return f;
 };
 const train = (over: Partial<TrainOptions>): ReturnType<typeof runTrain> =>
-  runTrain({ configFile: null, outDir: dir, resumeDir: null, overrides: {}, workers: 1, makeRunner: inProcessRunner, stopAtStep: null, quiet: true, force: false, ...over }, () => false);
+  runTrain({ configFile: null, outDir: dir, resumeDir: null, initFrom: null, overrides: {}, workers: 1, makeRunner: inProcessRunner, stopAtStep: null, quiet: true, force: false, ...over }, () => false);
 const lines = (file: string): string[] => readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
 
 t.test('a molecule run measures validity on its training curve, as eval counts it', async (t) => {

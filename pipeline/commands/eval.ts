@@ -25,10 +25,24 @@ export function heldOutNll(ckpt: Checkpoint, graphs: readonly Graph[]): number {
   return total / graphs.length;
 }
 
+/** What eval reports beside the measures: the model, the held-out NLL and the time taken. */
+interface EvalContext {
+  readonly model: string;
+  readonly heldOutNll: number;
+  readonly testGraphs: number;
+  readonly seconds: number;
+}
+
 /**
- * `dgmg-pipe eval`: SPEC §7's measures of n samples, and the held-out NLL of the test graphs; for a
- * model of molecules also validity, uniqueness and novelty by RDKit (eval/molecules.ts). The
- * report is the same whatever computes the samples (graph i draws from Rng.derive(seed, i)).
+ * Eval's report: SPEC §7's graph measures, or for a model of molecules the molecule measures
+ * (eval/molecules.ts) alone, named by `measures`, since validity and novelty by graph
+ * isomorphism are no chemist's measures.
+ */
+export type EvalReport = EvalContext & (({ readonly measures: 'graphs' } & QualityReport) | ({ readonly measures: 'molecules' } & MoleculeReport));
+
+/**
+ * `dgmg-pipe eval`: the measures of n samples, and the held-out NLL of the test graphs. The report
+ * is the same whatever computes the samples (graph i draws from Rng.derive(seed, i)).
  */
 export async function runEval(
   modelFile: string | null,
@@ -37,11 +51,12 @@ export async function runEval(
   quiet: boolean,
   makeSampler: (ckpt: Checkpoint) => ChunkSampler,
   stop: AbortSignal,
-): Promise<QualityReport & { model: string; heldOutNll: number; testGraphs: number; seconds: number; molecules: MoleculeReport | null }> {
+): Promise<EvalReport> {
   const started = Date.now();
   const { file, ckpt, graphs: samples } = await sampleInMemory(modelFile, n, seed, quiet, makeSampler, stop);
   const data = await datasetOf(ckpt);
-  const report = evaluateSamples(samples, data.train, data.test, data.family);
-  const molecules: MoleculeReport | null = isMoleculeVocabulary(ckpt.config.model) ? await moleculeMeasures(samples, data.train, ckpt.config.model) : null;
-  return { model: file, ...report, heldOutNll: +heldOutNll(ckpt, data.test).toFixed(4), testGraphs: data.test.length, seconds: +((Date.now() - started) / 1000).toFixed(2), molecules };
+  const measures = isMoleculeVocabulary(ckpt.config.model)
+    ? { measures: 'molecules' as const, ...(await moleculeMeasures(samples, data.train, ckpt.config.model)) }
+    : { measures: 'graphs' as const, ...evaluateSamples(samples, data.train, data.test, data.family) };
+  return { model: file, ...measures, heldOutNll: +heldOutNll(ckpt, data.test).toFixed(4), testGraphs: data.test.length, seconds: +((Date.now() - started) / 1000).toFixed(2) };
 }

@@ -1,4 +1,4 @@
-import { evaluateMolecules, type MoleculeReport, type MoleculeSample } from '../../eval/molecules';
+import { evaluateMolecules, PROPERTY_NAMES, type MoleculeProperties, type MoleculeReport, type MoleculeSample } from '../../eval/molecules';
 import { BOND_TYPES, type MoleculeVocabulary } from '../../graphs/molecule';
 import { formatJsonlLine, parseJsonl, type TypeNames } from '../../graphs/formats';
 import { typedGraphOptions, type GridOptions } from '../../draw/svg';
@@ -6,7 +6,7 @@ import { GraphFormatError, type Graph } from '../../graphs/graph';
 import { writeFileAtomic } from '../checkpoint';
 import { readTextFile } from '../text';
 import { validateConfig, type RunConfig } from '../config';
-import { graphToSmiles, inferVocabulary, isMoleculeFile, loadRDKit, moleculeSvg, type RDKit, readSmilesFile, moleculesOf, surveyMolecules, typeFrequencies, type MoleculeCounts, type SurveyRow, type TypeCount } from '../molecules';
+import { graphToSmiles, inferVocabulary, isMoleculeFile, loadRDKit, moleculeProfile, moleculeSvg, type RDKit, readSmilesFile, moleculesOf, surveyMolecules, typeFrequencies, type MoleculeCounts, type SurveyRow, type TypeCount } from '../molecules';
 
 /**
  * `config` with its types: for a molecule file and a config that names no node types,
@@ -73,8 +73,8 @@ export function moleculeGridOptions(rd: RDKit, graphs: readonly Graph[], vocab: 
 /** Molecule measures of sampled graphs against training graphs, both typed by `vocab`. */
 export async function moleculeMeasures(samples: readonly Graph[], train: readonly Graph[], vocab: MoleculeVocabulary): Promise<MoleculeReport> {
   const rd = await loadRDKit();
-  const withSmiles = (graph: Graph): MoleculeSample => ({ graph, smiles: graphToSmiles(rd, graph, vocab) });
-  return evaluateMolecules(samples.map(withSmiles), train.map(withSmiles), vocab);
+  const profiled = (graph: Graph): MoleculeSample => ({ graph, profile: moleculeProfile(rd, graph, vocab) });
+  return evaluateMolecules(samples.map(profiled), train.map(profiled), vocab);
 }
 
 /** The type names of a config's model.nodeTypes and model.edgeTypes, read as plain JSON. */
@@ -97,10 +97,64 @@ function configTypeNames(file: string): TypeNames {
  * Molecule measures of a typed JSONL sample file against a typed JSONL training file, their types
  * (names or indexes) read against `configFile`'s model.nodeTypes and model.edgeTypes.
  */
-export async function runMoleculeEvalJsonl(samplesFile: string, trainFile: string, configFile: string): Promise<MoleculeReport & { samplesFile: string; trainFile: string }> {
+export async function runMoleculeEvalJsonl(samplesFile: string, trainFile: string, configFile: string): Promise<{ context: { samplesFile: string; trainFile: string }; report: MoleculeReport }> {
   const names = configTypeNames(configFile);
   const read = (file: string): Graph[] => parseJsonl(readTextFile(file, GraphFormatError), file, names);
   const data = read(trainFile);
   const samples = read(samplesFile);
-  return { samplesFile, trainFile, ...(await moleculeMeasures(samples, data, names)) };
+  return { context: { samplesFile, trainFile }, report: await moleculeMeasures(samples, data, names) };
+}
+
+const PROPERTY_LABELS: Readonly<Record<keyof MoleculeProperties, string>> = { heavyAtoms: 'heavy atoms', weight: 'molecular weight', logP: 'logP (Crippen)', tpsa: 'TPSA', rings: 'rings' };
+
+/**
+ * The molecule measures as rows for a person: measure, samples, data, and how far apart they are.
+ * The report object holds all of it (and more: the histograms); this picks what a reader compares.
+ */
+export function moleculeRows(r: MoleculeReport): string[][] {
+  const f = (x: number | null, digits = 3): string => (x === null ? '-' : x.toFixed(digits));
+  const of = (a: number, b: number): string => `${a} of ${b}`;
+  return [
+    ['measure', 'samples', 'data', 'distance'],
+    ['validity', f(r.validity), '', of(r.valid, r.samples)],
+    ['uniqueness', f(r.uniqueness), '', of(r.unique, r.valid)],
+    ['novelty', f(r.novelty), '', of(r.novel, r.unique)],
+    ['internal diversity', f(r.internalDiversity), '', ''],
+    ['SNN to data', f(r.snn), '', ''],
+    ['scaffolds (distinct)', String(r.scaffolds.samples), String(r.scaffolds.data), `${r.scaffolds.shared} shared`],
+    ['novel scaffolds', f(r.scaffolds.novel), '', ''],
+    ['data scaffolds made', '', f(r.scaffolds.dataCovered), ''],
+    ['acyclic', f(r.scaffolds.acyclic.samples), f(r.scaffolds.acyclic.data), ''],
+    ['3-membered ring', f(r.threeMemberedRing.samples), f(r.threeMemberedRing.data), ''],
+    ['ring sizes', '', '', `TV ${f(r.ringSizes.totalVariation)}`],
+    ...PROPERTY_NAMES.map((k) => {
+      const p = r.properties[k];
+      return [`${PROPERTY_LABELS[k]} (mean)`, f(p.samplesMean, 2), f(p.dataMean, 2), `W1 ${f(p.wasserstein)}`];
+    }),
+    ['atom types', '', '', `TV ${f(r.atomTypes.totalVariation)}`],
+    ['bond types', '', '', `TV ${f(r.bondTypes.totalVariation)}`],
+  ];
+}
+
+/** Rows as text: the first column left-aligned, the others right-aligned, two spaces between. */
+export function alignedTable(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+/**
+ * The molecule measures of the molecules of one SMILES file against another's (.smi or .csv), with
+ * the atom types of both; what does not parse, has a bond other than single, double or triple, or
+ * has a SMILES no graph carries, is skipped and counted. Half a data set against its other half says what values a model could reach.
+ */
+export async function runMoleculeCompare(samplesFile: string, dataFile: string): Promise<{ context: { samplesFile: string; dataFile: string; samplesRead: MoleculeCounts; dataRead: MoleculeCounts }; report: MoleculeReport }> {
+  const rd = await loadRDKit();
+  const samples = readSmilesFile(samplesFile);
+  const data = readSmilesFile(dataFile);
+  const vocab = { nodeTypes: inferVocabulary(rd, [...samples, ...data], null).nodeTypes, edgeTypes: BOND_TYPES };
+  const skip = { maxAtoms: null, skipOutsideTypes: true, skipUnparsable: true };
+  const a = moleculesOf(rd, samples, vocab, skip);
+  const b = moleculesOf(rd, data, vocab, skip);
+  if (a.graphs.length === 0) throw new GraphFormatError(samplesFile, 'has no molecule to measure');
+  return { context: { samplesFile, dataFile, samplesRead: a.counts, dataRead: b.counts }, report: await moleculeMeasures(a.graphs, b.graphs, vocab) };
 }

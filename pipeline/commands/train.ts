@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertCheckpointMatches, loadCheckpoint, type Checkpoint } from '../checkpoint';
-import { loadConfig, withOverrides, type RunConfig } from '../config';
+import { adamState } from '../../model/adam';
+import { assertCheckpointMatches, CheckpointError, loadCheckpoint, type Checkpoint } from '../checkpoint';
+import { loadConfig, validateConfig, withOverrides, type RunConfig } from '../config';
 import { TrainingCurve, type ValidityTest } from '../curve';
 import { loadDataset, type Dataset } from '../dataset';
 import { isMoleculeVocabulary } from '../../graphs/molecule';
@@ -17,7 +18,9 @@ export interface TrainOptions {
   readonly configFile: string | null;
   readonly outDir: string;
   readonly resumeDir: string | null;
-  readonly overrides: { epochs?: number; batchSize?: number; lr?: number; seed?: number; dataFile?: string; order?: RunConfig['data']['order']; valenceMask?: boolean };
+  /** Start from this checkpoint's parameters (and model), with a fresh optimizer: fine-tuning. */
+  readonly initFrom: string | null;
+  readonly overrides: { epochs?: number; batchSize?: number; lr?: number; seed?: number; dataFile?: string; order?: RunConfig['data']['order']; valenceMask?: boolean; skipInvalid?: boolean };
   readonly workers: number;
   /** Builds the shard runner for `workers` > 1 (the actor pool); in process otherwise. */
   readonly makeRunner: (config: RunConfig, workers: number) => ShardRunner;
@@ -45,6 +48,8 @@ export interface TrainSummary {
   readonly workers: number;
   /** A molecule file's counts of kept and skipped molecules; null for other data. */
   readonly molecules: MoleculeCounts | null;
+  /** The checkpoint whose parameters the run started from (--init-from); null otherwise. */
+  readonly initFrom: string | null;
 }
 
 /** `o` without its undefined entries (flags the user did not give). */
@@ -71,7 +76,7 @@ function configDifferences(a: RunConfig, b: RunConfig): string[] {
  */
 function resumedConfig(file: string, resume: Checkpoint, o: TrainOptions): RunConfig {
   const t = o.overrides;
-  const changed = Object.keys(defined({ batchSize: t.batchSize, lr: t.lr, seed: t.seed, file: t.dataFile, order: t.order, valenceMask: t.valenceMask }));
+  const changed = Object.keys(defined({ batchSize: t.batchSize, lr: t.lr, seed: t.seed, file: t.dataFile, order: t.order, valenceMask: t.valenceMask, skipInvalid: t.skipInvalid }));
   if (changed.length) throw new Error(`--resume continues ${file} exactly; only --epochs may change, not ${changed.join(', ')}`);
   let epochs = t.epochs ?? resume.config.train.epochs;
   if (o.configFile) {
@@ -97,19 +102,57 @@ async function validityTest(config: RunConfig, data: Dataset): Promise<ValidityT
   return (g) => graphToSmiles(rd, g, config.model) !== null;
 }
 
+/** The keys of the `model` section a config file writes itself (the rest are defaults). */
+function modelKeysOf(file: string): string[] {
+  const json = JSON.parse(readFileSync(file, 'utf8')) as { model?: Record<string, unknown> };
+  return Object.keys(json.model ?? {});
+}
+
+/**
+ * The config of a run that starts from the parameters of `init` (read from `file`): `config` with
+ * the checkpoint's model, its shape and its atom and bond types. A model key that `configFile`
+ * sets to anything else is refused, by name; a key it leaves out is the checkpoint's.
+ */
+function initializedConfig(file: string, init: Checkpoint, config: RunConfig, configFile: string | null): RunConfig {
+  const model = init.config.model as Readonly<Record<string, unknown>>;
+  const given = config.model as Readonly<Record<string, unknown>>;
+  const keys = configFile === null ? [] : modelKeysOf(configFile);
+  for (const key of keys) {
+    // the valence constraint shapes no parameter: a fine-tune may switch it
+    if (key !== 'valenceMask' && JSON.stringify(given[key]) !== JSON.stringify(model[key])) {
+      throw new CheckpointError(file, `has model.${key} = ${JSON.stringify(model[key])}, but ${configFile} asks for ${JSON.stringify(given[key])}; --init-from keeps the checkpoint's model (leave model.${key} out of the config)`);
+    }
+  }
+  const valenceMask = keys.includes('valenceMask') ? config.model.valenceMask : init.config.model.valenceMask;
+  return validateConfig({ ...config, model: { ...init.config.model, valenceMask } }, `${configFile ?? file} with the model of ${file}`);
+}
+
+/** Where a run starts: the checkpoint it resumes, or, with --init-from, another's parameters at step 0 with a fresh optimizer. */
+function startOf(resume: Checkpoint | null, init: Checkpoint | null, config: RunConfig): Checkpoint | null {
+  if (resume || !init) return resume;
+  return { config, params: Float32Array.from(init.params), adam: adamState(init.params.length), step: 0, graphsSeen: 0 };
+}
+
 /** `dgmg-pipe train`: config (or checkpoint) in, checkpoint out, progress on stderr. */
 export async function runTrain(o: TrainOptions, stopRequested: () => boolean): Promise<TrainSummary> {
   const checkpointFile = join(o.outDir, 'checkpoint.json');
   let resume: Checkpoint | null = null;
+  let init: Checkpoint | null = null;
   let config: RunConfig;
   if (o.resumeDir) {
+    if (o.initFrom) throw new Error('--resume continues a run from its own checkpoint; --init-from starts a new one: give one of them');
     const file = join(o.resumeDir, 'checkpoint.json');
     resume = loadCheckpoint(file);
     config = resumedConfig(file, resume, o);
   } else {
     const t = o.overrides;
-    const over = { train: defined({ epochs: t.epochs, batchSize: t.batchSize, lr: t.lr, seed: t.seed }), data: defined({ file: t.dataFile, order: t.order }), model: defined({ valenceMask: t.valenceMask }) };
-    config = withOverrides(loadConfig(resolveShipped(o.configFile ?? DEFAULT_CONFIG_FILE)), over, 'command line');
+    const over = { train: defined({ epochs: t.epochs, batchSize: t.batchSize, lr: t.lr, seed: t.seed }), data: defined({ file: t.dataFile, order: t.order, skipInvalid: t.skipInvalid }), model: defined({ valenceMask: t.valenceMask }) };
+    if (o.initFrom) {
+      init = loadCheckpoint(o.initFrom);
+      const configFile = o.configFile === null ? null : resolveShipped(o.configFile);
+      const base = configFile === null ? init.config : loadConfig(configFile);
+      config = withOverrides(initializedConfig(o.initFrom, init, base, configFile), over, 'command line');
+    } else config = withOverrides(loadConfig(resolveShipped(o.configFile ?? DEFAULT_CONFIG_FILE)), over, 'command line');
     if (!o.force && existsSync(checkpointFile)) {
       throw new Error(`${o.outDir} holds a trained run (${checkpointFile}); continue it with --resume ${o.outDir}, train elsewhere with --out, or replace it with --force`);
     }
@@ -126,7 +169,7 @@ export async function runTrain(o: TrainOptions, stopRequested: () => boolean): P
   let last: StepReport | null = null;
   try {
     const result = await trainSteps(
-      { config, data, checkpointFile, resume, runner, shards: o.workers, stopAtStep: o.stopAtStep, stopRequested },
+      { config, data, checkpointFile, resume: startOf(resume, init, config), runner, shards: o.workers, stopAtStep: o.stopAtStep, stopRequested },
       (r, params) => {
         last = r;
         const secs = (Date.now() - started) / 1000;
@@ -162,6 +205,7 @@ export async function runTrain(o: TrainOptions, stopRequested: () => boolean): P
       curve: join(o.outDir, 'training-curve.svg'),
       workers: o.workers,
       molecules: data.molecules,
+      initFrom: o.initFrom,
     };
   } catch (e) {
     // trainSteps has saved every step made before the failure: say where the run can go on from.

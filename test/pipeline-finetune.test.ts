@@ -1,0 +1,86 @@
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadCheckpoint } from '../pipeline/checkpoint';
+import { runTrain, type TrainOptions } from '../pipeline/commands/train';
+import { inProcessRunner } from '../pipeline/runner';
+
+/** `train --init-from`: a new run that starts from a checkpoint's parameters, model and atom types, with a fresh optimizer. */
+
+const FIXTURE = resolve(__dirname, '..', '..', 'test', 'fixtures', 'molecules', 'nci-first-200.smi');
+const BIN = resolve(__dirname, '..', 'bin', 'dgmg-pipe.js');
+const dir = mkdtempSync(join(tmpdir(), 'dgmg-finetune-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+const file = (name: string, text: string): string => {
+  const f = join(dir, name);
+  writeFileSync(f, text);
+  return f;
+};
+const train = (over: Partial<TrainOptions>): ReturnType<typeof runTrain> =>
+  runTrain({ configFile: null, outDir: dir, resumeDir: null, initFrom: null, overrides: {}, workers: 1, makeRunner: inProcessRunner, stopAtStep: null, quiet: true, force: false, ...over }, () => false);
+
+const VOCAB = { nodeTypes: ['C', 'N', 'O'], edgeTypes: ['single', 'double', 'triple'] };
+// Four molecules within C, N, O; one with Cl, one with S: outside the base model's types.
+const MINE = 'CCO\nc1ccccc1N\nCC(=O)NC\nOCCN\nClCCO\nCSC\n';
+const LR = 0.001;
+
+let baseCkpt = '';
+t.before(async () => {
+  const base = file('base.json', JSON.stringify({
+    data: { file: FIXTURE, maxAtoms: 20, skipInvalid: true, testSize: 10 },
+    model: { nodeSize: 8, propRounds: 1, ...VOCAB },
+    train: { epochs: 1, batchSize: 25, lr: 0.005 },
+    sample: { vMax: 20 },
+  }));
+  const summary = await train({ configFile: base, outDir: join(dir, 'base') });
+  baseCkpt = summary.checkpoint;
+});
+
+t.test('fine-tuning starts from the checkpoint\'s parameters with a fresh Adam: its first step moves each parameter by about lr', async (t) => {
+  const base = loadCheckpoint(baseCkpt);
+  t.ok(base.adam.t > 1, 'the base run took several steps');
+  const tune = file('tune.json', JSON.stringify({ data: { maxAtoms: 20, skipInvalid: true, testSize: 1 }, train: { epochs: 2, batchSize: 4, lr: LR, lrFinalFraction: 1, clipNorm: 0 }, sample: { vMax: 20 } }));
+  const summary = await train({ configFile: tune, initFrom: baseCkpt, outDir: join(dir, 'tuned'), overrides: { dataFile: file('mine.smi', MINE) }, stopAtStep: 1 });
+  t.same(summary.molecules, { read: 6, kept: 4, unparsable: 0, tooLarge: 0, outsideTypes: 2, notRepresentable: 0 }, 'Cl and S molecules skipped and counted');
+  t.equal(summary.initFrom, baseCkpt);
+  const tuned = loadCheckpoint(summary.checkpoint);
+  t.same(tuned.config.model, base.config.model, 'the checkpoint\'s model and atom types');
+  t.same([tuned.step, tuned.adam.t, tuned.graphsSeen], [1, 1, 4], 'a new run: step, Adam and graph counts from zero (one batch of the 4 molecules; a fifth of 4 holds none out)');
+  // Adam's first step from zero moments is lr * g / (|g| + eps): about lr for every parameter with a gradient
+  let near = 0;
+  let beyond = 0;
+  for (let i = 0; i < base.params.length; i++) {
+    const d = Math.abs(tuned.params[i] - base.params[i]);
+    if (d > LR * 1.001) beyond++;
+    if (Math.abs(d - LR) < LR * 0.01) near++;
+  }
+  t.equal(beyond, 0, 'no parameter moved more than lr');
+  t.ok(near > 0.5 * base.params.length, `${near} of ${base.params.length} parameters moved by lr (1%): the base parameters with a fresh Adam`);
+});
+
+t.test('outside types refused when skipping is off; model keys that differ refused by name', async (t) => {
+  const data = file('mine2.smi', MINE);
+  await t.rejects(train({ initFrom: baseCkpt, outDir: join(dir, 'strict'), overrides: { dataFile: data, skipInvalid: false } }), {
+    message: `${data}:5: ClCCO: atom 0 (0-based, in the order the SMILES writes its atoms) has type Cl, which is not among the atom types [C, N, O] and bond types [single, double, triple]`,
+  });
+  const size = file('size.json', JSON.stringify({ model: { nodeSize: 16 } }));
+  await t.rejects(train({ configFile: size, initFrom: baseCkpt, outDir: join(dir, 'size'), overrides: { dataFile: data } }), {
+    message: `${baseCkpt}: has model.nodeSize = 8, but ${size} asks for 16; --init-from keeps the checkpoint's model (leave model.nodeSize out of the config)`,
+  });
+  const types = file('types.json', JSON.stringify({ model: { nodeSize: 8, nodeTypes: ['C', 'N', 'O', 'Cl'] } }));
+  await t.rejects(train({ configFile: types, initFrom: baseCkpt, outDir: join(dir, 'types'), overrides: { dataFile: data } }), { message: /has model\.nodeTypes = \["C","N","O"\], but .*types\.json asks for \["C","N","O","Cl"\]/ });
+  await t.rejects(train({ initFrom: baseCkpt, resumeDir: join(dir, 'base'), outDir: join(dir, 'base') }), { message: /give one of them/ });
+});
+
+t.test('train --init-from on the command line, the checkpoint\'s config otherwise', async (t) => {
+  const r = spawnSync(process.execPath, [BIN, 'train', '--init-from', baseCkpt, '--data', file('mine3.smi', MINE), '--skip-invalid', '--epochs', '1', '--out', join(dir, 'cli'), '--workers', '1', '--quiet'], { encoding: 'utf8', cwd: dir, timeout: 120_000 });
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /^molecules: \{"read":6,"kept":4,"unparsable":0,"tooLarge":0,"outsideTypes":2,"notRepresentable":0\}$/m, 'one line in the summary says what was skipped');
+  t.match(r.stdout, new RegExp(`^initFrom: ${baseCkpt.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`, 'm'));
+  const bad = spawnSync(process.execPath, [BIN, 'train', '--init-from', join(dir, 'none.json'), '--out', join(dir, 'cli2'), '--quiet'], { encoding: 'utf8', cwd: dir, timeout: 120_000 });
+  t.equal(bad.status, 1);
+  t.match(bad.stderr, /^dgmg-pipe: .*none\.json: not a readable checkpoint: ENOENT/);
+});
