@@ -128,15 +128,18 @@ t.test('isConnected', async (t) => {
 });
 
 t.test('every family samples valid graphs, reproducibly by seed', async (t) => {
-  t.same([...FAMILY_NAMES], ['cycles', 'trees', 'grids', 'ladders', 'lobsters', 'community']);
+  t.same([...FAMILY_NAMES], ['cycles', 'trees', 'grids', 'ladders', 'lobsters', 'community', 'planar', 'sbm']);
   for (const name of FAMILY_NAMES) {
     const family = makeFamily(name, {});
     t.equal(family.name, name);
-    for (let k = 0; k < 200; k++) {
+    // SPECTRE's block-model test rejects some true SBM graphs (test/graphs-field-families.test.ts).
+    const every = name !== 'sbm';
+    for (let k = 0; k < (every ? 200 : 20); k++) {
       const g = family.sample(Rng.derive(42, k));
       assertSimpleGraph(g, name);
-      t.ok(family.isValid(g), `${name} sample ${k} valid`);
-      t.ok(family.isValid(shuffled(g, new Rng(k))), `${name} sample ${k} valid relabelled`);
+      const valid = family.isValid(g);
+      if (every) t.ok(valid, `${name} sample ${k} valid`);
+      t.equal(family.isValid(shuffled(g, new Rng(k))), valid, `${name} sample ${k}: the same verdict relabelled`);
     }
     t.same(family.sample(Rng.derive(1, 2)), family.sample(Rng.derive(1, 2)), `${name}: same seed, same graph`);
   }
