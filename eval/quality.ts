@@ -4,7 +4,7 @@ import { Family } from '../graphs/families';
 import { CLUSTERING_MMD, CLUSTERING_MMD_TV, DEGREE_MMD, DEGREE_MMD_TV, MmdSettings, ORBIT_MMD, ORBIT_MMD_TV, SPECTRUM_MMD_TV, mmdSquared } from './mmd';
 import { GraphStatistics, graphStatistics } from './stats';
 
-/** SPEC §7's measures of a set of generated graphs. */
+/** The measures of a set of generated graphs (docs/families.md, 'Measures'). */
 export interface QualityReport {
   readonly samples: number;
   /** Share of samples the family accepts; null without a family (user data). */

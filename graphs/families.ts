@@ -4,7 +4,7 @@ import { Rng } from './random';
 import { isPlanar } from './planarity';
 import { SbmShape, sbmTestPValue } from './blockmodel';
 
-/** A graph family to train on: how to draw one graph, and whether a graph belongs to it (SPEC §7 validity). */
+/** A graph family to train on: how to draw one graph, and whether a graph belongs to it (its validity, docs/families.md). */
 export interface Family {
   readonly name: string;
   sample(rng: Rng): Graph;
