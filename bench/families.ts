@@ -146,11 +146,11 @@ const percent = (x: number | undefined): string => (x === undefined ? '' : `${x}
 /** Ours, then the published rows of the same sets (a dagger marks figures not compared with their paper here). */
 function fieldTable(rows: readonly Row[]): string {
   const head = '| set | model | graphs trained | time | mean nodes | valid | V.U.N. | MMD² degree | MMD² clustering | MMD² orbit | MMD² spectrum | source |';
-  const ours = rows.map((r) =>
-    r.error !== undefined
-      ? `| ${FIELD[r.config]} | this DGMG (configs/${r.config}.json, ${r.epochs} epochs) | not trained: ${r.error.split(': ').slice(1).join(': ')} | | | | | | | | | |`
-      : `| ${FIELD[r.config]} | this DGMG (configs/${r.config}.json, ${r.epochs} epochs) | ${r.graphsTrained.toLocaleString('en-US')} | ${Math.round(r.seconds)} s | ${r.meanNodes?.toFixed(1) ?? ''} | ${pct(r.validity)} | ${pct(r.vun)} | ${num(r.mmdTv?.degree)} | ${num(r.mmdTv?.clustering)} | ${num(r.mmdTv?.orbit)} | ${num(r.mmdTv?.spectrum)} | measured |`,
-  );
+  const ours = rows.map((r) => {
+    const model = `| ${FIELD[r.config]} | this DGMG (configs/${r.config}.json, ${r.epochs} epoch${r.epochs === 1 ? '' : 's'}) |`;
+    if (r.error !== undefined) return `${model} not trained: ${r.error.split(': ').slice(1).join(': ')} | | | | | | | | | |`;
+    return `${model} ${r.graphsTrained.toLocaleString('en-US')} | ${Math.round(r.seconds)} s | ${r.meanNodes?.toFixed(1) ?? ''} | ${pct(r.validity)} | ${pct(r.vun)} | ${num(r.mmdTv?.degree)} | ${num(r.mmdTv?.clustering)} | ${num(r.mmdTv?.orbit)} | ${num(r.mmdTv?.spectrum)} | measured |`;
+  });
   const sets = new Set(rows.map((r) => FIELD[r.config]));
   const published = PUBLISHED.filter((p) => sets.has(p.set)).map((p) => {
     const m = p.mmdGraphRnn;
@@ -188,7 +188,7 @@ function field(names: readonly string[], args: readonly string[]): void {
     rows.push(epochs === undefined ? row : { ...row, epochs });
     process.stderr.write(`families: ${name} ${row.error ?? `done (${pct(row.validity)} valid, V.U.N. ${pct(row.vun)})`}\n`);
   }
-  const note = epochs === undefined ? '' : ` A short check: every config trained ${epochs} epochs instead of its own.`;
+  const note = epochs === undefined ? '' : ` A short check: every config trained ${epochs} epoch${epochs === 1 ? '' : 's'} instead of its own.`;
   process.stdout.write(
     `Measured ${date} with ${WORKERS} workers, ${samples} samples (seed 0) each, MMD² with GRAN's Gaussian-TV kernels against the held-out test graphs.${note}\n` +
       `† not compared with the paper's table here (see bench/published.ts).\n\n${fieldTable(rows)}\n`,
