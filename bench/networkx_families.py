@@ -11,6 +11,8 @@ import random
 import sys
 
 import networkx as nx
+import numpy as np
+from scipy.spatial import Delaunay
 
 
 def community(rng, n_min, n_max, p_intra, inter_fraction):
@@ -33,6 +35,38 @@ def lobster(rng):
             return g
 
 
+def planar(rng):
+    points = np.random.default_rng(rng.randrange(2**31)).random((64, 2))
+    g = nx.empty_graph(64)
+    for a, b, c in Delaunay(points).simplices:
+        g.add_edges_from([(int(a), int(b)), (int(b), int(c)), (int(c), int(a))])
+    return g
+
+
+def sbm(rng):
+    np_rng = np.random.default_rng(rng.randrange(2**31))
+    blocks = int(np_rng.integers(2, 5, endpoint=True))
+    sizes = [int(x) for x in np_rng.integers(20, 40, size=blocks, endpoint=True)]
+    probs = np.full((blocks, blocks), 0.005)
+    np.fill_diagonal(probs, 0.3)
+    return nx.stochastic_block_model(sizes, probs.tolist(), seed=rng.randrange(2**31))
+
+
+def gran_lobsters():
+    seed = 1234
+    while True:
+        g = nx.random_lobster(80, 0.7, 0.7, seed=seed)
+        seed += 1
+        if 10 <= g.number_of_nodes() <= 100:
+            yield g
+
+
+def graphrnn_grids(rng):
+    grids = [nx.grid_2d_graph(i, j) for i in range(10, 20) for j in range(10, 20)]
+    rng.shuffle(grids)
+    return iter(grids)
+
+
 MAKERS = {
     'cycles': lambda rng: nx.cycle_graph(rng.randint(10, 20)),
     'trees': lambda rng: nx.random_tree(rng.randint(10, 20), seed=rng.randrange(2**31)),
@@ -41,15 +75,28 @@ MAKERS = {
     'lobsters': lobster,
     'community': lambda rng: community(rng, 12, 20, 0.3, 0.05),
     'community-small': lambda rng: community(rng, 12, 20, 0.7, 0.05),
+    'planar': planar,
+    'sbm': sbm,
+}
+# Fixed sequences: the papers' own lists of graphs, in a shuffled order for grids.
+SEQUENCES = {
+    'lobsters-gran': lambda rng: gran_lobsters(),
+    'grids': graphrnn_grids,
 }
 
 
 def main():
     family, count, seed, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     rng = random.Random(seed)
+    if family not in MAKERS and family not in SEQUENCES:
+        sys.exit(f'networkx_families.py: unknown family {family!r}; known: {", ".join([*MAKERS, *SEQUENCES])}')
+    sequence = SEQUENCES[family](rng) if family in SEQUENCES else None
     with open(out, 'w') as f:
         for _ in range(count):
-            g = nx.convert_node_labels_to_integers(MAKERS[family](rng))
+            made = next(sequence, None) if sequence is not None else MAKERS[family](rng)
+            if made is None:
+                sys.exit(f'networkx_families.py: {family} has only {_} graphs, {count} asked for')
+            g = nx.convert_node_labels_to_integers(made)
             ids = list(range(g.number_of_nodes()))
             rng.shuffle(ids)
             g = nx.relabel_nodes(g, dict(enumerate(ids)))

@@ -36,6 +36,12 @@ export const DEGREE_MMD_TV: MmdSettings = { distance: 'tv', sigma: 1, distanceSc
 /** GRAN's clustering_stats: gaussian_tv with sigma = 1/10 on the same 100-bin histograms (no bin scaling). */
 export const CLUSTERING_MMD_TV: MmdSettings = { distance: 'tv', sigma: 0.1, distanceScaling: 1, isHist: true };
 
+/** GRAN's orbit_stats_all: gaussian_tv with sigma = 30 on the mean orbit count vectors, is_hist=False. */
+export const ORBIT_MMD_TV: MmdSettings = { distance: 'tv', sigma: 30, distanceScaling: 1, isHist: false };
+
+/** GRAN's spectral_stats: gaussian_tv with sigma = 1 on the 200-bin spectrum histograms. */
+export const SPECTRUM_MMD_TV: MmdSettings = { distance: 'tv', sigma: 1, distanceScaling: 1, isHist: true };
+
 /**
  * GraphRNN's compute_mmd: disc(X, X) + disc(Y, Y) - 2 disc(X, Y), disc the mean kernel value over
  * all pairs, self-pairs included (the biased estimate of MMD^2, as published numbers use).

@@ -1,10 +1,10 @@
 import { Graph } from '../graphs/graph';
 import { canonicalForm } from '../graphs/canonical';
 import { Family } from '../graphs/families';
-import { CLUSTERING_MMD, CLUSTERING_MMD_TV, DEGREE_MMD, DEGREE_MMD_TV, MmdSettings, ORBIT_MMD, mmdSquared } from './mmd';
+import { CLUSTERING_MMD, CLUSTERING_MMD_TV, DEGREE_MMD, DEGREE_MMD_TV, MmdSettings, ORBIT_MMD, ORBIT_MMD_TV, SPECTRUM_MMD_TV, mmdSquared } from './mmd';
 import { GraphStatistics, graphStatistics } from './stats';
 
-/** SPEC §7's measures of a set of generated graphs. */
+/** The measures of a set of generated graphs (docs/families.md, 'Measures'). */
 export interface QualityReport {
   readonly samples: number;
   /** Share of samples the family accepts; null without a family (user data). */
@@ -13,6 +13,11 @@ export interface QualityReport {
   readonly uniqueness: number;
   /** Share of samples isomorphic to no training graph. */
   readonly novelty: number;
+  /**
+   * V.U.N. (SPECTRE, Martinkus et al. 2022): the share of samples that are valid, isomorphic to no
+   * earlier sample and to no training graph; null without a family.
+   */
+  readonly vun: number | null;
   readonly meanNodes: number;
   readonly meanEdges: number;
   /** Entry k: the number of samples with k nodes. */
@@ -23,8 +28,11 @@ export interface QualityReport {
    * has no non-empty graph.
    */
   readonly mmd: MmdTriple;
-  /** The same with GRAN's kernels: Gaussian total variation on degree and clustering, orbits as above. */
-  readonly mmdTv: MmdTriple;
+  /**
+   * MMD^2 with GRAN's kernels (Gaussian total variation on degree, clustering and orbit means, and
+   * on the normalised Laplacian's spectrum), the numbers SPECTRE, DiGress and later papers report.
+   */
+  readonly mmdTv: MmdTriple & { readonly spectrum: number | null };
   /** Which kernels `mmd` and `mmdTv` used, so a JSON report says it itself. */
   readonly mmdKernels: { readonly mmd: string; readonly mmdTv: string };
 }
@@ -37,7 +45,7 @@ export interface MmdTriple {
 
 export const MMD_KERNELS = {
   mmd: "GraphRNN (You et al. 2018): Gaussian EMD, sigma 1 (degree), 0.1 (clustering); Gaussian L2 on orbit means, sigma 30",
-  mmdTv: "GRAN (Liao et al. 2019): Gaussian total variation, sigma 1 (degree), 0.1 (clustering); Gaussian L2 on orbit means, sigma 30",
+  mmdTv: "GRAN (Liao et al. 2019): Gaussian total variation, sigma 1 (degree), 0.1 (clustering), 30 (orbit means), 1 (normalised Laplacian spectrum, 200 bins over [-1e-5, 2])",
 } as const;
 
 /**
@@ -50,6 +58,14 @@ export function evaluateSamples(samples: readonly Graph[], train: readonly Graph
   const n = samples.length;
   const forms = samples.map(canonicalForm);
   const trainForms = new Set(train.map(canonicalForm));
+  // Validity can be costly (SBM fits a block model), so it is judged once per sample.
+  const valid = family === null ? null : samples.map((g) => family.isValid(g));
+  const earlier = new Set<string>();
+  let vun = 0;
+  forms.forEach((form, i) => {
+    if (valid !== null && valid[i] && !earlier.has(form) && !trainForms.has(form)) vun++;
+    earlier.add(form);
+  });
   // A loop, not Math.max(...): a spread of 200,000 samples overflows the call stack.
   const sizeHistogram = new Array<number>(samples.reduce((m, g) => Math.max(m, g.numNodes), 0) + 1).fill(0);
   for (const g of samples) sizeHistogram[g.numNodes]++;
@@ -59,9 +75,10 @@ export function evaluateSamples(samples: readonly Graph[], train: readonly Graph
     sampleStats.length === 0 || testStats.length === 0 ? null : mmdSquared(sampleStats.map(pick), testStats.map(pick), settings);
   return {
     samples: n,
-    validity: family === null ? null : share(samples, (g) => family.isValid(g)),
+    validity: valid === null ? null : share(valid, (v) => v),
     uniqueness: new Set(forms).size / n,
     novelty: share(forms, (f) => !trainForms.has(f)),
+    vun: valid === null ? null : vun / n,
     meanNodes: mean(samples.map((g) => g.numNodes)),
     meanEdges: mean(samples.map((g) => g.edges.length)),
     sizeHistogram,
@@ -73,7 +90,8 @@ export function evaluateSamples(samples: readonly Graph[], train: readonly Graph
     mmdTv: {
       degree: mmd((s) => s.degreeHistogram, DEGREE_MMD_TV),
       clustering: mmd((s) => s.clusteringHistogram, CLUSTERING_MMD_TV),
-      orbit: mmd((s) => s.orbitMeans, ORBIT_MMD),
+      orbit: mmd((s) => s.orbitMeans, ORBIT_MMD_TV),
+      spectrum: mmd((s) => s.spectrumHistogram, SPECTRUM_MMD_TV),
     },
     mmdKernels: MMD_KERNELS,
   };

@@ -1,10 +1,13 @@
 import { Graph, adjacency, assertSimpleGraph } from '../graphs/graph';
+import { symmetricEigen } from '../graphs/eigen';
 
 /**
  * Per-graph statistics as GraphRNN (You et al. 2018, eval/stats.py) computes them before its MMD:
  * the degree histogram (networkx.degree_histogram), the histogram of clustering coefficients
  * (networkx.clustering, numpy.histogram over [0, 1] with 100 bins) and the mean 4-node orbit
- * count vector (ORCA's `node 4` counts summed over nodes and divided by the node count).
+ * count vector (ORCA's `node 4` counts summed over nodes and divided by the node count); and, as
+ * GRAN (Liao et al. 2019, utils/eval_helper.py) adds, the histogram of the normalised Laplacian's
+ * eigenvalues.
  */
 export interface GraphStatistics {
   /** Entry d: the number of nodes of degree d, up to the largest degree. */
@@ -13,10 +16,16 @@ export interface GraphStatistics {
   readonly clusteringHistogram: number[];
   /** ORBITS entries: orbit k's count summed over nodes, divided by the number of nodes. */
   readonly orbitMeans: number[];
+  /** SPECTRUM_BINS counts of the normalised Laplacian's eigenvalues over SPECTRUM_RANGE. */
+  readonly spectrumHistogram: number[];
 }
 
 /** GraphRNN's clustering histogram resolution; its MMD scales the EMD ground distance by the same number. */
 export const CLUSTERING_BINS = 100;
+
+/** GRAN's spectral_worker: numpy.histogram(eigenvalues, bins=200, range=(-1e-5, 2)). */
+export const SPECTRUM_BINS = 200;
+export const SPECTRUM_RANGE: readonly [number, number] = [-1e-5, 2];
 
 /** The graphlet orbits on 2 to 4 nodes, numbered as Pržulj (2007) and ORCA number them: 0..14. */
 export const ORBITS = 15;
@@ -26,8 +35,9 @@ export function graphStatistics(g: Graph): GraphStatistics {
   const counts = orbitCounts(g);
   return {
     degreeHistogram: degreeHistogram(g),
-    clusteringHistogram: histogram01(clusteringFromOrbits(counts), CLUSTERING_BINS),
+    clusteringHistogram: histogram(clusteringFromOrbits(counts), CLUSTERING_BINS, [0, 1]),
     orbitMeans: meanOrbitCounts(counts),
+    spectrumHistogram: histogram(normalizedLaplacianSpectrum(g), SPECTRUM_BINS, SPECTRUM_RANGE),
   };
 }
 
@@ -51,24 +61,40 @@ function clusteringFromOrbits(counts: readonly (readonly number[])[]): number[] 
 }
 
 /**
- * numpy.histogram(values, bins, range=(0, 1)): bin i holds [i/bins, (i+1)/bins), the last bin
- * also holds 1, values outside [0, 1] are dropped. Bins are found as numpy finds them (scale,
- * floor, then a correction against numpy.linspace's edges), so values on an edge land where
- * numpy puts them.
+ * numpy.histogram(values, bins, range=(lo, hi)): bin i holds [edge(i), edge(i+1)) with edge(k) =
+ * lo + k (hi - lo) / bins as numpy.linspace makes them, the last bin also holds hi, values
+ * outside [lo, hi] are dropped. Bins are found as numpy finds them (scale, floor, then a
+ * correction against the edges), so values on an edge land where numpy puts them.
  */
-export function histogram01(values: readonly number[], bins: number): number[] {
-  if (!Number.isInteger(bins) || bins < 1) throw new Error(`histogram01: bins must be an integer >= 1, got ${bins}`);
-  const step = 1 / bins;
-  const edge = (k: number): number => (k === bins ? 1 : k * step);
+export function histogram(values: ArrayLike<number>, bins: number, [lo, hi]: readonly [number, number]): number[] {
+  if (!Number.isInteger(bins) || bins < 1) throw new Error(`histogram: bins must be an integer >= 1, got ${bins}`);
+  if (!(lo < hi)) throw new Error(`histogram: the range needs lo < hi, got [${lo}, ${hi}]`);
+  const step = (hi - lo) / bins;
+  const norm = bins / (hi - lo);
+  const edge = (k: number): number => (k === bins ? hi : lo + k * step);
   const hist = new Array<number>(bins).fill(0);
-  for (const x of values) {
-    if (!(x >= 0 && x <= 1)) continue;
-    let i = Math.min(Math.floor(x * bins), bins - 1);
+  for (let j = 0; j < values.length; j++) {
+    const x = values[j];
+    if (!(x >= lo && x <= hi)) continue;
+    let i = Math.min(Math.floor((x - lo) * norm), bins - 1);
     if (x < edge(i)) i--;
     else if (x >= edge(i + 1) && i !== bins - 1) i++;
     hist[i]++;
   }
   return hist;
+}
+
+/**
+ * Eigenvalues of networkx's normalized_laplacian_matrix: I - D^-1/2 A D^-1/2 on nodes with edges,
+ * 0 on the diagonal of an isolated node (networkx sets its D^-1/2 entry to 0).
+ */
+export function normalizedLaplacianSpectrum(g: Graph): Float64Array {
+  const n = g.numNodes;
+  const degree = adjacency(g).map((ns) => ns.length);
+  const L = new Float64Array(n * n);
+  for (let v = 0; v < n; v++) L[v * n + v] = degree[v] > 0 ? 1 : 0;
+  for (const [u, v] of g.edges) L[u * n + v] = L[v * n + u] = -1 / Math.sqrt(degree[u] * degree[v]);
+  return symmetricEigen(L, n).values;
 }
 
 /** GraphRNN's per-graph orbit feature: np.sum(orbit_counts, axis=0) / n. */

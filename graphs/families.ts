@@ -1,7 +1,10 @@
+import Delaunator from 'delaunator';
 import { Graph, adjacency } from './graph';
 import { Rng } from './random';
+import { isPlanar } from './planarity';
+import { SbmShape, sbmTestPValue } from './blockmodel';
 
-/** A graph family to train on: how to draw one graph, and whether a graph belongs to it (SPEC §7 validity). */
+/** A graph family to train on: how to draw one graph, and whether a graph belongs to it (its validity, docs/families.md). */
 export interface Family {
   readonly name: string;
   sample(rng: Rng): Graph;
@@ -93,6 +96,52 @@ export function randomLobster(meanBackbone: number, p1: number, p2: number, rng:
 }
 
 const MAX_TRIES = 10000;
+
+/**
+ * The Delaunay triangulation of `n` points drawn uniformly in the unit square, as SPECTRE makes
+ * its planar graphs (numpy.random.rand(n, 2), then scipy.spatial.Delaunay): a maximal planar graph
+ * but for its convex hull. Points in general position have one Delaunay triangulation, so any
+ * correct triangulator gives scipy's edges; delaunator's predicates are robust.
+ */
+export function delaunayGraph(n: number, rng: Rng): Graph {
+  if (!Number.isInteger(n) || n < 3) throw new Error(`delaunayGraph: a triangulation needs an integer n >= 3, got ${n}`);
+  const coords = new Float64Array(2 * n);
+  for (let i = 0; i < 2 * n; i++) coords[i] = rng.uniform();
+  return triangulation(coords);
+}
+
+/** The edges of the Delaunay triangulation of the points (x0, y0, x1, y1, ...), each once. */
+export function triangulation(coords: Float64Array): Graph {
+  const { triangles, halfedges } = new Delaunator(coords);
+  const edges: Edge[] = [];
+  // A half-edge and its twin are the same edge: keep the one with the larger index (or no twin, on the hull).
+  for (let e = 0; e < triangles.length; e++) {
+    if (halfedges[e] < e) edges.push([triangles[e], triangles[e % 3 === 2 ? e - 2 : e + 1]]);
+  }
+  return { numNodes: coords.length / 2, edges };
+}
+
+/**
+ * A stochastic block model graph as SPECTRE's SBMDataset draws one: a number of blocks uniform in
+ * minBlocks..maxBlocks, each of a size uniform in minBlockSize..maxBlockSize, every pair joined
+ * with probability pIntra inside a block and pInter between blocks (networkx's
+ * stochastic_block_model). Like SPECTRE's, the graph is not redrawn when disconnected.
+ */
+export function blockModelGraph(shape: SbmShape, rng: Rng): Graph {
+  const blocks = rng.int(shape.minBlocks, shape.maxBlocks);
+  const of: number[] = [];
+  for (let b = 0; b < blocks; b++) {
+    const size = rng.int(shape.minBlockSize, shape.maxBlockSize);
+    for (let i = 0; i < size; i++) of.push(b);
+  }
+  const edges: Edge[] = [];
+  for (let v = 1; v < of.length; v++) {
+    for (let u = 0; u < v; u++) {
+      if (rng.uniform() < (of[u] === of[v] ? shape.pIntra : shape.pInter)) edges.push([v, u]);
+    }
+  }
+  return { numNodes: of.length, edges };
+}
 
 /**
  * A connected two-community graph (GraphRNN's community data): Erdős–Rényi G(floor(n/2), pIntra)
@@ -303,6 +352,33 @@ const FAMILIES: Readonly<Record<string, FamilySpec>> = {
       },
       isValid: (g) => inRange(g.numNodes, p) && isConnected(g),
     }),
+  },
+  // SPECTRE's Planar (Martinkus et al. 2022): valid = connected and planar, as its is_planar_graph.
+  planar: {
+    params: { numNodes: integerAtLeast(3, 64) },
+    make: (p) => ({
+      sample: (rng) => delaunayGraph(p.numNodes, rng),
+      isValid: (g) => isConnected(g) && isPlanar(g),
+    }),
+  },
+  // SPECTRE's SBM: pInter 0.005 is what its data.py draws with and its is_sbm_graph tests against
+  // (the paper's text says 0.05); valid = SPECTRE's strict block-model test (graphs/blockmodel.ts).
+  sbm: {
+    params: {
+      minBlocks: integerAtLeast(1, 2),
+      maxBlocks: integerAtLeast(1, 5),
+      minBlockSize: integerAtLeast(1, 20),
+      maxBlockSize: integerAtLeast(1, 40),
+      pIntra: probability(0.3, true),
+      pInter: probability(0.005, true),
+    },
+    make: (p) => {
+      const shape: SbmShape = { minBlocks: p.minBlocks, maxBlocks: p.maxBlocks, minBlockSize: p.minBlockSize, maxBlockSize: p.maxBlockSize, pIntra: p.pIntra, pInter: p.pInter };
+      return {
+        sample: (rng) => blockModelGraph(shape, rng),
+        isValid: (g) => sbmTestPValue(g, shape) > 0.9,
+      };
+    },
   },
 };
 

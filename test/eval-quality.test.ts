@@ -38,13 +38,14 @@ t.test('MMD: zero for cycles against cycles, positive against trees; empty graph
   const cycles = Array.from({ length: 20 }, (_, i) => cycleGraph(5 + i));
   const same = evaluateSamples(cycles, [], cycles.slice(3, 9), null);
   t.same(same.mmd, { degree: 0, clustering: 0, orbit: 0 }, 'all cycles of 5 or more nodes share every statistic');
-  t.same(same.mmdTv, { degree: 0, clustering: 0, orbit: 0 }, 'GRAN kernels too');
+  t.same({ ...same.mmdTv, spectrum: 0 }, { degree: 0, clustering: 0, orbit: 0, spectrum: 0 }, 'GRAN kernels too');
+  t.ok(same.mmdTv.spectrum !== null && same.mmdTv.spectrum > 0, 'but cycles of different lengths have different spectra');
   const trees = Array.from({ length: 20 }, () => randomTree(rng.int(10, 20), rng));
   const apart = evaluateSamples(cycles, [], trees, null);
   t.ok(apart.mmd.degree !== null && apart.mmd.degree > 0.1);
   t.ok(apart.mmd.orbit !== null && apart.mmd.orbit > 0);
   t.ok(apart.mmdTv.degree !== null && apart.mmdTv.degree > 0.1 && apart.mmdTv.degree !== apart.mmd.degree, 'GRAN degree kernel differs from GraphRNN');
-  t.equal(apart.mmdTv.orbit, apart.mmd.orbit, 'both use the same orbit kernel');
+  t.ok(apart.mmdTv.orbit !== null && apart.mmdTv.orbit > 0 && apart.mmdTv.orbit !== apart.mmd.orbit, 'GRAN orbit kernel (TV) differs from GraphRNN (L2)');
   t.match(apart.mmdKernels.mmd, /GraphRNN.*EMD/);
   t.match(apart.mmdKernels.mmdTv, /GRAN.*total variation/);
   const withEmpty = evaluateSamples([...cycles, { numNodes: 0, edges: [] }], [], cycles, null);

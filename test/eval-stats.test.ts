@@ -2,7 +2,7 @@ import t from 'tap';
 import { Graph, adjacency } from '../graphs/graph';
 import { cycleGraph, gridGraph, makeFamily } from '../graphs/families';
 import { Rng } from '../graphs/random';
-import { CLUSTERING_BINS, ORBITS, clusteringCoefficients, degreeHistogram, graphStatistics, histogram01, meanOrbitCounts, orbitCounts } from '../eval/stats';
+import { CLUSTERING_BINS, ORBITS, clusteringCoefficients, degreeHistogram, graphStatistics, histogram, meanOrbitCounts, orbitCounts } from '../eval/stats';
 
 type Edge = readonly [number, number];
 
@@ -123,8 +123,8 @@ t.test('clustering coefficients as networkx.clustering', async (t) => {
   t.same(clusteringCoefficients(wheel), [4 / 6, 2 / 3, 2 / 3, 2 / 3, 2 / 3]);
 });
 
-t.test('histogram01 bins as numpy.histogram(range=(0, 1))', async (t) => {
-  const bin = (x: number): number => histogram01([x], CLUSTERING_BINS).indexOf(1);
+t.test('histogram bins as numpy.histogram(range=(0, 1))', async (t) => {
+  const bin = (x: number): number => histogram([x], CLUSTERING_BINS, [0, 1]).indexOf(1);
   t.equal(bin(0), 0);
   t.equal(bin(1), 99, 'the right edge goes into the last bin');
   t.equal(bin(1 / 3), 33);
@@ -134,9 +134,10 @@ t.test('histogram01 bins as numpy.histogram(range=(0, 1))', async (t) => {
   // 0.57 * 100 is 56.99999999999999 and numpy's edge 57 * 0.01 is 0.5700000000000001: bin 56.
   t.equal(bin(0.57), 56);
   t.equal(bin(0.07), 7);
-  t.same(histogram01([-0.1, 1.1, Number.NaN], 4), [0, 0, 0, 0], 'values outside [0, 1] are dropped');
-  t.same(histogram01([0, 0.25, 0.5, 0.75, 1], 4), [1, 1, 1, 2]);
-  t.throws(() => histogram01([0.5], 0));
+  t.same(histogram([-0.1, 1.1, Number.NaN], 4, [0, 1]), [0, 0, 0, 0], 'values outside [0, 1] are dropped');
+  t.same(histogram([0, 0.25, 0.5, 0.75, 1], 4, [0, 1]), [1, 1, 1, 2]);
+  t.throws(() => histogram([0.5], 0, [0, 1]));
+  t.throws(() => histogram([0.5], 2, [1, 1]));
 });
 
 t.test('graphStatistics: the three GraphRNN features', async (t) => {

@@ -129,15 +129,18 @@ t.test('isConnected', async (t) => {
 });
 
 t.test('every family samples valid graphs, reproducibly by seed', async (t) => {
-  t.same([...FAMILY_NAMES], ['cycles', 'trees', 'grids', 'ladders', 'lobsters', 'community']);
+  t.same([...FAMILY_NAMES], ['cycles', 'trees', 'grids', 'ladders', 'lobsters', 'community', 'planar', 'sbm']);
   for (const name of FAMILY_NAMES) {
     const family = makeFamily(name, {});
     t.equal(family.name, name);
-    forAll(t, `${name}: samples valid, and valid relabelled`, trials(200), (k) => {
+    // SPECTRE's block-model test rejects some true SBM graphs (test/graphs-field-families.test.ts).
+    const every = name !== 'sbm';
+    forAll(t, `${name}: samples ${every ? 'valid, and ' : ''}the same verdict relabelled`, trials(every ? 200 : 20), (k) => {
       const g = family.sample(Rng.derive(42, k));
       assertSimpleGraph(g, name);
-      if (!family.isValid(g)) return `sample ${k} invalid: ${JSON.stringify(g)}`;
-      return family.isValid(shuffled(g, new Rng(k))) ? null : `sample ${k} invalid relabelled`;
+      const valid = family.isValid(g);
+      if (every && !valid) return `sample ${k} invalid: ${JSON.stringify(g)}`;
+      return family.isValid(shuffled(g, new Rng(k))) === valid ? null : `sample ${k}: another verdict relabelled`;
     });
     t.same(family.sample(Rng.derive(1, 2)), family.sample(Rng.derive(1, 2)), `${name}: same seed, same graph`);
   }
