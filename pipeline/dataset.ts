@@ -44,20 +44,7 @@ export async function loadDataset(c: RunConfig, seed: number): Promise<Dataset> 
   const d = c.data;
   if (d.file) {
     const molecules = isMoleculeFile(d.file) ? loadMolecules(await loadRDKit(), d.file, c.model, { maxAtoms: d.maxAtoms || null, skipOutsideTypes: d.skipInvalid, skipUnparsable: d.skipInvalid }) : null;
-    const graphs = molecules ? molecules.graphs : readGraphFile(d.file, c.model);
-    graphs.forEach((g, i) => {
-      if (g.numNodes > c.sample.vMax) throw new GraphFormatError(`${d.file}: graph ${i + 1}`, `has ${g.numNodes} nodes, more than sample.vMax = ${c.sample.vMax}; raise sample.vMax in the config`);
-    });
-    if (graphs.length < 2) throw new GraphFormatError(d.file, `needs at least 2 graphs to split into train and test, has ${graphs.length}`);
-    const perm = Rng.derive(seed, STREAM.split).permutation(graphs.length);
-    const testSize = Math.min(d.testSize, Math.floor(graphs.length / 5));
-    return {
-      test: perm.slice(0, testSize).map((i) => graphs[i]),
-      train: perm.slice(testSize).map((i) => graphs[i]),
-      family: null,
-      source: d.file,
-      molecules: molecules?.counts ?? null,
-    };
+    return splitDataset(molecules ? molecules.graphs : readGraphFile(d.file, c.model), c, seed, d.file, molecules?.counts ?? null);
   }
   const family = makeFamily(d.family, d.familyParams);
   const draw = (stream: number, count: number): Graph[] => {
@@ -65,6 +52,26 @@ export async function loadDataset(c: RunConfig, seed: number): Promise<Dataset> 
     return Array.from({ length: count }, () => family.sample(rng));
   };
   return { train: draw(STREAM.train, d.trainSize), test: draw(STREAM.test, d.testSize), family, source: `family ${d.family}`, molecules: null };
+}
+
+/**
+ * The graphs of a file (`source` names it) as a dataset: split into train and test by the seed,
+ * at most data.testSize (and a fifth of them) held out. Refuses graphs larger than sample.vMax.
+ */
+export function splitDataset(graphs: readonly Graph[], c: RunConfig, seed: number, source: string, molecules: MoleculeCounts | null): Dataset {
+  graphs.forEach((g, i) => {
+    if (g.numNodes > c.sample.vMax) throw new GraphFormatError(`${source}: graph ${i + 1}`, `has ${g.numNodes} nodes, more than sample.vMax = ${c.sample.vMax}; raise sample.vMax in the config`);
+  });
+  if (graphs.length < 2) throw new GraphFormatError(source, `needs at least 2 graphs to split into train and test, has ${graphs.length}`);
+  const perm = Rng.derive(seed, STREAM.split).permutation(graphs.length);
+  const testSize = Math.min(c.data.testSize, Math.floor(graphs.length / 5));
+  return {
+    test: perm.slice(0, testSize).map((i) => graphs[i]),
+    train: perm.slice(testSize).map((i) => graphs[i]),
+    family: null,
+    source,
+    molecules,
+  };
 }
 
 /** The decision sequence of `g` for a model of `types` under an order of the given kind (random needs `rng`). */

@@ -1,4 +1,4 @@
-import { concatMap, from, lastValueFrom, map, startWith, Subject, takeWhile, tap, type OperatorFunction } from 'rxjs';
+import { concatMap, from, lastValueFrom, map, Observable, startWith, Subject, takeWhile, tap, type OperatorFunction } from 'rxjs';
 import type { Decisions } from '../graphs/graph';
 import { adamState, type AdamState } from '../model/adam';
 import { initParams, paramLayout, typeCounts, type ModelConfig } from '../model/params';
@@ -166,5 +166,34 @@ export function trainSteps(run: TrainRun, onStep: (r: StepReport, params: Readon
   return lastValueFrom(steps$, { defaultValue: null }).then(() => {
     checkpoints.atEnd();
     return { checkpoint: snapshot(config, state), completed: state.step >= endStep };
+  });
+}
+
+/**
+ * What a training stream emits: a report after every step (with the parameters after it, valid
+ * until the next step), then once the trained checkpoint, `completed` false when it was stopped.
+ */
+export type TrainEvent =
+  | { readonly kind: 'step'; readonly report: StepReport; readonly params: Readonly<Float32Array> }
+  | { readonly kind: 'done'; readonly checkpoint: Checkpoint; readonly completed: boolean };
+
+/**
+ * trainSteps as a stream, for the library and the web page: subscribing starts the run;
+ * unsubscribing, or aborting `signal`, finishes the step in flight and stops (a stopped run still
+ * emits its checkpoint while subscribed). The runner stays open: closing it is the caller's.
+ */
+export function trainEvents(run: Omit<TrainRun, 'stopRequested'>, signal?: AbortSignal): Observable<TrainEvent> {
+  return new Observable<TrainEvent>((subscriber) => {
+    let unsubscribed = false;
+    trainSteps({ ...run, stopRequested: () => unsubscribed || (signal?.aborted ?? false) }, (report, params) => subscriber.next({ kind: 'step', report, params })).then(
+      (result) => {
+        subscriber.next({ kind: 'done', ...result });
+        subscriber.complete();
+      },
+      (e: unknown) => subscriber.error(e),
+    );
+    return () => {
+      unsubscribed = true;
+    };
   });
 }
