@@ -8,9 +8,12 @@ import { formatJsonlLine, parseJsonlLine, type TypeNames } from '../graphs/forma
 import type { Graph } from '../graphs/graph';
 import { paramLayout, typeCounts } from '../model/params';
 import { logLikelihoods } from '../model/teacher';
+import { lastValueFrom } from 'rxjs';
 import type { Checkpoint } from './checkpoint';
-import { graphSequence } from './dataset';
-import type { ChunkSampler } from './runner';
+import type { RunConfig } from './config';
+import { graphSequence, loadDataset } from './dataset';
+import { inProcessRunner, inThreadSampler, type ChunkSampler } from './runner';
+import { trainEvents } from './train';
 import { encodeGraph } from '../graphs/sequence';
 import { sampleChunk, sampleChunks } from './sampling';
 
@@ -86,4 +89,30 @@ export function generationPage(ckpt: Checkpoint, seed: number, title: string): {
   const seq = encodeGraph(g);
   const types = ckpt.config.model.nodeTypes.length > 0 ? typedAnimationOptions(g, ckpt.config.model) : {};
   return { html: renderGenerationHtml(seq, { title, ...types }), graph: g, decisions: seq.length };
+}
+
+/** Graphs per second of the engine in this thread, as the browser benchmark compares them. */
+export interface EngineSpeed {
+  readonly sampleGraphsPerSecond: number;
+  readonly trainGraphsPerSecond: number;
+}
+
+/**
+ * The engine's speed in this thread (the same code in Node and in a page): sampling `n` graphs of
+ * `ckpt` with seed 0, and `steps` training steps of `config` from fresh parameters, one shard per
+ * batch; each timed `rounds` times, the best kept (the first round also warms the JIT up).
+ */
+export async function engineSpeed(ckpt: Checkpoint, config: RunConfig, n: number, steps: number, rounds: number): Promise<EngineSpeed> {
+  const data = await loadDataset(config, config.train.seed);
+  let sample = 0;
+  let train = 0;
+  for (let r = 0; r < rounds; r++) {
+    let t = performance.now();
+    await sampleWith(inThreadSampler(ckpt), n, 0, ckpt.config.sample.vMax);
+    sample = Math.max(sample, n / ((performance.now() - t) / 1000));
+    t = performance.now();
+    const done = await lastValueFrom(trainEvents({ config, data, checkpointFile: null, resume: null, runner: inProcessRunner(config), shards: 1, stopAtStep: steps }));
+    if (done.kind === 'done') train = Math.max(train, done.checkpoint.graphsSeen / ((performance.now() - t) / 1000));
+  }
+  return { sampleGraphsPerSecond: sample, trainGraphsPerSecond: train };
 }

@@ -3,7 +3,7 @@
  * gallery from a shipped or loaded model, watch one graph being generated, train on a shipped
  * family or a dropped file with a live curve, download samples and checkpoints (the command line
  * reads both). URL hooks for tests and benchmarks: #sample=NAME&n=N&seed=S, #train=NAME&steps=K,
- * #bench=NAME&n=N&steps=K; each ends by setting the document title (see docs/web.md).
+ * #bench=NAME&n=N&steps=K&rounds=R; each ends by setting the document title (see docs/web.md).
  */
 import './immediate';
 import { renderCurveSvg, renderGraphGridSvg, type CurveSeries } from '../draw/svg';
@@ -16,7 +16,7 @@ import { checkpointJson, parseCheckpoint, type Checkpoint } from '../pipeline/ch
 import { configFromJson, MAX_V_MAX, type RunConfig } from '../pipeline/config';
 import { VALIDITY_SAMPLES } from '../pipeline/curve';
 import { loadDataset, splitDataset, type Dataset } from '../pipeline/dataset';
-import { generationPage, sampleWith } from '../pipeline/model';
+import { engineSpeed, generationPage, sampleWith } from '../pipeline/model';
 import { csvSmiles, graphToSmiles, inferVocabulary, loadRDKit, moleculesOf, smiLine, smiLines } from '../pipeline/molecules';
 import { inProcessRunner, inThreadSampler, type ShardRunner } from '../pipeline/runner';
 import { sampleChunk } from '../pipeline/sampling';
@@ -104,7 +104,7 @@ async function useModel(m: PageModel): Promise<void> {
   current = m;
   const c = m.ckpt.config;
   const types = c.model.nodeTypes.length ? `; node types ${c.model.nodeTypes.join(' ')}` : '';
-  status('model-info', `${m.name}: ${m.ckpt.step} steps on ${m.ckpt.graphsSeen} graphs, node state ${c.model.nodeSize}, ${c.model.propRounds} rounds, at most ${c.sample.vMax} nodes${types}`);
+  status('model-info', `${m.name}: ${m.ckpt.step} steps on ${m.ckpt.graphsSeen} graphs, ${m.ckpt.params.length} parameters (node state ${c.model.nodeSize}, ${c.model.propRounds} rounds), at most ${c.sample.vMax} nodes${types}`);
   offer('download-model', `${m.name}.json`, checkpointJson(m.ckpt), 'application/json');
 }
 
@@ -112,7 +112,7 @@ async function useModel(m: PageModel): Promise<void> {
 async function sampleGallery(n: number, seed: number): Promise<{ graphs: Graph[]; valid: number | null }> {
   const m = current;
   if (!m) throw new Error('no model chosen');
-  const { config, params } = m.ckpt;
+  const { config } = m.ckpt;
   status('sample-status', `sampling ${n} graphs...`);
   const started = performance.now();
   const graphs = await sampleWith(inThreadSampler(m.ckpt), n, seed, config.sample.vMax);
@@ -138,7 +138,7 @@ async function sampleGallery(n: number, seed: number): Promise<{ graphs: Graph[]
   offer('download-samples', `samples-seed${seed}.jsonl`, graphs.map((g) => `${jsonl.line(g, names)}\n`).join(''), 'application/jsonl');
   const g6 = graphFileFormat('samples.g6');
   offer('download-g6', `samples-seed${seed}.g6`, graphs.map((g) => `${g6.line(g, names)}\n`).join(''), 'text/plain');
-  status('sample-status', `${n} graphs in ${seconds.toFixed(2)} s (${Math.round(n / Math.max(seconds, 1e-9))} graphs/s)${valid === null ? '' : `, ${valid} valid`}; params ${params.length}`);
+  status('sample-status', `${n} graphs in ${seconds.toFixed(2)} s (${Math.round(n / Math.max(seconds, 1e-9))} graphs/s)${valid === null ? '' : `, ${valid} valid`}`);
   return { graphs, valid };
 }
 
@@ -146,7 +146,9 @@ function animate(seed: number): void {
   const m = current;
   if (!m) throw new Error('no model chosen');
   const page = generationPage(m.ckpt, seed, `A graph sampled from ${m.name} (seed ${seed})`);
-  $<HTMLIFrameElement>('animation').srcdoc = page.html;
+  const frame = $<HTMLIFrameElement>('animation');
+  frame.srcdoc = page.html;
+  frame.hidden = false;
   status('animate-status', `${page.graph.numNodes} nodes, ${page.graph.edges.length} edges, ${page.decisions} decisions`);
 }
 
@@ -242,27 +244,6 @@ async function trainInTab(source: { config: string } | { file: File }, steps: nu
   }
 }
 
-/** Times sampling `n` graphs and training `steps` steps, both in this thread (as `--workers 1` does in Node). */
-async function bench(name: string, n: number, steps: number): Promise<{ sampleGraphsPerSecond: number; trainGraphsPerSecond: number }> {
-  const m = await shippedModel(name);
-  let t = performance.now();
-  await sampleWith(inThreadSampler(m.ckpt), n, 0, m.ckpt.config.sample.vMax);
-  const sampleSeconds = (performance.now() - t) / 1000;
-  const config = await shippedConfig(name);
-  const data = await loadDataset(config, config.train.seed);
-  let graphs = 0;
-  t = performance.now();
-  await new Promise<void>((resolve, reject) =>
-    trainEvents({ config, data, checkpointFile: null, resume: null, runner: inProcessRunner(config), shards: 1, stopAtStep: steps }).subscribe({
-      next: (e) => void (e.kind === 'step' && (graphs = e.report.graphsSeen)),
-      complete: resolve,
-      error: reject,
-    }),
-  );
-  const trainSeconds = (performance.now() - t) / 1000;
-  return { sampleGraphsPerSecond: n / sampleSeconds, trainGraphsPerSecond: graphs / trainSeconds };
-}
-
 /** `text` as an integer >= 0, or an error naming `what`. */
 function count(text: string, what: string): number {
   const x = Number(text);
@@ -289,7 +270,8 @@ async function runHash(): Promise<void> {
     const r = await trainInTab({ config: p.get('train') ?? '' }, hashInt(p, 'steps', 50), workers);
     document.title = `dgmg-pipe: trained ${r.steps} steps, loss ${r.first.toFixed(3)} to ${r.last.toFixed(3)}`;
   } else if (p.has('bench')) {
-    const r = await bench(p.get('bench') ?? '', hashInt(p, 'n', 1000), hashInt(p, 'steps', 100));
+    const name = p.get('bench') ?? '';
+    const r = await engineSpeed((await shippedModel(name)).ckpt, await shippedConfig(name), hashInt(p, 'n', 1000), hashInt(p, 'steps', 100), hashInt(p, 'rounds', 2));
     document.body.dataset.bench = JSON.stringify(r);
     document.title = `dgmg-pipe: bench sample ${Math.round(r.sampleGraphsPerSecond)} graphs/s, train ${Math.round(r.trainGraphsPerSecond)} graphs/s`;
   }
