@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { loadCheckpoint } from '../pipeline/checkpoint';
 import { loadConfig } from '../pipeline/config';
 import { engineSpeed, type EngineSpeed } from '../pipeline/model';
-import { CHROMIUM, finalTitle, NO_CHROMIUM, startPageSession, type PageSession } from './chromium';
+import { finalTitle, NO_CHROMIUM, startPageSession, type PageSession } from './chromium';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     process.stdout.write('what     Node graphs/s  Chromium graphs/s  Chromium/Node\n');
     for (const r of rows) process.stdout.write(`${r.what.padEnd(8)} ${String(r.node).padStart(13)} ${String(r.chromium).padStart(18)} ${r.ratio.toFixed(2).padStart(14)}\n`);
     const version = await s.browser.version();
-    const out = { date: new Date().toISOString(), command: `npm run bench:web -- --n ${n} --steps ${steps} --rounds ${rounds}`, node: process.version, chromium: version, executable: CHROMIUM, model: name, n, steps, rounds, rows };
+    const out = { date: new Date().toISOString(), command: `npm run bench:web -- --n ${n} --steps ${steps} --rounds ${rounds}`, node: process.version, chromium: version, model: name, n, steps, rounds, rows };
     const dir = join(ROOT, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'web.json'), `${JSON.stringify(out, null, 2)}\n`);

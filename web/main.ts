@@ -264,10 +264,18 @@ async function runHash(): Promise<void> {
   if (p.has('sample')) {
     await chooseModel(p.get('sample') ?? '');
     const n = hashInt(p, 'n', 16);
-    const { valid } = await sampleGallery(n, hashInt(p, 'seed', 0));
+    const seed = hashInt(p, 'seed', 0);
+    $<HTMLInputElement>('n').value = String(n);
+    $<HTMLInputElement>('seed').value = String(seed);
+    const { valid } = await sampleGallery(n, seed);
     document.title = `dgmg-pipe: ${n} sampled, ${valid ?? 'n/a'} valid`;
   } else if (p.has('train')) {
-    const r = await trainInTab({ config: p.get('train') ?? '' }, hashInt(p, 'steps', 50), workers);
+    const config = p.get('train') ?? '';
+    const steps = hashInt(p, 'steps', 50);
+    $<HTMLSelectElement>('config').value = config;
+    $<HTMLInputElement>('steps').value = String(steps);
+    $<HTMLInputElement>('workers').value = String(workers);
+    const r = await trainInTab({ config }, steps, workers);
     document.title = `dgmg-pipe: trained ${r.steps} steps, loss ${r.first.toFixed(3)} to ${r.last.toFixed(3)}`;
   } else if (p.has('bench')) {
     const name = p.get('bench') ?? '';
