@@ -15,7 +15,7 @@ import { checkpointJson, loadCheckpoint, parseCheckpoint, saveCheckpoint, type C
 import { configFromJson, loadConfig, type RunConfig } from '../pipeline/config';
 import { loadDataset, splitDataset, type Dataset } from '../pipeline/dataset';
 import { graphRecord, logLikelihoodsOf, recordGraph, sampleWith, type GraphRecord } from '../pipeline/model';
-import { graphToSmiles, inferVocabulary, loadRDKit, moleculesOf, smiLines } from '../pipeline/molecules';
+import { graphToSmiles, loadRDKit, smiLines, typedMolecules } from '../pipeline/molecules';
 import { inProcessRunner, inThreadSampler, type ChunkSampler, type ShardRunner } from '../pipeline/runner';
 import { trainEvents, type StepReport } from '../pipeline/train';
 import { moleculeConfig } from '../pipeline/commands/molecules';
@@ -168,11 +168,9 @@ async function prepare(config: RunConfig, data: TrainOptions['data']): Promise<{
   }
   const seed = config.train.seed;
   if ('smiles' in data) {
-    const rd = await loadRDKit();
-    const entries = smiLines(data.smiles.join('\n'), 'smiles');
-    const maxAtoms = config.data.maxAtoms || null;
-    const c = config.model.nodeTypes.length > 0 ? config : configFromJson({ ...config, model: { ...config.model, ...inferVocabulary(rd, entries, maxAtoms) } }, 'the types of the SMILES');
-    const set = moleculesOf(rd, entries, c.model, { maxAtoms, skipOutsideTypes: c.data.skipInvalid, skipUnparsable: c.data.skipInvalid });
+    const skip = config.data.skipInvalid;
+    const set = typedMolecules(await loadRDKit(), smiLines(data.smiles.join('\n'), 'smiles'), config.model, { maxAtoms: config.data.maxAtoms || null, skipOutsideTypes: skip, skipUnparsable: skip });
+    const c = configFromJson({ ...config, model: { ...config.model, ...set.vocab } }, 'the types of the SMILES');
     return { config: c, dataset: splitDataset(set.graphs, c, seed, 'smiles', set.counts) };
   }
   return { config, dataset: splitDataset(data.map((r, i) => recordGraph(r, config.model, `graph ${i + 1}`)), config, seed, 'graphs', null) };

@@ -17,7 +17,7 @@ import { configFromJson, MAX_V_MAX, type RunConfig } from '../pipeline/config';
 import { VALIDITY_SAMPLES } from '../pipeline/curve';
 import { loadDataset, splitDataset, type Dataset } from '../pipeline/dataset';
 import { engineSpeed, generationPage, sampleWith } from '../pipeline/model';
-import { csvSmiles, graphToSmiles, inferVocabulary, loadRDKit, moleculesOf, smiLine, smiLines } from '../pipeline/molecules';
+import { csvSmiles, graphToSmiles, loadRDKit, smiLine, smiLines, typedMolecules } from '../pipeline/molecules';
 import { inProcessRunner, inThreadSampler, type ShardRunner } from '../pipeline/runner';
 import { sampleChunk } from '../pipeline/sampling';
 import { trainEvents, type StepReport } from '../pipeline/train';
@@ -159,12 +159,9 @@ async function fileDataset(file: File): Promise<{ config: RunConfig; data: Datas
   const seed = base.train.seed;
   const fit = (graphs: readonly Graph[]): number => Math.min(MAX_V_MAX, Math.max(base.sample.vMax, ...graphs.map((g) => g.numNodes)));
   if (/\.(smi|csv)$/i.test(file.name)) {
-    const rd = await loadRDKit();
     const entries = /\.csv$/i.test(file.name) ? csvSmiles(text, file.name) : smiLines(text, file.name);
-    const types = inferVocabulary(rd, entries, null);
-    const skip = { maxAtoms: null, skipOutsideTypes: true, skipUnparsable: true };
-    const set = moleculesOf(rd, entries, types, skip);
-    const config = configFromJson({ ...base, data: { ...base.data, file: file.name, order: 'natural', skipInvalid: true }, model: { ...base.model, nodeSize: 32, ...types }, sample: { vMax: fit(set.graphs) } }, file.name);
+    const set = typedMolecules(await loadRDKit(), entries, { nodeTypes: [], edgeTypes: [] }, { maxAtoms: null, skipOutsideTypes: true, skipUnparsable: true });
+    const config = configFromJson({ ...base, data: { ...base.data, file: file.name, order: 'natural', skipInvalid: true }, model: { ...base.model, nodeSize: 32, ...set.vocab }, sample: { vMax: fit(set.graphs) } }, file.name);
     return { config, data: splitDataset(set.graphs, config, seed, file.name, set.counts) };
   }
   const graphs = graphFileFormat(file.name).parse(text, file.name);
