@@ -7,6 +7,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { loadModel, parseModel, train, type GraphRecord, type Model, type TrainUpdate } from '../api';
 import { heldOutNll } from '../pipeline/commands/eval';
 import { recordGraph } from '../pipeline/model';
+import { runCli } from '../bench/redis-server';
 
 const BIN = resolve(__dirname, '..', 'bin', 'dgmg-pipe.js');
 const dir = mkdtempSync(join(tmpdir(), 'dgmg-api-'));
@@ -147,4 +148,22 @@ t.test('bad options are refused with their name', async (t) => {
   await t.rejects(model.sample({ n: 5, workers: 1.5 }), /workers must be a positive integer/);
   await t.rejects(lastValueFrom(train({ train: { lr: -1 } })), /config: train\.lr must be > 0/);
   await t.rejects(lastValueFrom(train('no-such-config.json')), /no-such-config\.json: cannot read config/);
+});
+
+t.test('dgmg-pipe web serves the built page on loopback, nothing outside it, until SIGINT', async (t) => {
+  const p = runCli(['web', '--port', '0']);
+  await p.waitFor(/serving the web page at http:\/\/127\.0\.0\.1:\d+\//);
+  const url = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(p.stderr())?.[1] ?? '';
+  const page = await fetch(url);
+  t.equal(page.status, 200);
+  t.match(await page.text(), /<title>dgmg-pipe<\/title>/);
+  const wasm = await fetch(`${url}kernels.wasm`);
+  t.equal(wasm.headers.get('content-type'), 'application/wasm', 'kernels.wasm as WebAssembly, for streaming compilation');
+  t.equal((await fetch(`${url}%2e%2e/%2e%2e/package.json`)).status, 404, 'no file outside the page\'s folder');
+  t.equal((await fetch(`${url}nothing-here.js`)).status, 404);
+  p.child.kill('SIGINT');
+  t.same(await p.exit, { code: 0, signal: null }, 'Ctrl-C stops it');
+  const bad = cli('web', '--port', '70000');
+  t.equal(bad.status, 1);
+  t.match(bad.stderr, /--port must be an integer from 0 to 65535, got 70000/);
 });
