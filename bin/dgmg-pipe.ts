@@ -18,6 +18,7 @@ import { MAX_SEED, MAX_V_MAX } from '../pipeline/config';
 import { SamplePool, TrainPool } from '../actors/pool';
 import { RedisChunkSampler, RedisShardRunner, type CoordinatorOptions } from '../actors/cluster-runner';
 import { runWorkerHost } from '../actors/cluster-worker';
+import { servePage } from '../api/serve';
 import { KEY_TTL_SECONDS } from '../actors/cluster-protocol';
 import { availableParallelism, constants } from 'node:os';
 
@@ -210,7 +211,7 @@ void yargs(hideBin(process.argv))
   // a flag given twice takes its last value, as a shell user expects, not an array of both
   .parserConfiguration({ 'duplicate-arguments-array': false })
   .strict()
-  .demandCommand(1, 'name a command: train, sample, eval, draw, animate, worker, molecules')
+  .demandCommand(1, 'name a command: train, sample, eval, draw, animate, web, worker, molecules')
   .command(
     'train',
     'Train a DGMG with batched teacher forcing; writes <out>/checkpoint.json',
@@ -342,6 +343,20 @@ void yargs(hideBin(process.argv))
         .option('json', { type: 'boolean', default: false }),
     guarded(async (a) => {
       report(a.json, runAnimate(a.model ?? null, a.out, seedFlag('seed', a.seed)));
+    }),
+  )
+  .command(
+    'web',
+    'Serve the web page (sample, animate and train in the browser) on this machine, until Ctrl-C',
+    (y) =>
+      y
+        .option('port', { type: 'number', default: 8080, describe: 'TCP port (0: any free one)' })
+        .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on (the default, loopback, is this machine only)' }),
+    guarded(async (a) => {
+      if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new Error(`--port must be an integer from 0 to 65535, got ${a.port}`);
+      const page = await servePage({ port: a.port, host: a.host });
+      process.stderr.write(`dgmg-pipe: serving the web page at ${page.url} (Ctrl-C to stop)\n`);
+      await new Promise<void>((done) => stopSignal(null).addEventListener('abort', () => void page.close().then(done)));
     }),
   )
   .command(

@@ -207,7 +207,7 @@ export function formatGraph6(g: Graph): string {
     for (let b = 0; b < 6; b++) c = (c << 1) | bits[k + b];
     chars[size.length + k / 6] = c + BIAS;
   }
-  return Buffer.from(chars).toString('latin1');
+  return new TextDecoder().decode(chars); // graph6 characters are ASCII (? to ~)
 }
 
 /** Every graph of a graph6 text, one a line; blank lines are skipped and errors name `file:line`. */

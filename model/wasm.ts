@@ -1,22 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-// tsconfig's lib (ES2022, no DOM) leaves WebAssembly undeclared: the little used here.
-declare global {
-  namespace WebAssembly {
-    class Module {
-      constructor(bytes: Uint8Array);
-    }
-    class Instance {
-      constructor(module: Module, imports: object);
-      readonly exports: object;
-    }
-    class Memory {
-      readonly buffer: ArrayBuffer;
-      grow(pages: number): number;
-    }
-  }
+/**
+ * The little of WebAssembly used here, declared locally: the command line's lib (ES2022) leaves
+ * WebAssembly undeclared and the web page's (DOM) declares it, so a global declaration would
+ * clash with one of them.
+ */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
 }
+const wasm = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance: new (module: object, imports: object) => { readonly exports: object } } }).WebAssembly;
 
 /**
  * The SIMD kernels of model/assembly/kernels.ts (compiled to kernels.wasm beside this file by
@@ -39,16 +33,28 @@ export interface Kernels {
   maxAbs(x: number, count: number): number;
   scale(x: number, count: number, f: number): void;
   heapBase(): number;
-  readonly memory: WebAssembly.Memory;
+  readonly memory: WasmMemory;
 }
 
 let loaded: Kernels | null = null;
 
+/** Where this thread's kernels come from: kernels.wasm beside this file, unless useKernelBytes said otherwise. */
+let kernelBytes = (): Uint8Array => readFileSync(join(__dirname, 'kernels.wasm'));
+
+/**
+ * Makes this thread's kernels from `bytes` (kernels.wasm as fetched by a web page, which has no
+ * file system) instead of reading the file. Called before the first kernels() of the thread.
+ */
+export function useKernelBytes(bytes: Uint8Array): void {
+  if (loaded) throw new Error('useKernelBytes: the kernels of this thread are already loaded');
+  kernelBytes = () => bytes;
+}
+
 /** This thread's instance of the kernels (one per thread: a worker's memory is its own). */
 export function kernels(): Kernels {
   if (!loaded) {
-    const module = new WebAssembly.Module(readFileSync(join(__dirname, 'kernels.wasm')));
-    loaded = new WebAssembly.Instance(module, {}).exports as unknown as Kernels;
+    const module = new wasm.Module(kernelBytes());
+    loaded = new wasm.Instance(module, {}).exports as unknown as Kernels;
   }
   return loaded;
 }

@@ -33,22 +33,30 @@ export class CheckpointError extends Error {
   }
 }
 
-const b64 = (a: Float32Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+/** Base64 of the bytes of `a`, through btoa (Node and browsers alike), in slices that fit in one call's arguments. */
+function b64(a: Float32Array): string {
+  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
 
-/** `count` float32s from base64 text; Buffer.from skips characters that are not base64, so they are refused first. */
+/** `count` float32s from base64 text; atob forgives some malformed text, so that is refused first. */
 function floats(s: unknown, count: number, file: string, what: string): Float32Array {
   if (typeof s !== 'string') throw new CheckpointError(file, `${what} must be base64 float32 data, got ${briefJson(s)}`);
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s)) throw new CheckpointError(file, `${what} is not base64 text`);
-  const buf = Buffer.from(s, 'base64');
-  if (buf.byteLength !== count * 4) throw new CheckpointError(file, `${what} has ${buf.byteLength / 4} floats, expected ${count}`);
+  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s)) throw new CheckpointError(file, `${what} is not base64 text`);
+  const text = atob(s);
+  if (text.length !== count * 4) throw new CheckpointError(file, `${what} has ${text.length / 4} floats, expected ${count}`);
   const out = new Float32Array(count);
-  new Uint8Array(out.buffer).set(buf);
+  const bytes = new Uint8Array(out.buffer);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = text.charCodeAt(i);
   const bad = out.findIndex((x) => !Number.isFinite(x));
   if (bad >= 0) throw new CheckpointError(file, `${what} has a non-finite value (${out[bad]}) at index ${bad}`);
   return out;
 }
 
-export function saveCheckpoint(file: string, c: Checkpoint): void {
+/** A checkpoint as the text of its file (JSON), the same in Node and in a web page. */
+export function checkpointJson(c: Checkpoint): string {
   const layout = paramLayout(c.config.model);
   const json = {
     format: FORMAT,
@@ -63,7 +71,11 @@ export function saveCheckpoint(file: string, c: Checkpoint): void {
     })),
     adam: { t: c.adam.t, m: b64(c.adam.m), v: b64(c.adam.v) },
   };
-  writeFileAtomic(file, JSON.stringify(json), 'checkpoint');
+  return JSON.stringify(json);
+}
+
+export function saveCheckpoint(file: string, c: Checkpoint): void {
+  writeFileAtomic(file, checkpointJson(c), 'checkpoint');
 }
 
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -88,12 +100,24 @@ function withoutValenceMask(config: unknown): unknown {
   return { ...config, model: { ...config.model, valenceMask: false } };
 }
 
-/** Reads a checkpoint, checking every field, and every parameter against the model its own config describes. */
+/** Reads a checkpoint file (parseCheckpoint). */
 export function loadCheckpoint(file: string): Checkpoint {
   let text: string;
-  let json: unknown;
   try {
     text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CheckpointError(file, `not a readable checkpoint: ${(e as Error).message}`);
+  }
+  return parseCheckpoint(text, file);
+}
+
+/**
+ * A checkpoint from the text of its file (`file` names it in messages), checking every field,
+ * and every parameter against the model its own config describes.
+ */
+export function parseCheckpoint(text: string, file: string): Checkpoint {
+  let json: unknown;
+  try {
     json = JSON.parse(text);
   } catch (e) {
     throw new CheckpointError(file, `not a readable checkpoint: ${(e as Error).message}`);

@@ -46,27 +46,15 @@ export async function loadDataset(c: RunConfig, seed: number): Promise<Dataset> 
   const d = c.data;
   if (d.file) {
     const molecules = isMoleculeFile(d.file) ? loadMolecules(await loadRDKit(), d.file, c.model, { maxAtoms: d.maxAtoms || null, skipOutsideTypes: d.skipInvalid, skipUnparsable: d.skipInvalid }) : null;
-    // A kept molecule is one RDKit sanitized from its graph, so within the valences (a test holds
-    // the table to RDKit); a graph file's typed graphs are checked against them.
-    const rule = valenceRuleOf(c.model);
     const located = molecules ? molecules.graphs.map((graph, i) => ({ graph, where: molecules.where[i] })) : locateGraphFile(d.file, c.model);
-    for (const { graph, where } of located) {
-      if (rule && !molecules) assertWithinValence(graph, rule, c.model, where);
-      if (graph.numNodes > c.sample.vMax) throw new GraphFormatError(where, `has ${graph.numNodes} nodes, more than sample.vMax = ${c.sample.vMax}; raise sample.vMax in the config`);
-      const problem = engineMemoryProblem(c, graph);
-      if (problem) throw new GraphFormatError(where, problem);
-    }
-    const graphs = located.map((g) => g.graph);
-    if (graphs.length < 2) throw new GraphFormatError(d.file, `needs at least 2 graphs to split into train and test, has ${graphs.length}`);
-    const perm = Rng.derive(seed, STREAM.split).permutation(graphs.length);
-    const testSize = Math.min(d.testSize, Math.floor(graphs.length / 5));
-    return {
-      test: perm.slice(0, testSize).map((i) => graphs[i]),
-      train: perm.slice(testSize).map((i) => graphs[i]),
-      family: null,
-      source: d.file,
-      molecules: molecules?.counts ?? null,
-    };
+    return splitDataset(
+      located.map((g) => g.graph),
+      c,
+      seed,
+      d.file,
+      molecules?.counts ?? null,
+      (i) => located[i].where,
+    );
   }
   const family = makeFamily(d.family, d.familyParams);
   const draw = (stream: number, count: number): Graph[] => {
@@ -93,6 +81,40 @@ function engineMemoryProblem(c: RunConfig, g: Graph): string | null {
     if (e instanceof EngineMemoryError) return e.message;
     throw e;
   }
+}
+
+/**
+ * The graphs of a file or a caller (`source` names them; `where(i)` names graph i in messages) as
+ * a dataset: split into train and test by the seed, at most data.testSize (and a fifth of them)
+ * held out. Refuses a graph larger than sample.vMax, one the engine cannot hold, and, for a model
+ * with the valence constraint, a typed graph beyond the valences (a molecule kept from SMILES is
+ * one RDKit sanitized from its graph, so within them: a test holds the table to RDKit).
+ */
+export function splitDataset(
+  graphs: readonly Graph[],
+  c: RunConfig,
+  seed: number,
+  source: string,
+  molecules: MoleculeCounts | null,
+  where: (i: number) => string = (i) => `${source}: graph ${i + 1}`,
+): Dataset {
+  const rule = molecules ? null : valenceRuleOf(c.model);
+  graphs.forEach((graph, i) => {
+    if (rule) assertWithinValence(graph, rule, c.model, where(i));
+    if (graph.numNodes > c.sample.vMax) throw new GraphFormatError(where(i), `has ${graph.numNodes} nodes, more than sample.vMax = ${c.sample.vMax}; raise sample.vMax in the config`);
+    const problem = engineMemoryProblem(c, graph);
+    if (problem) throw new GraphFormatError(where(i), problem);
+  });
+  if (graphs.length < 2) throw new GraphFormatError(source, `needs at least 2 graphs to split into train and test, has ${graphs.length}`);
+  const perm = Rng.derive(seed, STREAM.split).permutation(graphs.length);
+  const testSize = Math.min(c.data.testSize, Math.floor(graphs.length / 5));
+  return {
+    test: perm.slice(0, testSize).map((i) => graphs[i]),
+    train: perm.slice(testSize).map((i) => graphs[i]),
+    family: null,
+    source,
+    molecules,
+  };
 }
 
 /** The decision sequence of `g` for a model of `types` under an order of the given kind (random needs `rng`). */

@@ -367,7 +367,14 @@ export function readMoleculeFile(rd: RDKit, file: string, vocab: MoleculeVocabul
  * have, most frequent first (inferVocabulary).
  */
 export function loadMolecules(rd: RDKit, file: string, vocab: MoleculeVocabulary, filter: MoleculeFilter): MoleculeSet & { readonly vocab: MoleculeVocabulary } {
-  const entries = readSmilesFile(file);
+  return typedMolecules(rd, readSmilesFile(file), vocab, filter);
+}
+
+/**
+ * The molecules of `entries` as typed graphs of `vocab`, or, when `vocab` names no node types, of
+ * the types the molecules within `filter.maxAtoms` have, most frequent first (inferVocabulary).
+ */
+export function typedMolecules(rd: RDKit, entries: readonly SmilesEntry[], vocab: MoleculeVocabulary, filter: MoleculeFilter): MoleculeSet & { readonly vocab: MoleculeVocabulary } {
   const types = vocab.nodeTypes.length > 0 ? vocab : inferVocabulary(rd, entries, filter.maxAtoms);
   return { ...moleculesOf(rd, entries, types, filter), vocab: types };
 }

@@ -1,4 +1,4 @@
-import { catchError, concatMap, EMPTY, from, lastValueFrom, map, startWith, Subject, takeWhile, tap, throwError, type OperatorFunction } from 'rxjs';
+import { catchError, concatMap, EMPTY, from, lastValueFrom, map, Observable, startWith, Subject, takeWhile, tap, throwError, type OperatorFunction } from 'rxjs';
 import type { Decisions } from '../graphs/graph';
 import { adamState, type AdamState } from '../model/adam';
 import { initParams, paramLayout, typeCounts, type ModelConfig } from '../model/params';
@@ -197,4 +197,33 @@ export function trainSteps(run: TrainRun, onStep: (r: StepReport, params: Readon
       throw e;
     },
   );
+}
+
+/**
+ * What a training stream emits: a report after every step (with the parameters after it, valid
+ * until the next step), then once the trained checkpoint, with why it stopped early (TrainResult).
+ */
+export type TrainEvent =
+  | { readonly kind: 'step'; readonly report: StepReport; readonly params: Readonly<Float32Array> }
+  | ({ readonly kind: 'done' } & TrainResult);
+
+/**
+ * trainSteps as a stream, for the library and the web page: subscribing starts the run;
+ * unsubscribing, or aborting `signal`, finishes the step in flight and stops (a stopped run still
+ * emits its checkpoint while subscribed). The runner stays open: closing it is the caller's.
+ */
+export function trainEvents(run: Omit<TrainRun, 'stopRequested'>, signal?: AbortSignal): Observable<TrainEvent> {
+  return new Observable<TrainEvent>((subscriber) => {
+    let unsubscribed = false;
+    trainSteps({ ...run, stopRequested: () => unsubscribed || (signal?.aborted ?? false) }, (report, params) => subscriber.next({ kind: 'step', report, params })).then(
+      (result) => {
+        subscriber.next({ kind: 'done', ...result });
+        subscriber.complete();
+      },
+      (e: unknown) => subscriber.error(e),
+    );
+    return () => {
+      unsubscribed = true;
+    };
+  });
 }

@@ -5,10 +5,11 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 /**
  * Folders are roles and imports only go down: graphs <- model, eval, draw <- pipeline <- actors <-
- * bin. eval and draw sit beside model (same rank: none of the three imports another). Folders not
- * listed (test, bench) sit above all, and nothing listed may import them.
+ * api <- bin. eval and draw sit beside model (same rank: none of the three imports another). web
+ * (the browser page) sits beside actors: it uses the pipeline, never the Node-only actors or api.
+ * Folders not listed (test, bench) sit above all, and nothing listed may import them.
  */
-const RANK: Readonly<Record<string, number>> = { graphs: 0, model: 1, eval: 1, draw: 1, pipeline: 2, actors: 3, bin: 4 };
+const RANK: Readonly<Record<string, number>> = { graphs: 0, model: 1, eval: 1, draw: 1, pipeline: 2, actors: 3, web: 3, api: 4, bin: 5 };
 const rank = (folder: string): number => RANK[folder] ?? Infinity;
 
 /** Every .ts file under `dir`, as paths relative to it (node_modules and dist left out). */

@@ -1,9 +1,7 @@
 import { evaluateSamples, type QualityReport } from '../../eval/quality';
 import type { Graph } from '../../graphs/graph';
-import { paramLayout, typeCounts } from '../../model/params';
-import { logLikelihoods } from '../../model/teacher';
 import type { Checkpoint } from '../checkpoint';
-import { graphSequence } from '../dataset';
+import { logLikelihoodsOf } from '../model';
 import type { ChunkSampler } from '../runner';
 import { sampleInMemory } from './sample';
 import { isMoleculeVocabulary } from '../../graphs/molecule';
@@ -14,15 +12,7 @@ import { datasetOf } from './shared';
 /** Mean negative log-likelihood per graph of `graphs` under the order the model was trained with. */
 export function heldOutNll(ckpt: Checkpoint, graphs: readonly Graph[]): number {
   if (!graphs.length) return NaN;
-  const order = ckpt.config.data.order === 'random' ? 'natural' : ckpt.config.data.order;
-  const layout = paramLayout(ckpt.config.model);
-  const types = typeCounts(ckpt.config.model);
-  let total = 0;
-  for (let i = 0; i < graphs.length; i += 256) {
-    const seqs = graphs.slice(i, i + 256).map((g) => graphSequence(g, order, types));
-    for (const l of logLikelihoods(ckpt.config.model, layout, ckpt.params, seqs)) total -= l;
-  }
-  return total / graphs.length;
+  return -logLikelihoodsOf(ckpt, graphs).reduce((a, b) => a + b, 0) / graphs.length;
 }
 
 /** What eval reports beside the measures: the model, the held-out NLL and the time taken. */
