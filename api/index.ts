@@ -17,14 +17,14 @@ import { loadDataset, splitDataset, type Dataset } from '../pipeline/dataset';
 import { graphRecord, logLikelihoodsOf, recordGraph, sampleWith, type GraphRecord } from '../pipeline/model';
 import { graphToSmiles, loadRDKit, smiLines, typedMolecules } from '../pipeline/molecules';
 import { inProcessRunner, inThreadSampler, type ChunkSampler, type ShardRunner } from '../pipeline/runner';
-import { trainEvents, type StepReport } from '../pipeline/train';
+import { trainEvents, type EarlyStop, type StepReport } from '../pipeline/train';
 import { moleculeConfig } from '../pipeline/commands/molecules';
 import { DEFAULT_MODEL_FILE, resolveShipped } from '../pipeline/commands/shared';
 
 export type { GraphRecord } from '../pipeline/model';
 export type { Checkpoint } from '../pipeline/checkpoint';
 export type { RunConfig } from '../pipeline/config';
-export type { StepReport } from '../pipeline/train';
+export type { EarlyStop, StepReport } from '../pipeline/train';
 export { CheckpointError } from '../pipeline/checkpoint';
 export { ConfigError, DEFAULT_CONFIG } from '../pipeline/config';
 export { GraphFormatError } from '../graphs/graph';
@@ -133,7 +133,7 @@ export function parseModel(text: string, name = 'checkpoint'): Model {
 /** What a training stream emits: a report after every step, then the trained model. */
 export type TrainUpdate =
   | { readonly kind: 'step'; readonly report: StepReport }
-  | { readonly kind: 'done'; readonly model: Model; readonly completed: boolean };
+  | { readonly kind: 'done'; readonly model: Model; readonly completed: boolean; readonly stopped: EarlyStop | null };
 
 export interface TrainOptions {
   /**
@@ -144,7 +144,7 @@ export interface TrainOptions {
   readonly data?: string | readonly GraphRecord[] | { readonly smiles: readonly string[] };
   /** Worker threads, each computing one shard of every batch (default 1: this thread); any number gives the same update. */
   readonly workers?: number;
-  /** Aborting it finishes the step in flight and ends the stream with the model so far (completed false). */
+  /** Aborting it finishes the step in flight and ends the stream with the model so far (completed false, stopped 'signal'). */
   readonly signal?: AbortSignal;
   /** Stop after this many steps in all (default: the config's train.epochs). */
   readonly maxSteps?: number;
@@ -189,7 +189,7 @@ export function train(config: string | object, o: TrainOptions = {}): Observable
         const runner: ShardRunner = workers > 1 ? new TrainPool(c, workers) : inProcessRunner(c);
         const run = { config: c, data: dataset, checkpointFile: o.checkpointFile ?? null, resume: o.resume?.checkpoint ?? null, runner, shards: workers, stopAtStep: o.maxSteps ?? null };
         return trainEvents(run, o.signal).pipe(
-          map((e): TrainUpdate => (e.kind === 'step' ? { kind: 'step', report: e.report } : { kind: 'done', model: new Model(e.checkpoint, o.checkpointFile ?? 'trained model'), completed: e.completed })),
+          map((e): TrainUpdate => (e.kind === 'step' ? { kind: 'step', report: e.report } : { kind: 'done', model: new Model(e.checkpoint, o.checkpointFile ?? 'trained model'), completed: e.completed, stopped: e.stopped })),
           finalize(() => void runner.close()),
         );
       }),
