@@ -4,8 +4,8 @@ import { hideBin } from 'yargs/helpers';
 import { ORDER_KINDS, type OrderKind } from '../graphs/order';
 import { runAnimate } from '../pipeline/commands/animate';
 import { runDraw } from '../pipeline/commands/draw';
-import { runEval } from '../pipeline/commands/eval';
-import { runMoleculeEvalJsonl, runMoleculeExport, runMoleculeSurvey } from '../pipeline/commands/molecules';
+import { evalView, runEval } from '../pipeline/commands/eval';
+import { runMoleculeEvalJsonl, runMoleculeExport, runMoleculeSurvey, surveyView } from '../pipeline/commands/molecules';
 import { runSample } from '../pipeline/commands/sample';
 import { DEFAULT_MODEL_FILE } from '../pipeline/commands/shared';
 import { runTrain } from '../pipeline/commands/train';
@@ -13,24 +13,28 @@ import type { Checkpoint } from '../pipeline/checkpoint';
 import type { RunConfig } from '../pipeline/config';
 import { inThreadSampler, type ChunkSampler } from '../pipeline/runner';
 import { MAX_V_MAX } from '../pipeline/config';
+import { formatReport } from '../pipeline/table';
 import { SamplePool, TrainPool } from '../actors/pool';
 import { RedisChunkSampler, RedisShardRunner, type CoordinatorOptions } from '../actors/cluster-runner';
 import { runWorkerHost } from '../actors/cluster-worker';
 import { KEY_TTL_SECONDS } from '../actors/cluster-protocol';
 import { availableParallelism, constants } from 'node:os';
 
-/** Prints a result: JSON on stdout with --json, else `key: value` lines. */
-function report(json: boolean, result: object): void {
-  if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
-  else for (const [k, v] of Object.entries(result)) process.stdout.write(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
+/** Prints a result on stdout: the whole object as JSON with --json, else `view` of it as aligned text. */
+function report<R extends object>(json: boolean, result: R, view: (r: R) => object = (r) => r): void {
+  process.stdout.write(json ? `${JSON.stringify(result)}\n` : formatReport(view(result)));
 }
 
-/** --workers as given (a positive integer), else the number of cores; more than the cores is allowed but slower. */
-function workerCount(given: number | undefined): number {
+/**
+ * --workers as given (a positive integer), else the number of cores. More threads than cores is
+ * allowed but slower; with --redis the workers are shards on other hosts, so this host's cores do
+ * not bound them.
+ */
+function workerCount(given: number | undefined, redis: string | undefined): number {
   const cores = availableParallelism();
   if (given === undefined) return cores;
   const n = positiveInt('workers', given);
-  if (n > cores) process.stderr.write(`dgmg-pipe: warning: --workers ${n} is more than the ${cores} cores here; extra workers make it slower and use more memory, not faster\n`);
+  if (n > cores && redis === undefined) process.stderr.write(`dgmg-pipe: warning: --workers ${n} is more than the ${cores} cores here; extra workers make it slower and use more memory, not faster\n`);
   return n;
 }
 
@@ -83,6 +87,11 @@ function stopSignal(announce: string | null): AbortSignal {
 }
 
 const modelOption = { type: 'string', describe: `checkpoint (default: the shipped ${DEFAULT_MODEL_FILE})` } as const;
+
+/** Graph i of a sampling command draws from (seed, i) alone: the same seed gives the same graphs, whatever computes them. */
+const seedOption = { type: 'number', default: 0, describe: 'sampling seed; the same seed gives the same graphs' } as const;
+
+const quietOption = { type: 'boolean', default: false, describe: 'no progress output' } as const;
 
 /** `value` if it is an integer >= 1, else an error naming the flag. */
 function positiveInt(flag: string, value: number): number {
@@ -138,7 +147,7 @@ const samplingOptions = {
  * (`workers` chunks in flight), else in this thread for 1 worker and on a pool of threads for more.
  */
 function chunkSampler(a: { workers?: number; redis?: string; 'redis-ca'?: string; 'redis-timeout': number; 'task-timeout'?: number }): { workers: number; makeSampler: (ckpt: Checkpoint) => ChunkSampler } {
-  const workers = workerCount(a.workers);
+  const workers = workerCount(a.workers, a.redis);
   const cluster = coordinator(a);
   const makeSampler = (ckpt: Checkpoint): ChunkSampler =>
     cluster ? new RedisChunkSampler(ckpt.config.model, ckpt.params, workers, cluster(ckpt.config)) : workers > 1 ? new SamplePool(ckpt.config, ckpt.params, workers) : inThreadSampler(ckpt);
@@ -160,16 +169,16 @@ void yargs(hideBin(process.argv))
         .option('epochs', { type: 'number', describe: 'override train.epochs' })
         .option('batch-size', { type: 'number', describe: 'override train.batchSize' })
         .option('lr', { type: 'number', describe: 'override train.lr' })
-        .option('seed', { type: 'number', describe: 'override train.seed' })
+        .option('seed', { type: 'number', describe: 'override train.seed, the seed of the data, the first parameters and the batches' })
         .option('data', { type: 'string', describe: 'train on this graph file (.jsonl or .g6) or molecule file (.smi, .csv with a SMILES column) instead of the config\'s family' })
         .option('order', { choices: ORDER_KINDS, describe: 'node order of the decision sequences' })
         .option('workers', { type: 'number', describe: `worker threads, each computing one shard of every batch (default: the number of cores, ${availableParallelism()}; 1 = in this thread)` })
         .option('max-steps', { type: 'number', describe: 'stop after this many steps in total' })
         .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
-        .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
+        .option('quiet', quietOption)
         .options(clusterOptions),
     guarded(async (a) => {
-      const workers = workerCount(a.workers);
+      const workers = workerCount(a.workers, a.redis);
       const cluster = coordinator(a);
       if (cluster && workers < 2) throw new Error('--redis splits every batch into --workers shards: give --workers 2 or more');
       const stop = stopSignal('finishing the step in flight and writing a checkpoint (again to abort)');
@@ -195,16 +204,16 @@ void yargs(hideBin(process.argv))
   )
   .command(
     'sample',
-    'Sample graphs from a trained model into a JSONL (.jsonl) or graph6 (.g6) file',
+    'Sample graphs from a trained model into a JSONL (.jsonl), graph6 (.g6) or, for a model of molecules, SMILES (.smi) file',
     (y) =>
       y
         .option('model', modelOption)
         .option('n', { type: 'number', default: 1000, describe: 'number of graphs' })
-        .option('out', { type: 'string', default: 'graphs.jsonl', describe: 'output file: .jsonl (JSON lines), .g6 (graph6) or, for a model of molecules, .smi (SMILES)' })
-        .option('seed', { type: 'number', default: 0, describe: 'sampling seed; same seed, same graphs' })
+        .option('out', { type: 'string', default: 'run/graphs.jsonl', describe: 'output file: .jsonl (JSON lines), .g6 (graph6) or, for a model of molecules, .smi (SMILES)' })
+        .option('seed', seedOption)
         .option('v-max', { type: 'number', describe: 'most nodes a graph may have (default: the config\'s sample.vMax)' })
-        .option('json', { type: 'boolean', default: false })
-        .option('quiet', { type: 'boolean', default: false })
+        .option('json', { type: 'boolean', default: false, describe: 'print the counts as JSON' })
+        .option('quiet', quietOption)
         .options(samplingOptions),
     guarded(async (a) => {
       positiveInt('n', a.n);
@@ -222,14 +231,14 @@ void yargs(hideBin(process.argv))
       y
         .option('model', modelOption)
         .option('n', { type: 'number', default: 1000, describe: 'number of graphs to sample' })
-        .option('seed', { type: 'number', default: 0, describe: 'sampling seed' })
-        .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
-        .option('quiet', { type: 'boolean', default: false })
+        .option('seed', seedOption)
+        .option('json', { type: 'boolean', default: false, describe: 'print the whole report as JSON' })
+        .option('quiet', quietOption)
         .options(samplingOptions),
     guarded(async (a) => {
       positiveInt('n', a.n);
       const { workers, makeSampler } = chunkSampler(a);
-      report(a.json, { ...(await runEval(a.model ?? null, a.n, a.seed, a.quiet, makeSampler, stopSignal(null))), workers });
+      report(a.json, { ...(await runEval(a.model ?? null, a.n, a.seed, a.quiet, makeSampler, stopSignal(null))), workers }, evalView);
     }),
   )
   .command(
@@ -239,9 +248,9 @@ void yargs(hideBin(process.argv))
       y
         .option('model', modelOption)
         .option('n', { type: 'number', default: 16, describe: 'number of graphs' })
-        .option('out', { type: 'string', default: 'samples.svg', describe: 'output SVG file' })
-        .option('seed', { type: 'number', default: 0 })
-        .option('json', { type: 'boolean', default: false }),
+        .option('out', { type: 'string', default: 'run/samples.svg', describe: 'output SVG file' })
+        .option('seed', seedOption)
+        .option('json', { type: 'boolean', default: false, describe: 'print the counts as JSON' }),
     guarded(async (a) => {
       if (!Number.isInteger(a.n) || a.n < 1 || a.n > 400) throw new Error(`--n must be an integer from 1 to 400, got ${a.n}`);
       report(a.json, await runDraw(a.model ?? null, a.n, a.out, a.seed, stopSignal(null)));
@@ -253,9 +262,9 @@ void yargs(hideBin(process.argv))
     (y) =>
       y
         .option('model', modelOption)
-        .option('out', { type: 'string', default: 'generation.html', describe: 'output HTML file' })
-        .option('seed', { type: 'number', default: 0 })
-        .option('json', { type: 'boolean', default: false }),
+        .option('out', { type: 'string', default: 'run/generation.html', describe: 'output HTML file' })
+        .option('seed', seedOption)
+        .option('json', { type: 'boolean', default: false, describe: 'print the counts as JSON' }),
     guarded(async (a) => {
       report(a.json, runAnimate(a.model ?? null, a.out, a.seed));
     }),
@@ -294,7 +303,7 @@ void yargs(hideBin(process.argv))
               .option('max-types', { type: 'number', default: 12, describe: 'atom types to add one by one' })
               .option('json', { type: 'boolean', default: false, describe: 'print the survey as JSON' }),
           guarded(async (a) => {
-            report(a.json, await runMoleculeSurvey(a.file, positiveInt('max-types', a['max-types'])));
+            report(a.json, await runMoleculeSurvey(a.file, positiveInt('max-types', a['max-types'])), surveyView);
           }),
         )
         .command(
@@ -319,8 +328,8 @@ void yargs(hideBin(process.argv))
           'Validity, uniqueness, novelty and type distributions of typed JSONL samples against typed JSONL training molecules',
           (y) =>
             y
-              .positional('samples', { type: 'string', demandOption: true })
-              .positional('train', { type: 'string', demandOption: true })
+              .positional('samples', { type: 'string', demandOption: true, describe: 'typed JSONL of sampled molecules' })
+              .positional('train', { type: 'string', demandOption: true, describe: 'typed JSONL of the training molecules' })
               .option('config', { type: 'string', demandOption: true, describe: 'config whose model.nodeTypes and model.edgeTypes name the types (e.g. the one export wrote)' })
               .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }),
           guarded(async (a) => {
