@@ -3,6 +3,10 @@ import type { Graph } from '../graphs/graph';
 import { Rng } from '../graphs/random';
 import { initBackend } from '../model/backend';
 
+// tfjs advises, once per process, installing its native Node backend; the tests run tfjs only as
+// the reference path's backend (production does not load it), so the advice is noise in their output.
+tf.env().set('IS_TEST', true);
+
 /** The tfjs backend the reference equations (model/reference.ts) run on: DGMG_TEST_BACKEND, default wasm. */
 export async function testBackend(): Promise<string> {
   const choice = process.env.DGMG_TEST_BACKEND === 'cpu' ? 'cpu' : 'wasm';
