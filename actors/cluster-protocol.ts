@@ -1,5 +1,5 @@
 /**
- * The cluster protocol (SPEC §5, "Several machines"): what the coordinator and the worker hosts
+ * The cluster protocol (docs/design.md, 'Several machines'): what the coordinator and the worker hosts
  * exchange through Redis. BullMQ jobs carry only a small task description (JSON, checked field by
  * field here); parameters, shards, gradients and sampled graphs travel as binary blobs under keys
  * that carry the run id and expire. Everything a worker reads from Redis is untrusted: every size,
@@ -211,7 +211,7 @@ export function encodeShardBlob(version: number, shard: number, seqs: readonly D
   return pack(Kind.Shard, [version, shard, seqs.length, e.tokens.length], [e.offsets, e.tokens]);
 }
 
-/** A shard's decision sequences, each checked to be a well-formed sequence (SPEC §2). */
+/** A shard's decision sequences, each checked to be a well-formed sequence (docs/design.md, 'Decision encoding'). */
 export function decodeShardBlob(buf: Buffer, t: TrainShardTask, what: string): number[][] {
   const r = new BlobReader(buf, Kind.Shard, what);
   const [v, shard, graphs, tokens] = r.counts;

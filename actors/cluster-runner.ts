@@ -1,5 +1,5 @@
 /**
- * The coordinator's side of the cluster (SPEC §5, "Several machines"): a ShardRunner and a
+ * The coordinator's side of the cluster (docs/design.md, 'Several machines'): a ShardRunner and a
  * ChunkSampler whose tasks are computed by worker hosts anywhere, through Redis and BullMQ.
  *
  * A training step writes the version's parameters once and each shard's sequences once (binary,

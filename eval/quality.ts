@@ -4,7 +4,7 @@ import { Family } from '../graphs/families';
 import { CLUSTERING_MMD, CLUSTERING_MMD_TV, DEGREE_MMD, DEGREE_MMD_TV, MmdSettings, ORBIT_MMD, mmdSquared } from './mmd';
 import { GraphStatistics, graphStatistics } from './stats';
 
-/** SPEC §7's measures of a set of generated graphs. */
+/** The measures (docs/design.md, 'Measures') of a set of generated graphs. */
 export interface QualityReport {
   readonly samples: number;
   /** Share of samples the family accepts; null without a family (user data). */

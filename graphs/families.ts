@@ -1,7 +1,10 @@
 import { Graph, adjacency } from './graph';
 import { Rng } from './random';
 
-/** A graph family to train on: how to draw one graph, and whether a graph belongs to it (SPEC §7 validity). */
+/**
+ * A graph family to train on: how to draw one graph, and whether a graph belongs to it (its
+ * validity, docs/design.md, 'Measures').
+ */
 export interface Family {
   readonly name: string;
   sample(rng: Rng): Graph;

@@ -2,7 +2,7 @@ import type { TypeNames } from './formats';
 import { Graph, GraphFormatError } from './graph';
 
 /**
- * Molecules as typed graphs (SPEC §3 "Molecules", DGL-LifeSci's DGMG): a node is a heavy atom
+ * Molecules as typed graphs (docs/design.md, 'Molecules'; DGL-LifeSci's DGMG): a node is a heavy atom
  * whose type is its element plus its formal charge where nonzero ("C", "N+", "O-", "Fe2+"), an
  * edge is a bond of the kekulized molecule whose type is its order ("single", "double",
  * "triple"), and hydrogens are implicit: RDKit gives every atom the hydrogens its default valence
@@ -150,7 +150,7 @@ export interface OutsideVocabulary {
   readonly index: number;
 }
 
-/** A graph whose nodes and edges carry type indexes (SPEC §6 typed graphs). */
+/** A graph whose nodes and edges carry type indexes (docs/design.md, 'Files'). */
 export type TypedGraph = Graph & { readonly nodeTypes: readonly number[]; readonly edgeTypes: readonly number[] };
 
 /**

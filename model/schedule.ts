@@ -2,7 +2,7 @@ import { UNTYPED, type Decisions, type TypeCounts } from '../graphs/graph';
 import { decodeDecisions } from '../graphs/sequence';
 
 /**
- * Batching by step (SPEC §4). A graph's state changes only at events (a new node, or a new edge
+ * Batching by step (docs/design.md, 'Lockstep batching'). A graph's state changes only at events (a new node, or a new edge
  * followed by propagation), and every decision reads the state between two events: at each such
  * stage a graph makes at most one add-edge, one choose-destination and one add-node decision. So
  * B graphs run in lockstep by stage: step s applies every graph's event s at once, and all the
@@ -189,7 +189,7 @@ function walk(s: Decisions, types: TypeCounts): GraphWalk {
       w.addEdge.push({ stage: w.events.length, v, d: addEdge });
       if (addEdge === types.edgeTypes) break;
       const dest = s[i++];
-      // a single candidate has probability 1 and adds no term (SPEC §3)
+      // a single candidate has probability 1 and adds no term (docs/design.md, 'Model equations')
       if (v >= 2) w.chooseDest.push({ stage: w.events.length, v, dest, type: addEdge });
       w.events.push({ kind: 'edge', src: v, dst: dest, type: addEdge });
     }
