@@ -8,7 +8,7 @@ import { evalView, runEval } from '../pipeline/commands/eval';
 import { runMoleculeEvalJsonl, runMoleculeExport, runMoleculeSurvey, surveyView } from '../pipeline/commands/molecules';
 import { runSample } from '../pipeline/commands/sample';
 import { DEFAULT_MODEL_FILE } from '../pipeline/commands/shared';
-import { runTrain } from '../pipeline/commands/train';
+import { runTrain, trainView } from '../pipeline/commands/train';
 import type { Checkpoint } from '../pipeline/checkpoint';
 import type { RunConfig } from '../pipeline/config';
 import { inThreadSampler, type ChunkSampler } from '../pipeline/runner';
@@ -195,7 +195,7 @@ void yargs(hideBin(process.argv))
         },
         () => stop.aborted,
       );
-      report(a.json, summary);
+      report(a.json, summary, trainView);
       if (!summary.completed) {
         process.stderr.write(`dgmg-pipe: stopped early at step ${summary.steps}; continue with: dgmg-pipe train --resume ${a.resume ?? a.out}\n`);
         process.exit(130);

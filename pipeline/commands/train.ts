@@ -91,6 +91,12 @@ async function validityTest(config: RunConfig, data: Dataset): Promise<ValidityT
   return (g) => graphToSmiles(rd, g, config.model) !== null;
 }
 
+/** The summary as a person reads it (pipeline/table.ts): without the molecule counts of a run on other data. */
+export function trainView(s: TrainSummary): object {
+  const { molecules, ...rest } = s;
+  return molecules === null ? rest : s;
+}
+
 /** `dgmg-pipe train`: config (or checkpoint) in, checkpoint out, progress on stderr. */
 export async function runTrain(o: TrainOptions, stopRequested: () => boolean): Promise<TrainSummary> {
   const checkpointFile = join(o.outDir, 'checkpoint.json');
