@@ -214,7 +214,7 @@ export function encodeShardBlob(version: number, shard: number, seqs: readonly D
   return pack(Kind.Shard, [version, shard, seqs.length, e.tokens.length], [e.offsets, e.tokens]);
 }
 
-/** A shard's decision sequences, each checked to be a well-formed sequence (docs/design.md, 'Decision sequences'). */
+/** A shard's decision sequences, each checked to be a well-formed sequence (docs/design.md, 'Decision encoding'). */
 export function decodeShardBlob(buf: Buffer, t: TrainShardTask, what: string): number[][] {
   const r = new BlobReader(buf, Kind.Shard, what);
   const [v, shard, graphs, tokens] = r.counts;

@@ -1,5 +1,5 @@
 /**
- * The actor pools (SPEC §5): Piscina thread pools whose workers each hold the model (and their
+ * The actor pools (docs/design.md, 'Actors'): Piscina thread pools whose workers each hold the model (and their
  * own engine arena). TrainPool is the ShardRunner of `train --workers N`; SamplePool is the ChunkSampler of
  * `sample --workers N`.
  */

@@ -1,5 +1,5 @@
 /**
- * What travels between the pool (main thread) and its worker threads (SPEC §5): decision
+ * What travels between the pool (main thread) and its worker threads (docs/design.md, 'Actors'): decision
  * sequences, parameters, gradients and sampled graphs as flat typed arrays whose buffers are
  * transferred, never JSON.
  */

@@ -4,17 +4,18 @@ import { hideBin } from 'yargs/helpers';
 import { ORDER_KINDS, type OrderKind } from '../graphs/order';
 import { runAnimate } from '../pipeline/commands/animate';
 import { runDraw } from '../pipeline/commands/draw';
-import { runEval } from '../pipeline/commands/eval';
-import { alignedTable, moleculeRows, runMoleculeCompare, runMoleculeEvalJsonl, runMoleculeExport, runMoleculeSurvey } from '../pipeline/commands/molecules';
+import { evalView, runEval } from '../pipeline/commands/eval';
+import { alignedTable, moleculeRows, runMoleculeCompare, runMoleculeEvalJsonl, runMoleculeExport, runMoleculeSurvey, surveyView } from '../pipeline/commands/molecules';
 import type { MoleculeReport } from '../eval/molecules';
 import { runSample } from '../pipeline/commands/sample';
 import { DEFAULT_MODEL_FILE } from '../pipeline/commands/shared';
-import { runTrain } from '../pipeline/commands/train';
+import { runTrain, trainView } from '../pipeline/commands/train';
 import type { Checkpoint } from '../pipeline/checkpoint';
 import type { RunConfig } from '../pipeline/config';
 import { inThreadSampler, type ChunkSampler } from '../pipeline/runner';
 import { SAMPLE_CHUNK, sampleChunks } from '../pipeline/sampling';
 import { MAX_SEED, MAX_V_MAX } from '../pipeline/config';
+import { formatReport } from '../pipeline/table';
 import { SamplePool, TrainPool } from '../actors/pool';
 import { RedisChunkSampler, RedisShardRunner, type CoordinatorOptions } from '../actors/cluster-runner';
 import { runWorkerHost } from '../actors/cluster-worker';
@@ -35,10 +36,10 @@ const printable = (text: string): string => text.replace(UNPRINTABLE, (c) => `\\
 /** Writes one line to the terminal, escaped by `printable`. */
 const writeLine = (stream: NodeJS.WriteStream, line: string): void => void stream.write(`${printable(line)}\n`);
 
-/** Prints a result: JSON on stdout with --json, else `key: value` lines. */
-function report(json: boolean, result: object): void {
-  if (json) writeLine(process.stdout, JSON.stringify(result));
-  else for (const [k, v] of Object.entries(result)) writeLine(process.stdout, `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
+/** Prints a result on stdout: the whole object as JSON with --json, else `view` of it as aligned text (pipeline/table.ts). */
+function report<R extends object>(json: boolean, result: R, view: (r: R) => object = (r) => r): void {
+  const text = json ? JSON.stringify(result) : formatReport(view(result)).replace(/\n$/, '');
+  for (const line of text.split('\n')) writeLine(process.stdout, line);
 }
 
 /**
@@ -116,6 +117,8 @@ function stopSignal(announce: string | null): AbortSignal {
 }
 
 const modelOption = { type: 'string', describe: `checkpoint (default: the shipped ${DEFAULT_MODEL_FILE})` } as const;
+
+const quietOption = { type: 'boolean', default: false, describe: 'no progress output' } as const;
 
 /**
  * An integer option, kept as text (untyped, so that yargs leaves `abc` as typed rather than NaN)
@@ -233,7 +236,7 @@ void yargs(hideBin(process.argv))
         .option('workers', integerOption(`shards of every batch, computed on worker threads, at most one per core (default: the number of cores, ${availableParallelism()}; 1 = in this thread)`))
         .option('max-steps', integerOption('stop after this many steps in total (the summary then says stopped: "max-steps")'))
         .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
-        .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
+        .option('quiet', quietOption)
         .options(clusterOptions),
     guarded(async (a) => {
       const cluster = coordinator(a);
@@ -267,7 +270,7 @@ void yargs(hideBin(process.argv))
         },
         () => stop.aborted,
       );
-      report(a.json, summary);
+      report(a.json, summary, trainView);
       if (summary.stopped === 'signal') {
         writeLine(process.stderr, `dgmg-pipe: stopped early at step ${summary.steps}; continue with: dgmg-pipe train --resume ${a.resume ?? a.out}`);
         process.exit(130);
@@ -276,16 +279,16 @@ void yargs(hideBin(process.argv))
   )
   .command(
     'sample',
-    'Sample graphs from a trained model into a JSONL (.jsonl) or graph6 (.g6) file',
+    'Sample graphs from a trained model into a JSONL (.jsonl), graph6 (.g6) or, for a model of molecules, SMILES (.smi) file',
     (y) =>
       y
         .option('model', modelOption)
         .option('n', integerOption('number of graphs', 1000))
-        .option('out', { type: 'string', default: 'graphs.jsonl', describe: 'output file: .jsonl (JSON lines), .g6 (graph6) or, for a model of molecules, .smi (SMILES)' })
+        .option('out', { type: 'string', default: 'run/graphs.jsonl', describe: 'output file: .jsonl (JSON lines), .g6 (graph6) or, for a model of molecules, .smi (SMILES)' })
         .option('seed', integerOption(`sampling seed (0 to ${MAX_SEED}); same seed, same graphs`, 0))
         .option('v-max', integerOption(`most nodes a graph may have, at most ${MAX_V_MAX} (default: the config's sample.vMax)`))
-        .option('json', { type: 'boolean', default: false })
-        .option('quiet', { type: 'boolean', default: false })
+        .option('json', { type: 'boolean', default: false, describe: 'print the counts as JSON' })
+        .option('quiet', quietOption)
         .options(samplingOptions),
     guarded(async (a) => {
       const n = positiveInt('n', a.n);
@@ -304,8 +307,8 @@ void yargs(hideBin(process.argv))
         .option('model', modelOption)
         .option('n', integerOption('number of graphs to sample', 1000))
         .option('seed', integerOption(`sampling seed (0 to ${MAX_SEED})`, 0))
-        .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
-        .option('quiet', { type: 'boolean', default: false })
+        .option('json', { type: 'boolean', default: false, describe: 'print the whole report as JSON' })
+        .option('quiet', quietOption)
         .options(samplingOptions),
     guarded(async (a) => {
       const n = positiveInt('n', a.n);
@@ -315,7 +318,7 @@ void yargs(hideBin(process.argv))
       if (r.measures === 'molecules') {
         const { model, heldOutNll, testGraphs, seconds, measures, ...molecules } = r;
         reportMolecules(a.json, { model, measures, heldOutNll, testGraphs, seconds, workers }, molecules);
-      } else report(a.json, { ...r, workers });
+      } else report(a.json, { ...r, workers }, evalView);
     }),
   )
   .command(
@@ -325,9 +328,9 @@ void yargs(hideBin(process.argv))
       y
         .option('model', modelOption)
         .option('n', integerOption('number of graphs, at most 400', 16))
-        .option('out', { type: 'string', default: 'samples.svg', describe: 'output SVG file' })
+        .option('out', { type: 'string', default: 'run/samples.svg', describe: 'output SVG file' })
         .option('seed', integerOption(`sampling seed (0 to ${MAX_SEED})`, 0))
-        .option('json', { type: 'boolean', default: false }),
+        .option('json', { type: 'boolean', default: false, describe: 'print the counts as JSON' }),
     guarded(async (a) => {
       report(a.json, await runDraw(a.model ?? null, integerFlag('n', a.n, 1, 400), a.out, seedFlag('seed', a.seed), stopSignal(null)));
     }),
@@ -338,9 +341,9 @@ void yargs(hideBin(process.argv))
     (y) =>
       y
         .option('model', modelOption)
-        .option('out', { type: 'string', default: 'generation.html', describe: 'output HTML file' })
+        .option('out', { type: 'string', default: 'run/generation.html', describe: 'output HTML file' })
         .option('seed', integerOption(`sampling seed (0 to ${MAX_SEED})`, 0))
-        .option('json', { type: 'boolean', default: false }),
+        .option('json', { type: 'boolean', default: false, describe: 'print the counts as JSON' }),
     guarded(async (a) => {
       report(a.json, runAnimate(a.model ?? null, a.out, seedFlag('seed', a.seed)));
     }),
@@ -397,7 +400,7 @@ void yargs(hideBin(process.argv))
               .option('max-types', integerOption('atom types to add one by one', 12))
               .option('json', { type: 'boolean', default: false, describe: 'print the survey as JSON' }),
           guarded(async (a) => {
-            report(a.json, await runMoleculeSurvey(a.file, positiveInt('max-types', a['max-types'])));
+            report(a.json, await runMoleculeSurvey(a.file, positiveInt('max-types', a['max-types'])), surveyView);
           }),
         )
         .command(
@@ -422,8 +425,8 @@ void yargs(hideBin(process.argv))
           'The molecule measures of typed JSONL samples against typed JSONL training molecules',
           (y) =>
             y
-              .positional('samples', { type: 'string', demandOption: true })
-              .positional('train', { type: 'string', demandOption: true })
+              .positional('samples', { type: 'string', demandOption: true, describe: 'typed JSONL of sampled molecules' })
+              .positional('train', { type: 'string', demandOption: true, describe: 'typed JSONL of the training molecules' })
               .option('config', { type: 'string', demandOption: true, describe: 'config whose model.nodeTypes and model.edgeTypes name the types (e.g. the one export wrote)' })
               .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }),
           guarded(async (a) => {

@@ -116,7 +116,7 @@ export interface MoleculeReport {
   readonly sizeHistogram: { readonly samples: number[]; readonly data: number[] };
 }
 
-/** SPEC §7 for molecules: `samples` measured against the training molecules `data`. */
+/** The measures of docs/design.md, 'Measures', for molecules: `samples` measured against the training molecules `data`. */
 export function evaluateMolecules(samples: readonly MoleculeSample[], data: readonly MoleculeSample[], vocab: MoleculeVocabulary): MoleculeReport {
   if (samples.length === 0) throw new Error('evaluateMolecules: no samples to evaluate');
   const valid = samples.flatMap((s) => (s.profile === null ? [] : [s.profile]));

@@ -63,7 +63,7 @@ function parseTypes(value: unknown, key: string, names: readonly string[], kind:
 }
 
 /**
- * One JSONL record, `{"num_nodes": 12, "edges": [[0, 1], [1, 2]]}` (SPEC §6), typed with
+ * One JSONL record, `{"num_nodes": 12, "edges": [[0, 1], [1, 2]]}` (docs/design.md, 'Files'), typed with
  * "node_types" and "edge_types" (integers, or `names`' names).
  */
 export function parseJsonlLine(line: string, where: string, names: TypeNames = NO_TYPE_NAMES): Graph {

@@ -1,7 +1,8 @@
 /**
- * An undirected simple graph: nodes are 0..numNodes-1, each edge listed once. A typed graph (SPEC
- * §2) also gives every node a type 0..K-1 and every edge, in `edges` order, a type 0..B-1 (indexes
- * into a config's type names); an absent list means every type is 0.
+ * An undirected simple graph: nodes are 0..numNodes-1, each edge listed once. A typed graph
+ * (docs/design.md, 'Decision encoding') also gives every node a type 0..K-1 and every edge, in
+ * `edges` order, a type 0..B-1 (indexes into a config's type names); an absent list means every
+ * type is 0.
  */
 export interface Graph {
   readonly numNodes: number;
@@ -10,10 +11,10 @@ export interface Graph {
   readonly edgeTypes?: readonly number[];
 }
 
-/** A DGMG decision sequence (SPEC §2). */
+/** A DGMG decision sequence (docs/design.md, 'Decision encoding'). */
 export type Decisions = readonly number[];
 
-/** K node types and B edge types (SPEC §2): the tokens 0..K-1 and 0..B-1 add, K and B stop. */
+/** K node types and B edge types (docs/design.md, 'Decision encoding'): the tokens 0..K-1 and 0..B-1 add, K and B stop. */
 export interface TypeCounts {
   readonly nodeTypes: number;
   readonly edgeTypes: number;

@@ -2,7 +2,7 @@ import type { TypeNames } from './formats';
 import { Graph, GraphFormatError } from './graph';
 
 /**
- * Molecules as typed graphs (SPEC §3 "Molecules", DGL-LifeSci's DGMG): a node is a heavy atom
+ * Molecules as typed graphs (docs/design.md, 'Molecules'; DGL-LifeSci's DGMG): a node is a heavy atom
  * whose type is its element plus its formal charge where nonzero ("C", "N+", "O-", "Fe2+"), an
  * edge is a bond of the kekulized molecule whose type is its order ("single", "double",
  * "triple"), and hydrogens are implicit: RDKit gives every atom the hydrogens its default valence
@@ -58,9 +58,36 @@ export function parseAtomType(name: string): AtomRecord {
   return { element: m[1], charge: m[3] === '-' ? -size : size };
 }
 
-/** The type name of a bond order (1 "single", 2 "double", 3 "triple"); `order N` for any other. */
+/**
+ * RDKit's names of the bond types beyond BOND_TYPES, by the number its JSON writes for them (the
+ * value of its BondType enumeration, except 0, which it writes for both a zero-order bond and an
+ * unspecified one). A survey names them; no model has them.
+ */
+const OTHER_BOND_TYPES: Readonly<Record<number, string>> = {
+  0: 'zero-order or unspecified',
+  4: 'quadruple',
+  5: 'quintuple',
+  6: 'hextuple',
+  7: 'one-and-a-half',
+  8: 'two-and-a-half',
+  9: 'three-and-a-half',
+  10: 'four-and-a-half',
+  11: 'five-and-a-half',
+  12: 'aromatic',
+  13: 'ionic',
+  14: 'hydrogen',
+  15: 'three-center',
+  16: 'dative-one',
+  17: 'dative',
+  18: 'dative-left',
+  19: 'dative-right',
+  20: 'other',
+  21: 'zero-order',
+};
+
+/** The type name of a bond order: 1 "single", 2 "double", 3 "triple", RDKit's name for any other. */
 export function bondTypeName(order: number): string {
-  return BOND_TYPES[order - 1] ?? `order ${order}`;
+  return BOND_TYPES[order - 1] ?? OTHER_BOND_TYPES[order] ?? `unknown bond type ${order}`;
 }
 
 /** Checks that a vocabulary's names are atom types and bond types, each once; throws naming the first that is not. */
@@ -123,7 +150,7 @@ export interface OutsideVocabulary {
   readonly index: number;
 }
 
-/** A graph whose nodes and edges carry type indexes (SPEC §6 typed graphs). */
+/** A graph whose nodes and edges carry type indexes (docs/design.md, 'Files'). */
 export type TypedGraph = Graph & { readonly nodeTypes: readonly number[]; readonly edgeTypes: readonly number[] };
 
 /**

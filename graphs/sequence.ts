@@ -9,7 +9,7 @@ export class SequenceError extends GraphFormatError {
 }
 
 /**
- * The SPEC §2 decision sequence of `g` with node `order[i]` placed at position i, for a model of
+ * The decision sequence (docs/design.md, 'Decision encoding') of `g` with node `order[i]` placed at position i, for a model of
  * `types` node and edge types (untyped: g's types are ignored and every add is token 0). Each
  * node's earlier neighbours come newest first (descending position), as the DGL example's cycles
  * do, so the sequence depends on the graph, its types and the order only, never on how `g.edges`

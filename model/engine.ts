@@ -2,7 +2,7 @@ import { paramView, typeCounts, type ModelConfig, type ParamLayout } from './par
 import type { Arena, Kernels } from './wasm';
 
 /**
- * The DGMG modules of SPEC §3 for many graphs at once (rows of a block-diagonal graph, each row
+ * The DGMG modules (docs/design.md, 'Model equations') for many graphs at once (rows of a block-diagonal graph, each row
  * tagged with its graph), forward and backward, on buffers laid out in an Arena and computed by
  * the SIMD kernels. The teacher (teacher.ts) and the sampler (sample.ts) run the same steps;
  * reference.ts writes the same equations plainly, one graph at a time, and the tests hold them equal.

@@ -1,7 +1,7 @@
 import type { TypeCounts } from '../graphs/graph';
 import { Rng } from '../graphs/random';
 
-/** Sizes of a DGMG (SPEC §3). */
+/** Sizes of a DGMG (docs/design.md, 'Model equations'). */
 export interface ModelConfig {
   /** n, the node state size; the graph embedding has 2n. */
   readonly nodeSize: number;

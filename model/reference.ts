@@ -18,8 +18,9 @@ export function paramTensors(layout: ParamLayout, flat: Float32Array): Params {
 }
 
 /**
- * The one-graph-at-a-time computation that the batched schedule must equal (SPEC §4): decisions in
- * sequence order, every equation written with plain tfjs ops as SPEC §3 states it, messages per edge.
+ * The one-graph-at-a-time computation that the batched schedule must equal (docs/design.md, 'Lockstep
+ * batching'): decisions in sequence order, every equation written with plain tfjs ops as
+ * docs/design.md, 'Model equations', states it, messages per edge.
  */
 
 /** AddNode: the head's logits from h_G (one: the logit of stop; else the K types, then stop). */

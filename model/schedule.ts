@@ -4,7 +4,7 @@ import type { ValenceRule } from '../graphs/valence';
 import { ValenceRoom } from './valence';
 
 /**
- * Batching by step (SPEC §4). A graph's state changes only at events (a new node, or a new edge
+ * Batching by step (docs/design.md, 'Lockstep batching'). A graph's state changes only at events (a new node, or a new edge
  * followed by propagation), and every decision reads the state between two events: at each such
  * stage a graph makes at most one add-edge, one choose-destination and one add-node decision. So
  * B graphs run in lockstep by stage: step s applies every graph's event s at once, and all the

@@ -19,7 +19,7 @@ import { arena, EngineMemoryError, engineRoom, type Arena } from './wasm';
 import { valenceRuleOf } from './valence';
 
 /**
- * Batched teacher forcing (SPEC §4) on the engine: the compiled schedule is laid out in one arena
+ * Batched teacher forcing (docs/design.md, 'Lockstep batching') on the engine: the compiled schedule is laid out in one arena
  * (every step's node table H_s and embeddings hG_s, the values the backward needs, the index
  * plans), the steps run forward, every decision of a kind is scored in one pass over the tables,
  * and the backward runs the steps in reverse. The tables are stored back to back, so the

@@ -9,7 +9,7 @@ import { configFromJson, type RunConfig } from './config';
 export { writeFileAtomic };
 
 /**
- * A training checkpoint (SPEC §6): config, every parameter's name, shape and float32 data, the
+ * A training checkpoint (docs/design.md, 'Files'): config, every parameter's name, shape and float32 data, the
  * Adam state, the step count and the random state. Every random draw of training is a function of
  * (seed, step) (see BatchSource), so the seed and step are the whole random state.
  */

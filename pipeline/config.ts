@@ -27,7 +27,7 @@ export interface RunConfig {
     readonly nodeSize: number;
     readonly propRounds: number;
     /**
-     * Names of the node types and edge types (SPEC §2-3), e.g. ["C", "N", "O"] and ["single",
+     * Names of the node types and edge types (docs/design.md, 'Decision encoding'), e.g. ["C", "N", "O"] and ["single",
      * "double", "triple"]; a graph's type indexes point into them. Empty: untyped (one type).
      */
     readonly nodeTypes: readonly string[];

@@ -4,7 +4,7 @@ import type { RunConfig } from './config';
 import { TrainingError } from './runner';
 
 /**
- * The parameter aggregator (SPEC §5): the optimizer side of a training step, run in the main
+ * The parameter aggregator (docs/design.md, 'Training dataflow'): the optimizer side of a training step, run in the main
  * thread between two batches while the shard runners wait for the next parameter version.
  */
 

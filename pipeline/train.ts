@@ -154,7 +154,7 @@ function checkpointer(run: TrainRun, state: OptimizerState): { afterStep: (r: St
 }
 
 /**
- * The training stream (SPEC §5), a loop closed by the parameters:
+ * The training stream (docs/design.md, 'Training dataflow'), a loop closed by the parameters:
  *
  *   version k -> pull batch k (sequences, shards; batch k+1 is prepared while k computes)
  *     -> compute its shards -> optimizer step -> checkpoint, report -> version k+1

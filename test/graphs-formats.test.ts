@@ -15,7 +15,7 @@ function randomGraph(n: number, p: number, rng: Rng): Graph {
 const columnOrder = (g: Graph): Array<[number, number]> =>
   g.edges.map(([u, v]): [number, number] => [Math.min(u, v), Math.max(u, v)]).sort((a, b) => a[1] - b[1] || a[0] - b[0]);
 
-t.test('JSONL lines parse and format as SPEC §6 shows', async (t) => {
+t.test('JSONL lines parse and format as docs/design.md shows them', async (t) => {
   const line = '{"num_nodes": 12, "edges": [[0, 1], [1, 2]]}';
   const g = parseJsonlLine(line, 'x');
   t.same(g, { numNodes: 12, edges: [[0, 1], [1, 2]] });

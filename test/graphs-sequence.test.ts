@@ -15,7 +15,7 @@ function randomGraph(n: number, p: number, rng: Rng): Graph {
 
 const edgeSet = (g: Graph): string[] => g.edges.map(([u, v]) => `${Math.min(u, v)}-${Math.max(u, v)}`).sort();
 
-t.test('encodeGraph writes the SPEC §2 layout', async (t) => {
+t.test('encodeGraph writes the layout of the decision encoding', async (t) => {
   t.same(encodeGraph({ numNodes: 0, edges: [] }), [1], 'no nodes: only the stop');
   t.same(encodeGraph({ numNodes: 1, edges: [] }), [0, 1, 1]);
   t.same(encodeGraph({ numNodes: 3, edges: [[0, 1], [1, 2]] }), [0, 1, 0, 0, 0, 1, 0, 0, 1, 1, 1], 'path 0-1-2');
@@ -168,7 +168,7 @@ t.test('a corrupted sequence fails to decode, or re-encodes to itself when newes
   t.ok(reordered > 0 && reordered < rejected, `some are valid in another edge order (${reordered})`);
 });
 
-t.test('typed graphs: add-node token = node type, add-edge token = edge type, K and B stop (SPEC §2)', async (t) => {
+t.test('typed graphs: add-node token = node type, add-edge token = edge type, K and B stop', async (t) => {
   const types = { nodeTypes: 3, edgeTypes: 2 };
   // path 0-1-2, node types 2, 0, 1; edge 0-1 of type 1, edge 1-2 of type 0
   const g: Graph = { numNodes: 3, edges: [[0, 1], [1, 2]], nodeTypes: [2, 0, 1], edgeTypes: [1, 0] };

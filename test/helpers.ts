@@ -5,6 +5,12 @@ import { initBackend } from '../model/backend';
 import type { ModelConfig, ParamLayout } from '../model/params';
 import { paramTensors, referenceLogLikelihood } from '../model/reference';
 
+// tfjs advises, once per process, installing its native Node backend; the tests run tfjs only as
+// the reference path's backend (production does not load it), so the advice is noise in their
+// output. Production mode silences it (initBackend sets it anyway); tfjs's IS_TEST flag would too,
+// but it also turns on tfjs's kernel leak check, which the reference path trips on wasm.
+tf.enableProdMode();
+
 /** The tfjs backend the reference equations (model/reference.ts) run on: DGMG_TEST_BACKEND, default wasm. */
 export async function testBackend(): Promise<string> {
   const choice = process.env.DGMG_TEST_BACKEND === 'cpu' ? 'cpu' : 'wasm';

@@ -85,7 +85,7 @@ t.test('valence-constrained molecule model: gradient of the batched loss matches
   finiteDifferences(t, mol, l, flat, seqs);
 });
 
-/** The 2-node graph 0-1, computed with scalars from SPEC §3 for node size 1 and one round. */
+/** The 2-node graph 0-1, computed with scalars from the model equations (docs/design.md) for node size 1 and one round. */
 t.test('log-likelihood of a 2-node graph equals the hand computation', async (t) => {
   const c1: ModelConfig = { nodeSize: 1, propRounds: 1 };
   const l1 = paramLayout(c1);

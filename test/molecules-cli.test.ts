@@ -29,7 +29,16 @@ t.test('survey: the types by frequency, and what each filter keeps, as export co
   t.equal(row.kept, JSON.parse(e.out).kept, 'the survey and export keep the same molecules');
   const lines = plain('survey', FIXTURE, '--max-types', '1');
   t.equal(lines.code, 0, lines.err);
-  t.match(lines.out, /^file: .*nci-first-200\.smi\nmolecules: 200\natomTypes: \[\{"type":"C","count":\d+\}/, 'without --json: key: value lines, like the other commands');
+  t.match(lines.out, /^file +\S*nci-first-200\.smi\nmolecules +200\natom types\n +type +atoms +molecules\n +C +2379 +200\n/, 'without --json: rows and tables');
+  t.match(lines.out, /\n +atom types +<= 15 +<= 20 +<= 23 +<= 25 +<= 30 +<= 40 +any size\n +C +1 +1 +1 +1 +1 +1 +1\n$/, 'what each filter keeps: type sets against size limits');
+});
+
+t.test('survey names every bond type RDKit reads, dative bonds too', async (t) => {
+  const file = join(dir, 'dative.smi');
+  writeFileSync(file, 'C[NH2]->[Cu]\nC=C\n');
+  const r = run('survey', file);
+  t.equal(r.code, 0, r.err);
+  t.same(JSON.parse(r.out).bondTypes, [{ type: 'dative', count: 1 }, { type: 'double', count: 1 }, { type: 'single', count: 1 }]);
 });
 
 t.test('export writes typed JSONL and its config keys; eval-jsonl measures samples against it', async (t) => {

@@ -257,7 +257,7 @@ function addRow(dst: usize, src: usize, width: i32): void {
 
 // Z = [deg_v h_v ; sum_{u->v} h_u ; c_v ; deg_v] for every row v (width 2n+B+1), c_v the counts
 // of v's in-edges of each of the B edge types (rows x B), so that Z · [W_t ; b_t] =
-// sum_{u->v} W_t [h_v ; h_u ; x_uv] + b_t = a_v (SPEC §3, x_uv the one-hot of the edge's type).
+// sum_{u->v} W_t [h_v ; h_u ; x_uv] + b_t = a_v (docs/design.md, 'The engine's algebra'; x_uv the one-hot of the edge's type).
 export function messageInput(h: usize, deg: usize, counts: usize, src: usize, dst: usize, edges: i32, rows: i32, n: i32, B: i32, z: usize): void {
   const w = 2 * n + B + 1;
   for (let v = 0; v < rows; v++) {

@@ -20,6 +20,40 @@ export async function moleculeConfig(config: RunConfig): Promise<RunConfig> {
   return validateConfig({ ...config, model: { ...config.model, ...types } }, `the types of ${config.data.file}`);
 }
 
+/** What `molecules survey` finds in a file. */
+export interface MoleculeSurvey {
+  readonly file: string;
+  readonly molecules: number;
+  readonly atomTypes: TypeCount[];
+  readonly moleculesWithType: TypeCount[];
+  readonly bondTypes: TypeCount[];
+  readonly kept: SurveyRow[];
+}
+
+/**
+ * The survey as a person reads it (pipeline/table.ts lays it out): one table of atom types with
+ * their atoms and the molecules that have one, one of bond types, and the molecules kept as a
+ * table of type sets (rows) against limits on heavy atoms (columns).
+ */
+export function surveyView(s: MoleculeSurvey): object {
+  const withType = new Map(s.moleculesWithType.map((c) => [c.type, c.count]));
+  const column = (maxAtoms: number | null): string => (maxAtoms === null ? 'any size' : `<= ${maxAtoms}`);
+  const rows = new Map<string, Record<string, string | number>>();
+  for (const r of s.kept) {
+    const types = r.nodeTypes.join(',');
+    const row = rows.get(types) ?? { 'atom types': types };
+    row[column(r.maxAtoms)] = r.kept;
+    rows.set(types, row);
+  }
+  return {
+    file: s.file,
+    molecules: s.molecules,
+    'atom types': s.atomTypes.map((c) => ({ type: c.type, atoms: c.count, molecules: withType.get(c.type) ?? 0 })),
+    'bond types': s.bondTypes.map((c) => ({ type: c.type, bonds: c.count })),
+    'molecules kept, by atom types (rows) and most heavy atoms (columns)': [...rows.values()],
+  };
+}
+
 /** The atom-count limits a survey tries. */
 const SURVEY_SIZES: readonly (number | null)[] = [15, 20, 23, 25, 30, 40, null];
 
@@ -27,7 +61,7 @@ const SURVEY_SIZES: readonly (number | null)[] = [15, 20, 23, 25, 30, 40, null];
  * A molecule file's types and how many molecules each filter keeps: atom types added most
  * frequent molecule count first, against the SURVEY_SIZES limits on heavy atoms.
  */
-export async function runMoleculeSurvey(file: string, maxTypes: number): Promise<{ file: string; molecules: number; atomTypes: TypeCount[]; moleculesWithType: TypeCount[]; bondTypes: TypeCount[]; kept: SurveyRow[] }> {
+export async function runMoleculeSurvey(file: string, maxTypes: number): Promise<MoleculeSurvey> {
   const rd = await loadRDKit();
   const entries = readSmilesFile(file);
   const freq = typeFrequencies(rd, entries, null);

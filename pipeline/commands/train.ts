@@ -133,6 +133,12 @@ function startOf(resume: Checkpoint | null, init: Checkpoint | null, config: Run
   return { config, params: Float32Array.from(init.params), adam: adamState(init.params.length), step: 0, graphsSeen: 0 };
 }
 
+/** The summary as a person reads it (pipeline/table.ts): without the molecule counts of a run on other data. */
+export function trainView(s: TrainSummary): object {
+  const { molecules, ...rest } = s;
+  return molecules === null ? rest : s;
+}
+
 /** `dgmg-pipe train`: config (or checkpoint) in, checkpoint out, progress on stderr. */
 export async function runTrain(o: TrainOptions, stopRequested: () => boolean): Promise<TrainSummary> {
   const checkpointFile = join(o.outDir, 'checkpoint.json');
