@@ -64,7 +64,7 @@ t.test('a graph the engine cannot hold is refused with its line before training 
   const file = config('big-cycles.json', { sample: { vMax: 4096 } });
   const r = cli('train', '--config', file, '--data', data, '--out', join(dir, 'run-big'), '--workers', '1', '--quiet');
   t.not(r.status, 0, 'non-zero exit');
-  t.match(r.stderr.trim(), new RegExp(`^dgmg-pipe: ${data}: graph 2: a graph of 3000 nodes and 3000 edges needs \\d+\\.\\d\\d GiB of engine memory; the limit is 4\\.00 GiB$`), r.stderr);
+  t.match(r.stderr.trim(), new RegExp(`^dgmg-pipe: ${data}:2: a graph of 3000 nodes and 3000 edges needs \\d+\\.\\d\\d GiB of engine memory; the limit is 4\\.00 GiB$`), r.stderr);
 });
 
 t.test('a generated graph the engine cannot hold stops the run before any worker computes it', async (t) => {
