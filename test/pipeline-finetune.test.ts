@@ -61,6 +61,18 @@ t.test('fine-tuning starts from the checkpoint\'s parameters with a fresh Adam: 
   t.ok(near > 0.5 * base.params.length, `${near} of ${base.params.length} parameters moved by lr (1%): the base parameters with a fresh Adam`);
 });
 
+t.test('the valence constraint may switch on fine-tuning (it shapes no parameter); left out, it is the checkpoint\'s', async (t) => {
+  const base = loadCheckpoint(baseCkpt);
+  t.equal(base.config.model.valenceMask, true, 'a new molecule model has the constraint');
+  const off = file('off.json', JSON.stringify({ model: { valenceMask: false }, data: { maxAtoms: 20, skipInvalid: true, testSize: 1 }, sample: { vMax: 20 } }));
+  const switched = await train({ configFile: off, initFrom: baseCkpt, outDir: join(dir, 'off'), overrides: { dataFile: file('mine4.smi', MINE) }, stopAtStep: 1 });
+  const tuned = loadCheckpoint(switched.checkpoint);
+  t.equal(tuned.config.model.valenceMask, false, 'the config switches it off');
+  t.same(tuned.params.length, base.params.length, 'the same parameters');
+  const kept = await train({ initFrom: baseCkpt, outDir: join(dir, 'kept'), overrides: { dataFile: file('mine5.smi', MINE), skipInvalid: true }, stopAtStep: 1 });
+  t.equal(loadCheckpoint(kept.checkpoint).config.model.valenceMask, true, 'no config: the checkpoint\'s');
+});
+
 t.test('outside types refused when skipping is off; model keys that differ refused by name', async (t) => {
   const data = file('mine2.smi', MINE);
   await t.rejects(train({ initFrom: baseCkpt, outDir: join(dir, 'strict'), overrides: { dataFile: data, skipInvalid: false } }), {
@@ -78,8 +90,8 @@ t.test('outside types refused when skipping is off; model keys that differ refus
 t.test('train --init-from on the command line, the checkpoint\'s config otherwise', async (t) => {
   const r = spawnSync(process.execPath, [BIN, 'train', '--init-from', baseCkpt, '--data', file('mine3.smi', MINE), '--skip-invalid', '--epochs', '1', '--out', join(dir, 'cli'), '--workers', '1', '--quiet'], { encoding: 'utf8', cwd: dir, timeout: 120_000 });
   t.equal(r.status, 0, r.stderr);
-  t.match(r.stdout, /^molecules: \{"read":6,"kept":4,"unparsable":0,"tooLarge":0,"outsideTypes":2,"notRepresentable":0\}$/m, 'one line in the summary says what was skipped');
-  t.match(r.stdout, new RegExp(`^initFrom: ${baseCkpt.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`, 'm'));
+  t.match(r.stdout, /^molecules\n +read +6\n +kept +4\n +unparsable +0\n +too large +0\n +outside the types +2\n +not representable +0$/m, 'the summary says what was skipped');
+  t.match(r.stdout, new RegExp(`^init from +${baseCkpt.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`, 'm'));
   const bad = spawnSync(process.execPath, [BIN, 'train', '--init-from', join(dir, 'none.json'), '--out', join(dir, 'cli2'), '--quiet'], { encoding: 'utf8', cwd: dir, timeout: 120_000 });
   t.equal(bad.status, 1);
   t.match(bad.stderr, /^dgmg-pipe: .*none\.json: not a readable checkpoint: ENOENT/);
