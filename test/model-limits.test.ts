@@ -4,13 +4,12 @@ import { cycleGraph } from '../graphs/families';
 import { Rng } from '../graphs/random';
 import { encodeGraph } from '../graphs/sequence';
 import { adamState, adamStep } from '../model/adam';
-import { DEFAULT_MODEL, initParams, paramLayout, type ModelConfig, type ParamLayout } from '../model/params';
-import { paramTensors, referenceLogLikelihood } from '../model/reference';
+import { DEFAULT_MODEL, initParams, paramLayout } from '../model/params';
 import { addCosts, addScaled, logLikelihoods, microBatches, sequenceCost, shardGradients, trainingBytes } from '../model/teacher';
 import { aggregate } from '../pipeline/optimizer';
 import { DEFAULT_CONFIG } from '../pipeline/config';
 import { arena, ENGINE_MEMORY_LIMIT } from '../model/wasm';
-import { maxRelDiff, randomGraph, relNormDiff, testBackend, tf } from './helpers';
+import { maxRelDiff, randomGraph, referenceGradients, relNormDiff, testBackend } from './helpers';
 
 /**
  * The engine near its limits: buffers past 2^31 and at the top of the 4 GiB a wasm32 memory
@@ -42,26 +41,6 @@ function lifted<T>(bytes: number, f: () => T): T {
 
 /** The lift that leaves exactly `room` bytes (to 16) between the arena's base and the limit. */
 const liftLeaving = (room: number): number => ENGINE_MEMORY_LIMIT - arena().k.heapBase() - room;
-
-function referenceGradients(c: ModelConfig, l: ParamLayout, f: Float32Array, seqs: readonly Decisions[]): { ll: number[]; grad: Float32Array } {
-  const ll: number[] = [];
-  const grad = tf.tidy(() => {
-    const params = paramTensors(l, f);
-    const names = l.specs.map((s) => s.name);
-    const loss = (...xs: tf.Tensor[]): tf.Scalar => {
-      const p: Record<string, tf.Tensor> = {};
-      names.forEach((n, i) => (p[n] = xs[i]));
-      const lls = seqs.map((s) => referenceLogLikelihood(p, c, s));
-      lls.forEach((x) => ll.push(x.dataSync()[0]));
-      return tf.neg(tf.addN(lls)) as tf.Scalar;
-    };
-    const g = tf.grads(loss)(names.map((n) => params[n]));
-    const out = new Float32Array(l.total);
-    g.forEach((x, i) => out.set(x.dataSync() as Float32Array, l.offsets[i]));
-    return out;
-  });
-  return { ll, grad };
-}
 
 t.test('a batch laid out past 2^31 computes exactly what it computes at the bottom of memory', async (t) => {
   const seqs = mixed(1, 12, 9);
@@ -106,9 +85,9 @@ t.test('the largest cycle that fits below the limit is exact; one node more is r
   });
   t.ok(ENGINE_MEMORY_LIMIT - top.end < 0.03 * room, `a cycle of ${k} nodes ends ${ENGINE_MEMORY_LIMIT - top.end} bytes below 4 GiB`);
   const ref = referenceGradients(cfg, layout, flat, [seq]);
-  t.ok(maxRelDiff(top.r.logLik, ref.ll, 1e-6) < 1e-5, `log-likelihood equals the reference (max rel ${maxRelDiff(top.r.logLik, ref.ll, 1e-6)})`);
+  t.ok(maxRelDiff(top.r.logLik, ref.refLL, 1e-6) < 1e-5, `log-likelihood equals the reference (max rel ${maxRelDiff(top.r.logLik, ref.refLL, 1e-6)})`);
   t.equal(top.r.gradExponent, 0, 'no gradient scale at this size');
-  t.ok(relNormDiff(top.r.gradSum, ref.grad) < 1e-5, `gradient equals the reference (rel norm ${relNormDiff(top.r.gradSum, ref.grad)})`);
+  t.ok(relNormDiff(top.r.gradSum, ref.refGrad) < 1e-5, `gradient equals the reference (rel norm ${relNormDiff(top.r.gradSum, ref.refGrad)})`);
 
   const past = encodeGraph(cycleGraph(k + 1));
   const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
