@@ -1,22 +1,18 @@
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
 import { loadModel, parseModel, train, type GraphRecord, type Model, type TrainUpdate } from '../api';
 import { heldOutNll } from '../pipeline/commands/eval';
 import { recordGraph } from '../pipeline/model';
 import { runCli } from '../bench/redis-server';
+import { cliIn } from './cli-run';
 
-const BIN = resolve(__dirname, '..', 'bin', 'dgmg-pipe.js');
 const dir = mkdtempSync(join(tmpdir(), 'dgmg-api-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: dir, timeout: 300_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = cliIn(dir);
 
 /** A small run: 40 cycles of 4-6 nodes, batches of 8, a tiny model. */
 const TINY = {

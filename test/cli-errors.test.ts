@@ -1,26 +1,22 @@
 import t from 'tap';
 import type { BuiltPlugins, Test } from '@tapjs/test';
-import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { formatJsonlLine, parseGraph6File, parseJsonl } from '../graphs/formats';
 import type { Graph } from '../graphs/graph';
 import { loadCheckpoint } from '../pipeline/checkpoint';
 import { mountTmpfs, noTmpfs } from './tmpfs';
+import { cliIn } from './cli-run';
 
 /**
  * Issue 7: every bad input through the shipped CLI ends with one line naming the file (and line)
  * and the reason, a non-zero exit, and nothing lost.
  */
 
-const BIN = resolve(__dirname, '..', 'bin', 'dgmg-pipe.js');
 const dir = mkdtempSync(join(tmpdir(), 'dgmg-cli-errors-'));
 
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: dir, timeout: 300_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = cliIn(dir);
 
 /** The run failed with exactly one line on stderr, `dgmg-pipe: ` and then `message`. */
 function failsWith(t: Test & BuiltPlugins, r: { status: number | null; stderr: string }, message: RegExp | string, what: string): void {

@@ -1,20 +1,16 @@
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { cliIn } from './cli-run';
 
 /** Molecules through the product: a .smi file trains a typed model whose samples come back as SMILES, measured by RDKit. */
 
-const BIN = resolve(__dirname, '..', 'bin', 'dgmg-pipe.js');
 const FIXTURE = resolve(__dirname, '..', '..', 'test', 'fixtures', 'molecules', 'nci-first-200.smi');
 const dir = mkdtempSync(join(tmpdir(), 'dgmg-cli-molecules-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: dir, timeout: 300_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = cliIn(dir);
 const config = (name: string, json: object): string => {
   const f = join(dir, name);
   writeFileSync(f, JSON.stringify(json));

@@ -1,20 +1,16 @@
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { formatJsonlLine, parseJsonl } from '../graphs/formats';
 import type { Graph } from '../graphs/graph';
+import { cliIn } from './cli-run';
 
 /** Typed graphs through the product: a typed JSONL trains a typed model, whose samples come back as typed JSONL. */
 
-const BIN = resolve(__dirname, '..', 'bin', 'dgmg-pipe.js');
 const dir = mkdtempSync(join(tmpdir(), 'dgmg-typed-'));
 
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: dir, timeout: 300_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = cliIn(dir);
 
 const names = { nodeTypes: ['C', 'N', 'O'], edgeTypes: ['single', 'double'] };
 // even cycles of alternating C and N atoms, single and double bonds in turn

@@ -1,21 +1,17 @@
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseJsonl } from '../graphs/formats';
 import { valenceExcess, valenceRule } from '../graphs/valence';
+import { cliIn } from './cli-run';
 
 /** The valence constraint through the command line: on by default, --no-valence-mask, and training data that exceeds a valence. */
 
-const BIN = resolve(__dirname, '..', 'bin', 'dgmg-pipe.js');
 const dir = mkdtempSync(join(tmpdir(), 'dgmg-cli-valence-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: dir, timeout: 300_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = cliIn(dir);
 
 const vocab = { nodeTypes: ['C', 'O', 'F'], edgeTypes: ['single', 'double'] };
 const line = (nodes: string[], edges: Array<[number, number, string]>): string =>

@@ -1,17 +1,13 @@
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { formatGraph6, formatJsonlLine, parseJsonl } from '../graphs/formats';
+import { cliIn } from './cli-run';
 
-const BIN = resolve(__dirname, '..', 'bin', 'dgmg-pipe.js');
 const dir = mkdtempSync(join(tmpdir(), 'dgmg-cli-'));
 
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: dir, timeout: 300_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = cliIn(dir);
 
 const tiny = join(dir, 'tiny.json');
 writeFileSync(

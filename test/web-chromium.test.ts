@@ -1,5 +1,4 @@
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -8,16 +7,13 @@ import { makeFamily } from '../graphs/families';
 import { parseJsonl } from '../graphs/formats';
 import { loadCheckpoint, parseCheckpoint } from '../pipeline/checkpoint';
 import { loadConfig } from '../pipeline/config';
+import { cliIn } from './cli-run';
 
 const ROOT = resolve(__dirname, '..', '..');
-const BIN = join(ROOT, 'dist', 'bin', 'dgmg-pipe.js');
 const dir = mkdtempSync(join(tmpdir(), 'dgmg-web-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: dir, timeout: 600_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = cliIn(dir, 600_000);
 
 let session: PageSession | null = null;
 const open = async (hash: string) => {
