@@ -153,10 +153,16 @@ function fieldTable(rows: readonly Row[]): string {
   });
   const sets = new Set(rows.map((r) => FIELD[r.config]));
   const published = PUBLISHED.filter((p) => sets.has(p.set)).map((p) => {
+    const g = p.mmdGran;
     const m = p.mmdGraphRnn;
-    // Degree, clustering, orbit and spectrum cells; GraphRNN's kernels are not GRAN's, so they say so.
-    const mmd = m ? [`${m.degree} (GraphRNN kernel)`, `${m.clustering} (GraphRNN kernel)`, `${m.orbit} (GraphRNN kernel)`, ''] : ['', '', '', ''];
-    return `| ${p.set} | ${p.model} | | | | | ${percent(p.vun)} | ${mmd.join(' | ')} | ${p.source}${p.checked === null ? ' †' : ''} |`;
+    // Degree, clustering, orbit and spectrum cells: GRAN's kernels are the ones our columns use;
+    // GraphRNN's are not, so those cells say so.
+    const mmd = g
+      ? [String(g.degree), String(g.clustering), String(g.orbit), g.spectrum === undefined ? '' : String(g.spectrum)]
+      : m
+        ? [`${m.degree} (GraphRNN kernel)`, `${m.clustering} (GraphRNN kernel)`, `${m.orbit} (GraphRNN kernel)`, '']
+        : ['', '', '', ''];
+    return `| ${p.set} | ${p.model} | | | | ${percent(p.valid)} | ${percent(p.vun)} | ${mmd.join(' | ')} | ${p.source}${p.checked === null ? ' †' : ''} |`;
   });
   return [head, `|${'---|'.repeat(12)}`, ...ours, ...published].join('\n');
 }
