@@ -9,6 +9,7 @@ import { sampleGraphs } from '../model/sample';
 import { compileSchedule } from '../model/schedule';
 import { logLikelihoods, shardGradients } from '../model/teacher';
 import { valenceRuleOf } from '../model/valence';
+import { loadCheckpoint } from '../pipeline/checkpoint';
 import { configFromJson } from '../pipeline/config';
 import { CLUSTER_FORMAT, parseTask } from '../actors/cluster-protocol';
 import { maxRelDiff, randomGraph, randomTypedGraph, referenceGradients, testBackend } from './helpers';
@@ -194,6 +195,9 @@ t.test('D = 0 and an absent key are the same model, bit for bit: parameters, log
     const rngs = (): Rng[] => Array.from({ length: 30 }, (_, i) => Rng.derive(4, i));
     t.equal(text(sampleGraphs(off, layout, flat, rngs(), 10)), text(sampleGraphs(base, layout, flat, rngs(), 10)), 'the same samples');
   }
+  const shipped = loadCheckpoint('models/cycles.json');
+  t.equal(shipped.config.model.destinationDistance, 0, 'a checkpoint written before the key loads with it off');
+  t.equal(shipped.params.length, paramLayout({ nodeSize: shipped.config.model.nodeSize, propRounds: shipped.config.model.propRounds }).total, 'and without a table');
 });
 
 t.test('bad values of model.destinationDistance are refused with the key named', async (t) => {
