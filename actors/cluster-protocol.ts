@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { RedisOptions } from 'bullmq';
 import type { Decisions, Graph, TypeCounts } from '../graphs/graph';
 import { decodeDecisions } from '../graphs/sequence';
-import type { ModelConfig } from '../model/params';
+import { MODEL_LIMITS, type ModelConfig } from '../model/params';
 import type { ShardGradients } from '../model/teacher';
 import { decodeGraphs, decodeSequences, encodeGraphs, encodeSequences } from './protocol';
 
@@ -118,8 +118,8 @@ export function parseTask(data: unknown): ClusterTask {
   if (data.format !== CLUSTER_FORMAT) throw new TaskRefused(`task format ${JSON.stringify(data.format)}, this worker speaks format ${CLUSTER_FORMAT} (run the same dgmg-pipe version on the coordinator and the workers)`);
   if (typeof data.run !== 'string' || !RUN_ID.test(data.run)) throw new TaskRefused(`task run id must be 16 hex digits, got ${JSON.stringify(data.run)}`);
   const m = data.model;
-  if (!isRecord(m)) throw new TaskRefused('task model must be an object {nodeSize, propRounds, nodeTypes, edgeTypes, valenceMask}');
-  exactKeys(m, ['nodeSize', 'propRounds', 'nodeTypes', 'edgeTypes', 'valenceMask'], 'task model');
+  if (!isRecord(m)) throw new TaskRefused('task model must be an object {nodeSize, propRounds, nodeTypes, edgeTypes, valenceMask, destinationDistance}');
+  exactKeys(m, ['nodeSize', 'propRounds', 'nodeTypes', 'edgeTypes', 'valenceMask', 'destinationDistance'], 'task model');
   if ('valenceMask' in m && typeof m.valenceMask !== 'boolean') throw new TaskRefused(`task model field valenceMask must be true or false, got ${JSON.stringify(m.valenceMask).slice(0, 80)}`);
   const model: ModelConfig = {
     nodeSize: intIn(m, 'nodeSize', 1, LIMITS.nodeSize),
@@ -127,6 +127,7 @@ export function parseTask(data: unknown): ClusterTask {
     ...typeNames(m, 'nodeTypes'),
     ...typeNames(m, 'edgeTypes'),
     ...(typeof m.valenceMask === 'boolean' ? { valenceMask: m.valenceMask } : {}),
+    ...('destinationDistance' in m ? { destinationDistance: intIn(m, 'destinationDistance', 0, MODEL_LIMITS.destinationDistance) } : {}),
   };
   const base = { format: CLUSTER_FORMAT, run: data.run, model };
   if (data.kind === 'train') {

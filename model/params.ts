@@ -19,11 +19,21 @@ export interface ModelConfig {
    * valences (model/valence.ts); absent or false: it does not. Other models ignore it.
    */
   readonly valenceMask?: boolean;
+  /**
+   * D, the largest graph distance the destination score tells apart (model/distance.ts); absent
+   * or 0: plain DGMG, without the parameter chooseDest.distance.
+   */
+  readonly destinationDistance?: number;
 }
 
 /** K and B of a model. */
 export function typeCounts(cfg: ModelConfig): TypeCounts {
   return { nodeTypes: Math.max(1, cfg.nodeTypes?.length ?? 0), edgeTypes: Math.max(1, cfg.edgeTypes?.length ?? 0) };
+}
+
+/** D of a model (model/distance.ts): 0, plain DGMG, when its config has no model.destinationDistance. */
+export function destinationDistanceOf(cfg: ModelConfig): number {
+  return cfg.destinationDistance ?? 0;
 }
 
 /**
@@ -44,7 +54,7 @@ export const DEFAULT_MODEL: ModelConfig = { nodeSize: 16, propRounds: 2 };
  * 40 MB, their orthogonal initialisation takes seconds, and an edge-type count cannot widen every
  * propagated row (B floats each) by more than 64.
  */
-export const MODEL_LIMITS = { nodeSize: 256, propRounds: 8, nodeTypes: 1024, edgeTypes: 64 } as const;
+export const MODEL_LIMITS = { nodeSize: 256, propRounds: 8, nodeTypes: 1024, edgeTypes: 64, destinationDistance: 32 } as const;
 
 /** Why `cfg` is not a model this engine builds (the config key, its bound and the value), or null. */
 export function modelSizeProblem(cfg: ModelConfig): string | null {
@@ -54,6 +64,10 @@ export function modelSizeProblem(cfg: ModelConfig): string | null {
   const { nodeTypes, edgeTypes } = typeCounts(cfg);
   if (nodeTypes > MODEL_LIMITS.nodeTypes) return `model.nodeTypes may name at most ${MODEL_LIMITS.nodeTypes} types, got ${nodeTypes}`;
   if (edgeTypes > MODEL_LIMITS.edgeTypes) return `model.edgeTypes may name at most ${MODEL_LIMITS.edgeTypes} types, got ${edgeTypes}`;
+  const D = destinationDistanceOf(cfg);
+  if (!(Number.isInteger(D) && D >= 0 && D <= MODEL_LIMITS.destinationDistance)) {
+    return `model.destinationDistance must be an integer from 0 to ${MODEL_LIMITS.destinationDistance}, got ${D}`;
+  }
   return null;
 }
 
@@ -87,7 +101,10 @@ export interface ParamSpec {
  * epochs: 297 of 299 valence violations in 1000 samples came from a destination blind to the bond
  * type). Every column draws with the untyped column's Xavier std sqrt(2 / (2n + 1)) (fanOut 1, not
  * B), so a typed model's columns start like the untyped one. So K = B = 1 is the untyped model's
- * layout and draws exactly, and its checkpoints load.
+ * layout and draws exactly, and its checkpoints load. With model.destinationDistance D >= 1 the
+ * table `chooseDest.distance` of (D + 1) x B entries, delta[kappa, b] (model/distance.ts), comes
+ * last and starts at zero, drawing nothing: every other parameter draws as without it, a fresh
+ * model scores destinations as plain DGMG does, and a checkpoint without it extends by zeros.
  */
 export function paramSpecs(cfg: ModelConfig): ParamSpec[] {
   const n = cfg.nodeSize;
@@ -120,6 +137,8 @@ export function paramSpecs(cfg: ModelConfig): ParamSpec[] {
     // one score column per edge type, each drawn like the single untyped column (Xavier fanOut 1)
     ...linear('chooseDest.score', 2 * n, 1, B),
   );
+  const D = destinationDistanceOf(cfg);
+  if (D > 0) specs.push({ name: 'chooseDest.distance', shape: [D + 1, B], init: { kind: 'zeros' } });
   return specs;
 }
 

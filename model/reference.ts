@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Decisions } from '../graphs/graph';
+import { GrowingGraph } from '../graphs/growing';
+import { distanceBucket } from './distance';
 import { binaryLogProb, gatherRows, indices, linear, segmentSum } from './ops';
-import { size, typeCounts, type ModelConfig, type ParamLayout } from './params';
+import { destinationDistanceOf, size, typeCounts, type ModelConfig, type ParamLayout } from './params';
 import { ValenceRoom, valenceRuleOf } from './valence';
 
 /** The model's parameters as named tensors (the reference path's form of the flat vector). */
@@ -43,10 +45,16 @@ function outcomeLogProb(logits: tf.Tensor1D, token: number, allowed: readonly nu
   return tf.logSoftmax(kept).slice([allowed.indexOf(token)], [1]);
 }
 
-/** ChooseDest: the score w_b·[h_u ; h_v] + c_b of candidate u for source v, one pair per row, b the new edge's type. */
-function chooseDestScore(p: Params, hu: tf.Tensor2D, hv: tf.Tensor2D, b: number): tf.Tensor1D {
+/**
+ * ChooseDest: the score w_b·[h_u ; h_v] + c_b of candidate u for source v, one pair per row, b the
+ * new edge's type; with `buckets` (a destination-distance term), plus delta[kappa(u, v), b].
+ */
+function chooseDestScore(p: Params, hu: tf.Tensor2D, hv: tf.Tensor2D, b: number, buckets: readonly number[] | null): tf.Tensor1D {
   const all = linear(p, 'chooseDest.score', tf.concat([hu, hv], 1) as tf.Tensor2D);
-  return all.slice([0, b], [-1, 1]).reshape([-1]);
+  const plain = all.slice([0, b], [-1, 1]).reshape([-1]) as tf.Tensor1D;
+  if (!buckets) return plain;
+  const delta = p['chooseDest.distance'] as tf.Tensor2D;
+  return tf.add(plain, gatherRows(delta.slice([0, b], [-1, 1]) as tf.Tensor2D, indices(buckets)).reshape([-1]));
 }
 
 /** h_G = sum_v sigmoid(g(h_v)) * f(h_v) over the rows of one graph. */
@@ -94,6 +102,8 @@ export function referenceLogLikelihood(p: Params, cfg: ModelConfig, s: Decisions
   const { nodeTypes: K, edgeTypes: B } = typeCounts(cfg);
   const rule = valenceRuleOf(cfg);
   const room = rule ? new ValenceRoom(rule, s.length) : null;
+  const D = destinationDistanceOf(cfg);
+  const graph = D > 0 ? new GrowingGraph(s.length, s.length) : null;
   const every = (count: number): number[] => Array.from({ length: count }, (_, c) => c);
   let h: tf.Tensor2D = tf.zeros([0, n]);
   const edges: Array<[number, number]> = [];
@@ -108,6 +118,7 @@ export function referenceLogLikelihood(p: Params, cfg: ModelConfig, s: Decisions
     terms.push(outcomeLogProb(addNodeLogits(p, hG), addNode, every(K + 1)));
     if (addNode === K) break;
     room?.addNode(addNode);
+    graph?.addNode();
     // e_k, the embedding of the new node's type
     const e = p['addNode.typeEmbed'].slice([addNode, 0], [1, n]) as tf.Tensor2D;
     h = tf.concat([h, linear(p, 'addNode.init', tf.concat([e, hG], 1) as tf.Tensor2D)], 0) as tf.Tensor2D;
@@ -125,10 +136,13 @@ export function referenceLogLikelihood(p: Params, cfg: ModelConfig, s: Decisions
       if (!candidates.includes(dest)) throw new Error(`destination ${dest} at position ${i - 1} exceeds a valence`);
       if (candidates.length > 1) {
         const hu = candidates.length === v ? h.slice([0, 0], [v, n]) : gatherRows(h, indices(candidates));
-        const scores = chooseDestScore(p, hu, tf.tile(h.slice([v, 0], [1, n]), [candidates.length, 1]), addEdge);
+        const dist = graph?.distancesFrom(v);
+        const buckets = dist ? candidates.map((u) => distanceBucket(dist[u], D)) : null;
+        const scores = chooseDestScore(p, hu, tf.tile(h.slice([v, 0], [1, n]), [candidates.length, 1]), addEdge, buckets);
         terms.push(tf.logSoftmax(scores).slice([candidates.indexOf(dest)], [1]));
       }
       room?.addEdge(v, dest, addEdge);
+      graph?.addEdge(v, dest);
       edges.push([v, dest]);
       edgeTypes.push(addEdge);
       h = propagateOne(p, cfg, h, edges, edgeTypes);

@@ -1,7 +1,9 @@
 import type { Graph } from '../graphs/graph';
+import { GrowingGraph } from '../graphs/growing';
 import type { Rng } from '../graphs/random';
+import { distanceBucket } from './distance';
 import { allocWeights, dot, emptyGraphEmbeddings, fillWeights, forwardStep, messageWidth, sigmoid, type StepBuffers } from './engine';
-import { headColumns, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
+import { destinationDistanceOf, headColumns, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
 import { planStep, type GraphEvent, type LiveGraph } from './schedule';
 import { ValenceRoom, valenceRuleOf } from './valence';
 import { arena } from './wasm';
@@ -15,13 +17,15 @@ interface Sampler {
   attempts: number;
   /** Under a valence rule, the bonds each atom still has room for; null: no rule. */
   readonly room: ValenceRoom | null;
+  /** Under a destination-distance term, the graph so far, to measure distances from the newest node; null: no term. */
+  readonly distances: GrowingGraph | null;
 }
 
 /**
  * The decision heads' parameters, read once per call: the add heads' Cn and Ce columns (params.ts's
  * headColumns) stored column after column (a column of the [in, out] weight is strided), their
- * biases, the destination scorer's B columns (one per edge type) stored the same way, and room for
- * the C logits of one decision.
+ * biases, the destination scorer's B columns (one per edge type) stored the same way, its
+ * distance table delta (model/distance.ts; null: no term) and room for the C logits of one decision.
  */
 interface Heads {
   readonly nodeTypes: number;
@@ -32,6 +36,9 @@ interface Heads {
   readonly addEdgeB: Float32Array;
   readonly destW: Float32Array;
   readonly destB: Float32Array;
+  /** delta[kappa, b] at kappa·B + b, and D. */
+  readonly destDistance: Float32Array | null;
+  readonly maxDistance: number;
   readonly logits: Float64Array;
 }
 
@@ -124,10 +131,16 @@ function decide(s: Sampler, vMax: number, heads: Heads, at: StateView, dest: Des
         const col = edgeType * 2 * n;
         const hv = dot(at.F, at.h + v * n, heads.destW, col + n, n);
         for (let j = 0; j < count; j++) dest.scores[j] = heads.destB[edgeType] + dot(at.F, at.h + dest.nodes[j] * n, heads.destW, col, n) + hv;
+        if (heads.destDistance && s.distances) {
+          // + delta[kappa(u, v), b], distances in the graph as sampled so far
+          const dist = s.distances.distancesFrom(v);
+          for (let j = 0; j < count; j++) dest.scores[j] += heads.destDistance[distanceBucket(dist[dest.nodes[j]], heads.maxDistance) * heads.edgeTypes + edgeType];
+        }
         d = dest.nodes[drawSoftmax(s.rng, dest.scores, count)];
       }
       if (!g.edges.some(([a, b]) => (a === v && b === d) || (a === d && b === v))) {
         s.room?.addEdge(v, d, edgeType);
+        s.distances?.addEdge(v, d);
         return { kind: 'edge', src: v, dst: d, type: edgeType };
       }
       continue;
@@ -141,6 +154,7 @@ function decide(s: Sampler, vMax: number, heads: Heads, at: StateView, dest: Des
     s.phase = 'edge';
     s.attempts = 0;
     s.room?.addNode(nodeType);
+    s.distances?.addNode();
     return { kind: 'node', type: nodeType };
   }
 }
@@ -190,6 +204,7 @@ function sampleLockstep(cfg: ModelConfig, layout: ParamLayout, flat: Float32Arra
   const n = cfg.nodeSize;
   const T = cfg.propRounds;
   const types = typeCounts(cfg);
+  const D = destinationDistanceOf(cfg);
   const B = rngs.length;
   const maxRows = B * vMax;
   const what = `sampling ${B} graphs of up to ${vMax} nodes`;
@@ -253,6 +268,8 @@ function sampleLockstep(cfg: ModelConfig, layout: ParamLayout, flat: Float32Arra
     addEdgeB: P('addEdge.stop.b'),
     destW: columns(P('chooseDest.score.w'), types.edgeTypes),
     destB: P('chooseDest.score.b'),
+    destDistance: D > 0 ? P('chooseDest.distance') : null,
+    maxDistance: D,
     logits: new Float64Array(Math.max(cn, ce)),
   };
   const dest: DestScratch = { scores: new Float64Array(vMax), nodes: new Int32Array(vMax) };
@@ -263,6 +280,8 @@ function sampleLockstep(cfg: ModelConfig, layout: ParamLayout, flat: Float32Arra
     phase: 'node',
     attempts: 0,
     room: rule ? new ValenceRoom(rule, vMax) : null,
+    // sized for a sparse graph of v_max nodes; the edge slots double if it is denser
+    distances: D > 0 ? new GrowingGraph(vMax, 2 * vMax) : null,
   }));
   let live = samplers.map((s) => s.graph);
   let cur = 0;

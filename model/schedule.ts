@@ -1,6 +1,8 @@
 import { UNTYPED, type Decisions, type TypeCounts } from '../graphs/graph';
 import { SequenceError, decodeDecisions } from '../graphs/sequence';
+import { GrowingGraph } from '../graphs/growing';
 import type { ValenceRule } from '../graphs/valence';
+import { distanceBucket } from './distance';
 import { ValenceRoom } from './valence';
 
 /**
@@ -156,6 +158,8 @@ export interface DestDecisionRows {
   readonly graph: Int32Array;
   /** Edge type of every segment (its add-edge token), which picks the score column. */
   readonly type: Int32Array;
+  /** With a destination-distance term (model/distance.ts): kappa(u, v) of every pair; null: no term. */
+  readonly bucket: Int32Array | null;
 }
 
 /**
@@ -177,18 +181,28 @@ interface GraphWalk {
   addEdge: Array<{ stage: number; v: number; d: number; allowed: number }>;
   /** `candidates`: the earlier nodes the decision may choose, in order, and `dest` indexes them; null: every earlier node. */
   chooseDest: Array<{ stage: number; v: number; dest: number; type: number; candidates: readonly number[] | null }>;
+  /** Under a destination-distance term: kappa of every candidate of every chooseDest entry, in order. */
+  buckets: number[];
 }
 
 /**
  * Splits one valid decision sequence (decodeDecisions accepts it) into its events and the stage
  * each decision reads, and, under a valence rule, the actions each decision may choose. A decision
  * left with a single action has probability 1 and adds no term (a destination with one candidate,
- * an add-edge whose types all exceed a valence); an action the rule removes is refused.
+ * an add-edge whose types all exceed a valence); an action the rule removes is refused. With
+ * `distance` D >= 1, the bucket of each candidate's distance from v in the graph as it stands at
+ * the decision (teacher forcing knows the whole history, so it is exact).
  */
-function walk(s: Decisions, types: TypeCounts, rule: ValenceRule | null): GraphWalk {
-  const w: GraphWalk = { events: [], addNode: [], addEdge: [], chooseDest: [] };
-  // each node takes at least two tokens (its type and its "no more edges")
+function walk(s: Decisions, types: TypeCounts, rule: ValenceRule | null, distance: number): GraphWalk {
+  const w: GraphWalk = { events: [], addNode: [], addEdge: [], chooseDest: [], buckets: [] };
+  // each node takes at least two tokens (its type and its "no more edges"), each edge two
   const room = rule ? new ValenceRoom(rule, s.length >> 1) : null;
+  const graph = distance > 0 ? new GrowingGraph(s.length >> 1, s.length >> 1) : null;
+  const measure = (v: number, count: number, candidates: readonly number[] | null): void => {
+    if (!graph) return;
+    const dist = graph.distancesFrom(v);
+    for (let j = 0; j < count; j++) w.buckets.push(distanceBucket(dist[candidates ? candidates[j] : j], distance));
+  };
   let i = 0;
   let nodes = 0;
   for (;;) {
@@ -197,6 +211,7 @@ function walk(s: Decisions, types: TypeCounts, rule: ValenceRule | null): GraphW
     if (addNode === types.nodeTypes) return w;
     w.events.push({ kind: 'node', type: addNode });
     room?.addNode(addNode);
+    graph?.addNode();
     const v = nodes++;
     for (;;) {
       const addEdge = s[i++];
@@ -213,9 +228,16 @@ function walk(s: Decisions, types: TypeCounts, rule: ValenceRule | null): GraphW
         for (let u = 0; u < v; u++) if (room.fits(u, addEdge)) candidates.push(u);
         const at = candidates.indexOf(dest);
         if (at < 0) throw new SequenceError(i - 1, `destination ${dest} of node ${v} has no room for a bond of type ${addEdge}`);
-        if (candidates.length > 1) w.chooseDest.push({ stage: w.events.length, v, dest: at, type: addEdge, candidates });
+        if (candidates.length > 1) {
+          w.chooseDest.push({ stage: w.events.length, v, dest: at, type: addEdge, candidates });
+          measure(v, candidates.length, candidates);
+        }
         room.addEdge(v, dest, addEdge);
-      } else if (v >= 2) w.chooseDest.push({ stage: w.events.length, v, dest, type: addEdge, candidates: null });
+      } else if (v >= 2) {
+        w.chooseDest.push({ stage: w.events.length, v, dest, type: addEdge, candidates: null });
+        measure(v, v, null);
+      }
+      graph?.addEdge(v, dest);
       w.events.push({ kind: 'edge', src: v, dst: dest, type: addEdge });
     }
   }
@@ -224,12 +246,13 @@ function walk(s: Decisions, types: TypeCounts, rule: ValenceRule | null): GraphW
 /**
  * Compiles B decision sequences (for `types` node and edge types) into the plan of every step and
  * the table rows of every decision, and under a valence rule the actions each decision may
- * choose. A malformed sequence, or one that takes an action the rule removes, is refused with its
- * position and reason (SequenceError).
+ * choose, and with `distance` D >= 1 the distance bucket of every destination candidate. A
+ * malformed sequence, or one that takes an action the rule removes, is refused with its position
+ * and reason (SequenceError).
  */
-export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = UNTYPED, rule: ValenceRule | null = null): Schedule {
+export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = UNTYPED, rule: ValenceRule | null = null, distance = 0): Schedule {
   for (const s of seqs) decodeDecisions(s, types);
-  const walks = seqs.map((s) => walk(s, types, rule));
+  const walks = seqs.map((s) => walk(s, types, rule, distance));
   const B = seqs.length;
   // slotAt[k][g] / baseAt[k][g]: graph g's row in hG_k and its first row in H_k (-1: not live)
   const slotAt: Int32Array[] = [Int32Array.from({ length: B }, (_, g) => g)];
@@ -287,12 +310,15 @@ export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = 
     chosen: new Int32Array(dests),
     graph: new Int32Array(dests),
     type: new Int32Array(dests),
+    bucket: distance > 0 ? new Int32Array(pairs) : null,
   };
   let n = 0;
   let e = 0;
   let seg = 0;
   let pair = 0;
   walks.forEach((w, g) => {
+    // a walk's buckets are its pairs in the order they are laid out below
+    chooseDest.bucket?.set(w.buckets, pair);
     for (const a of w.addNode) {
       addNode.hgRow[n] = hg(g, a.stage);
       addNode.token[n] = a.d;

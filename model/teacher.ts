@@ -13,7 +13,7 @@ import {
   type StepBuffers,
   type WeightGrads,
 } from './engine';
-import { headColumns, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
+import { destinationDistanceOf, headColumns, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
 import { compileSchedule, type Schedule } from './schedule';
 import { arena, EngineMemoryError, engineRoom, type Arena } from './wasm';
 import { valenceRuleOf } from './valence';
@@ -240,7 +240,8 @@ function fillHeads(a: Arena, n: number, h: HeadBuffers, P: (name: string) => Flo
  * the gradient of -sum log p added into the node and embedding table gradients and the heads'
  * parameters. Add-node and add-edge decisions: engine.ts's outcomeLogProb of their logits.
  * ChooseDest: log-softmax of the scores s_u = w_b·[h_u ; h_v] + c_b within each decision's
- * segment of candidates (those a valence rule leaves), b the decision's edge type.
+ * segment of candidates (those a valence rule leaves), b the decision's edge type, plus
+ * delta[kappa(u, v), b] under a destination-distance term (model/distance.ts).
  */
 function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, sch: Schedule, laid: Laid, grad: Float32Array | null): Float64Array {
   const n = cfg.nodeSize;
@@ -295,8 +296,12 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
   }
   const cd = sch.chooseDest;
   const cdB = P('chooseDest.score.b');
-  // column b of the u and v projections, b the segment's edge type
-  const score = (i: number, b: number): number => F[hp + wh * cd.uRow[i] + ce + b] + F[hp + wh * cd.vRow[i] + ce + cb + b] + cdB[b];
+  const bucket = cd.bucket;
+  const delta = bucket ? P('chooseDest.distance') : null;
+  const dDelta = delta ? new Float64Array(delta.length) : null;
+  // column b of the u and v projections, b the segment's edge type; delta's entry (kappa, b) is kappa·B + b
+  const plain = (i: number, b: number): number => F[hp + wh * cd.uRow[i] + ce + b] + F[hp + wh * cd.vRow[i] + ce + cb + b] + cdB[b];
+  const score = bucket && delta ? (i: number, b: number): number => plain(i, b) + delta[bucket[i] * cb + b] : plain;
   for (let seg = 0, from = 0; seg < cd.graph.length; seg++) {
     const b = cd.type[seg];
     let to = from;
@@ -312,6 +317,7 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
         const ds = Math.exp(score(i, b) - logZ) - (i === cd.chosen[seg] ? 1 : 0);
         F[hC + wh * cd.uRow[i] + ce + b] += ds;
         F[hC + wh * cd.vRow[i] + ce + cb + b] += ds;
+        if (bucket && dDelta) dDelta[bucket[i] * cb + b] += ds;
       }
     }
     from = to;
@@ -343,6 +349,7 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
     };
     dB('addNode.stop.b', dAnB);
     dB('addEdge.stop.b', dAeB);
+    if (dDelta) dB('chooseDest.distance', dDelta);
   }
   return total;
 }
@@ -373,7 +380,7 @@ function describeBatch(seqs: readonly Decisions[], cfg: ModelConfig): string {
  */
 function run(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, seqs: readonly Decisions[], grad: Float32Array | null): { logLik: Float64Array; exponent: number } {
   if (flat.length !== layout.total) throw new Error(`parameter vector has ${flat.length} floats, the model needs ${layout.total}`);
-  const sch = compileSchedule(seqs, typeCounts(cfg), valenceRuleOf(cfg));
+  const sch = compileSchedule(seqs, typeCounts(cfg), valenceRuleOf(cfg), destinationDistanceOf(cfg));
   const a = arena();
   a.reset();
   const w = allocWeights(a, cfg);

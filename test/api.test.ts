@@ -96,6 +96,27 @@ t.test('train streams a report per step and ends with the model; 2 workers give 
   t.equal(fileRecords(join(dir, 't.jsonl')), jsonl(await last.model.sample({ n: 20, seed: 1 })));
 });
 
+t.test('a model with a destination-distance term trains on workers and samples in the CLI as in the library', async (t) => {
+  const config = { ...TINY, model: { ...TINY.model, destinationDistance: 3 } };
+  const done = async (workers: number): Promise<Model> => {
+    const last = await lastValueFrom(train(config, { workers, maxSteps: 4 }));
+    if (last.kind !== 'done') throw new Error('no model');
+    return last.model;
+  };
+  const one = await done(1);
+  const two = await done(2);
+  t.equal(one.config.model.destinationDistance, 3, 'the model keeps D');
+  const table = one.checkpoint.params.subarray(one.checkpoint.params.length - 4);
+  t.ok(table.some((x) => x !== 0), 'its distance table (the last (D + 1) x B entries) has trained');
+  const off = one.checkpoint.params.reduce((m, x, i) => Math.max(m, Math.abs(x - two.checkpoint.params[i])), 0);
+  t.ok(off < 1e-4, `2 worker threads give the parameters of 1 to round-off (largest difference ${off})`);
+  const file = join(dir, 'distance.json');
+  one.save(file);
+  const r = cli('sample', '--model', file, '--n', '20', '--seed', '2', '--out', join(dir, 'd.jsonl'), '--quiet', '--workers', '2');
+  t.equal(r.status, 0, r.stderr);
+  t.equal(fileRecords(join(dir, 'd.jsonl')), jsonl(await loadModel(file).sample({ n: 20, seed: 2 })), 'the CLI\'s sampling workers draw the library\'s graphs');
+});
+
 t.test('train stops after the step in flight when its signal aborts, and on maxSteps', async (t) => {
   const stop = new AbortController();
   const seen: TrainUpdate[] = [];

@@ -108,96 +108,103 @@ t.test('a node tries at most (nodes - 1) edges: the cap itself', async (t) => {
   t.equal(rng.draws, expected, `${expected} draws: node v tries exactly v edges, not one more`);
 });
 
-t.test('the sampler draws each graph with probability exp(log-likelihood): chi-square on a tiny model', async (t) => {
-  // v_max = 3 keeps the outcomes finite (14 generations) and every correction exact. The two stop
-  // decisions read only their biases (weights 0), so the probability of a decision the sampler
-  // does not draw is a known constant; destinations keep random weights, so their probabilities
-  // depend on the state (embedding, initialisation, propagation) as in any model.
-  const cfg: ModelConfig = { nodeSize: 4, propRounds: 2 };
-  const layout = paramLayout(cfg);
-  const flat = initParams(layout, 11);
-  zeros(layout, flat, 'addNode.stop.w');
-  zeros(layout, flat, 'addEdge.stop.w');
-  setParam(layout, flat, 'addNode.stop.b', [-1]);
-  setParam(layout, flat, 'addEdge.stop.b', [-0.5]);
-  // Sharper destination scores, so that a wrong softmax moves the counts far.
-  const w = layout.offsets[layout.specs.findIndex((s) => s.name === 'chooseDest.score.w')];
-  for (let i = 0; i < 2 * cfg.nodeSize; i++) flat[w + i] *= 8;
-  const sn = 1 / (1 + Math.exp(1)); // P(stop adding nodes)
-  const se = 1 / (1 + Math.exp(0.5)); // P(no more edges)
+// D = 2: a destination-distance term (docs/design.md, 'Destination distance') with its three
+// buckets weighted apart. Node 2's second destination sees node 0 or 1 as a neighbour (a repeat),
+// the other at distance 2 or in another component, so the term shapes the draws and the
+// correction for repeats below.
+for (const D of [0, 2]) {
+  t.test(`the sampler draws each graph with probability exp(log-likelihood): chi-square on a tiny model${D ? `, with a destination-distance term (D = ${D})` : ''}`, async (t) => {
+    // v_max = 3 keeps the outcomes finite (14 generations) and every correction exact. The two stop
+    // decisions read only their biases (weights 0), so the probability of a decision the sampler
+    // does not draw is a known constant; destinations keep random weights, so their probabilities
+    // depend on the state (embedding, initialisation, propagation) as in any model.
+    const cfg: ModelConfig = D ? { nodeSize: 4, propRounds: 2, destinationDistance: D } : { nodeSize: 4, propRounds: 2 };
+    const layout = paramLayout(cfg);
+    const flat = initParams(layout, 11);
+    if (D) setParam(layout, flat, 'chooseDest.distance', [-1.5, 1.5, 0]);
+    zeros(layout, flat, 'addNode.stop.w');
+    zeros(layout, flat, 'addEdge.stop.w');
+    setParam(layout, flat, 'addNode.stop.b', [-1]);
+    setParam(layout, flat, 'addEdge.stop.b', [-0.5]);
+    // Sharper destination scores, so that a wrong softmax moves the counts far.
+    const w = layout.offsets[layout.specs.findIndex((s) => s.name === 'chooseDest.score.w')];
+    for (let i = 0; i < 2 * cfg.nodeSize; i++) flat[w + i] *= 8;
+    const sn = 1 / (1 + Math.exp(1)); // P(stop adding nodes)
+    const se = 1 / (1 + Math.exp(0.5)); // P(no more edges)
 
-  // Every generation, labelled in generation order, with its natural-order decision sequence.
-  interface Outcome {
-    readonly graph: Graph;
-    readonly seq: number[];
-  }
-  const outcomes: Outcome[] = [
-    { graph: { numNodes: 0, edges: [] }, seq: [1] },
-    { graph: { numNodes: 1, edges: [] }, seq: [0, 1, 1] },
-  ];
-  for (const e1 of [false, true]) {
-    const node1 = e1 ? [0, 0, 0, 1] : [0, 1];
-    const edges1: Array<[number, number]> = e1 ? [[1, 0]] : [];
-    outcomes.push({ graph: { numNodes: 2, edges: edges1 }, seq: [0, 1, ...node1, 1] });
-    for (const dests of [[], [0], [1], [0, 1], [1, 0]]) {
-      outcomes.push({
-        graph: { numNodes: 3, edges: [...edges1, ...dests.map((d): [number, number] => [2, d])] },
-        seq: [0, 1, ...node1, 0, ...dests.flatMap((d) => [0, d]), 1, 1],
-      });
+    // Every generation, labelled in generation order, with its natural-order decision sequence.
+    interface Outcome {
+      readonly graph: Graph;
+      readonly seq: number[];
     }
-  }
-  const ll = logLikelihoods(cfg, layout, flat, outcomes.map((o) => o.seq));
-  const llOf = (graph: Graph): number => ll[outcomes.findIndex((o) => JSON.stringify(o.graph) === JSON.stringify(graph))];
+    const outcomes: Outcome[] = [
+      { graph: { numNodes: 0, edges: [] }, seq: [1] },
+      { graph: { numNodes: 1, edges: [] }, seq: [0, 1, 1] },
+    ];
+    for (const e1 of [false, true]) {
+      const node1 = e1 ? [0, 0, 0, 1] : [0, 1];
+      const edges1: Array<[number, number]> = e1 ? [[1, 0]] : [];
+      outcomes.push({ graph: { numNodes: 2, edges: edges1 }, seq: [0, 1, ...node1, 1] });
+      for (const dests of [[], [0], [1], [0, 1], [1, 0]]) {
+        outcomes.push({
+          graph: { numNodes: 3, edges: [...edges1, ...dests.map((d): [number, number] => [2, d])] },
+          seq: [0, 1, ...node1, 0, ...dests.flatMap((d) => [0, d]), 1, 1],
+        });
+      }
+    }
+    const ll = logLikelihoods(cfg, layout, flat, outcomes.map((o) => o.seq));
+    const llOf = (graph: Graph): number => ll[outcomes.findIndex((o) => JSON.stringify(o.graph) === JSON.stringify(graph))];
 
-  // Teacher forcing scores decisions the sampler never draws; take them out:
-  // node 0's "no more edges" (it has no candidate), a node's "no more edges" once it has tried
-  // as many edges as earlier nodes, and the final stop at v_max. And a node 2 that added one edge
-  // to d may have tried again, drawn d again (a repeat, which changes nothing) and hit the cap:
-  // P(only d) = P(d) * (P(stop) + P(try) * p(d | state after d)) where the teacher-forced
-  // sequence has P(d) * P(stop); p(d | state after d) = 1 - p(other | state after d), and the
-  // latter is the ratio of the two-edge and one-edge sequences' likelihoods over P(try).
-  const expected = outcomes.map(({ graph }) => {
-    const n = graph.numNodes;
-    const node2 = graph.edges.filter(([v]) => v === 2).map(([, d]) => d);
-    let logP = llOf(graph);
-    if (n >= 1) logP -= Math.log(se);
-    if (graph.edges.some(([v]) => v === 1)) logP -= Math.log(se);
-    if (n === 3) logP -= Math.log(sn);
-    if (node2.length === 2) logP -= Math.log(se);
-    let p = Math.exp(logP);
-    if (node2.length === 1) {
-      const d = node2[0];
-      const both = { numNodes: 3, edges: [...graph.edges, [2, 1 - d] as [number, number]] };
-      const pOther = Math.exp(llOf(both) - llOf(graph)) / (1 - se);
-      p *= (se + (1 - se) * (1 - pOther)) / se;
+    // Teacher forcing scores decisions the sampler never draws; take them out:
+    // node 0's "no more edges" (it has no candidate), a node's "no more edges" once it has tried
+    // as many edges as earlier nodes, and the final stop at v_max. And a node 2 that added one edge
+    // to d may have tried again, drawn d again (a repeat, which changes nothing) and hit the cap:
+    // P(only d) = P(d) * (P(stop) + P(try) * p(d | state after d)) where the teacher-forced
+    // sequence has P(d) * P(stop); p(d | state after d) = 1 - p(other | state after d), and the
+    // latter is the ratio of the two-edge and one-edge sequences' likelihoods over P(try).
+    const expected = outcomes.map(({ graph }) => {
+      const n = graph.numNodes;
+      const node2 = graph.edges.filter(([v]) => v === 2).map(([, d]) => d);
+      let logP = llOf(graph);
+      if (n >= 1) logP -= Math.log(se);
+      if (graph.edges.some(([v]) => v === 1)) logP -= Math.log(se);
+      if (n === 3) logP -= Math.log(sn);
+      if (node2.length === 2) logP -= Math.log(se);
+      let p = Math.exp(logP);
+      if (node2.length === 1) {
+        const d = node2[0];
+        const both = { numNodes: 3, edges: [...graph.edges, [2, 1 - d] as [number, number]] };
+        const pOther = Math.exp(llOf(both) - llOf(graph)) / (1 - se);
+        p *= (se + (1 - se) * (1 - pOther)) / se;
+      }
+      return p;
+    });
+    const total = expected.reduce((a, b) => a + b, 0);
+    t.ok(Math.abs(total - 1) < 1e-5, `the 14 generations' probabilities sum to 1: ${total}`);
+
+    const N = 50_000;
+    const counts = new Map<string, number>();
+    for (let from = 0; from < N; from += 5000) {
+      const rngs = Array.from({ length: 5000 }, (_, i) => Rng.derive(2024, from + i));
+      for (const g of sampleGraphs(cfg, layout, flat, rngs, 3)) {
+        const key = JSON.stringify(g);
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
     }
-    return p;
+    const keys = outcomes.map((o) => JSON.stringify(o.graph));
+    const strays = [...counts.keys()].filter((k) => !keys.includes(k));
+    t.same(strays, [], 'every sample is one of the 14 generations');
+    let chi2 = 0;
+    outcomes.forEach((_, i) => {
+      const e = N * expected[i];
+      if (e < 5) t.fail(`expected count ${e} of ${keys[i]} is too small for a chi-square test`);
+      chi2 += ((counts.get(keys[i]) ?? 0) - e) ** 2 / e;
+    });
+    // 13 degrees of freedom: P(chi2 > 34.53) = 0.001 when the sampler is exact.
+    t.ok(chi2 < 34.53, `chi-square ${chi2.toFixed(2)} < 34.53 (13 degrees of freedom, p = 0.001)`);
+    t.comment(`chi-square ${chi2.toFixed(2)}; expected ${expected.map((p) => p.toFixed(4)).join(' ')}`);
   });
-  const total = expected.reduce((a, b) => a + b, 0);
-  t.ok(Math.abs(total - 1) < 1e-5, `the 14 generations' probabilities sum to 1: ${total}`);
-
-  const N = 50_000;
-  const counts = new Map<string, number>();
-  for (let from = 0; from < N; from += 5000) {
-    const rngs = Array.from({ length: 5000 }, (_, i) => Rng.derive(2024, from + i));
-    for (const g of sampleGraphs(cfg, layout, flat, rngs, 3)) {
-      const key = JSON.stringify(g);
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
-  }
-  const keys = outcomes.map((o) => JSON.stringify(o.graph));
-  const strays = [...counts.keys()].filter((k) => !keys.includes(k));
-  t.same(strays, [], 'every sample is one of the 14 generations');
-  let chi2 = 0;
-  outcomes.forEach((_, i) => {
-    const e = N * expected[i];
-    if (e < 5) t.fail(`expected count ${e} of ${keys[i]} is too small for a chi-square test`);
-    chi2 += ((counts.get(keys[i]) ?? 0) - e) ** 2 / e;
-  });
-  // 13 degrees of freedom: P(chi2 > 34.53) = 0.001 when the sampler is exact.
-  t.ok(chi2 < 34.53, `chi-square ${chi2.toFixed(2)} < 34.53 (13 degrees of freedom, p = 0.001)`);
-  t.comment(`chi-square ${chi2.toFixed(2)}; expected ${expected.map((p) => p.toFixed(4)).join(' ')}`);
-});
+}
 
 t.test('typed sampling (K = 2, B = 2) draws each graph with probability exp(log-likelihood): chi-square', async (t) => {
   // v_max = 2 keeps the outcomes finite (15 typed generations). The add heads read only their

@@ -73,6 +73,30 @@ t.test('the valence constraint may switch on fine-tuning (it shapes no parameter
   t.equal(loadCheckpoint(kept.checkpoint).config.model.valenceMask, true, 'no config: the checkpoint\'s');
 });
 
+t.test('a destination-distance table may switch on fine-tuning: it starts at zero, so the run starts as the checkpoint\'s model; any other change of D is refused by name', async (t) => {
+  const base = loadCheckpoint(baseCkpt);
+  t.equal(base.config.model.destinationDistance, 0, 'the base model has no distance term');
+  const common = { data: { maxAtoms: 20, skipInvalid: true, testSize: 1 }, train: { epochs: 2, batchSize: 4, lr: LR, lrFinalFraction: 1, clipNorm: 0 }, sample: { vMax: 20 } };
+  const data = file('mine6.smi', MINE);
+  const on = await train({ configFile: file('distance.json', JSON.stringify({ ...common, model: { destinationDistance: 3 } })), initFrom: baseCkpt, outDir: join(dir, 'distance'), overrides: { dataFile: data }, stopAtStep: 1 });
+  const off = await train({ configFile: file('plain.json', JSON.stringify(common)), initFrom: baseCkpt, outDir: join(dir, 'plain'), overrides: { dataFile: data }, stopAtStep: 1 });
+  t.equal(on.finalLoss, off.finalLoss, 'the first step\'s loss is the checkpoint model\'s');
+  const tuned = loadCheckpoint(on.checkpoint);
+  const plain = loadCheckpoint(off.checkpoint);
+  t.equal(tuned.config.model.destinationDistance, 3, 'the config switches it on');
+  t.equal(tuned.params.length, base.params.length + 4 * 3, 'the checkpoint\'s parameters and a (D + 1) x B table');
+  // a zero table scores as plain DGMG, so every other gradient, and so Adam's first step, is the same
+  t.same(Array.from(tuned.params.subarray(0, base.params.length)), Array.from(plain.params), 'every other parameter takes the step the run without the term takes');
+  const table = tuned.params.subarray(base.params.length);
+  t.ok(table.some((x) => x !== 0) && table.every((x) => Math.abs(x) <= LR * 1.001), 'the table moved from zero, by at most lr');
+  for (const D of [5, 0]) {
+    const config = file(`d${D}.json`, JSON.stringify({ model: { destinationDistance: D } }));
+    await t.rejects(train({ configFile: config, initFrom: on.checkpoint, outDir: join(dir, `d${D}`), overrides: { dataFile: data } }), {
+      message: `${on.checkpoint}: has model.destinationDistance = 3, but ${config} asks for ${D}; --init-from keeps the checkpoint's model (leave model.destinationDistance out of the config)`,
+    });
+  }
+});
+
 t.test('outside types refused when skipping is off; model keys that differ refused by name', async (t) => {
   const data = file('mine2.smi', MINE);
   await t.rejects(train({ initFrom: baseCkpt, outDir: join(dir, 'strict'), overrides: { dataFile: data, skipInvalid: false } }), {

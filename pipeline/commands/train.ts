@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adamState } from '../../model/adam';
+import { paramLayout } from '../../model/params';
 import { assertCheckpointMatches, CheckpointError, loadCheckpoint, type Checkpoint } from '../checkpoint';
 import { loadConfig, validateConfig, withOverrides, type RunConfig } from '../config';
 import { TrainingCurve, type ValidityTest } from '../curve';
@@ -109,28 +110,45 @@ function modelKeysOf(file: string): string[] {
 }
 
 /**
+ * Whether a fine-tune may set model `key` to `given` on a checkpoint whose value is `had`: the
+ * valence constraint shapes no parameter, and a destination-distance table switched on starts
+ * at zero, so the fine-tune starts as exactly the checkpoint's model (docs/design.md,
+ * 'Destination distance'); any other change would not be the checkpoint's model.
+ */
+function mayChange(key: string, had: unknown, given: unknown): boolean {
+  return key === 'valenceMask' || (key === 'destinationDistance' && had === 0) || JSON.stringify(given) === JSON.stringify(had);
+}
+
+/**
  * The config of a run that starts from the parameters of `init` (read from `file`): `config` with
  * the checkpoint's model, its shape and its atom and bond types. A model key that `configFile`
- * sets to anything else is refused, by name; a key it leaves out is the checkpoint's.
+ * sets to anything else is refused, by name, but for the changes mayChange allows; a key it
+ * leaves out is the checkpoint's.
  */
 function initializedConfig(file: string, init: Checkpoint, config: RunConfig, configFile: string | null): RunConfig {
-  const model = init.config.model as Readonly<Record<string, unknown>>;
+  const had = init.config.model as Readonly<Record<string, unknown>>;
   const given = config.model as Readonly<Record<string, unknown>>;
   const keys = configFile === null ? [] : modelKeysOf(configFile);
   for (const key of keys) {
-    // the valence constraint shapes no parameter: a fine-tune may switch it
-    if (key !== 'valenceMask' && JSON.stringify(given[key]) !== JSON.stringify(model[key])) {
-      throw new CheckpointError(file, `has model.${key} = ${JSON.stringify(model[key])}, but ${configFile} asks for ${JSON.stringify(given[key])}; --init-from keeps the checkpoint's model (leave model.${key} out of the config)`);
+    if (!mayChange(key, had[key], given[key])) {
+      throw new CheckpointError(file, `has model.${key} = ${JSON.stringify(had[key])}, but ${configFile} asks for ${JSON.stringify(given[key])}; --init-from keeps the checkpoint's model (leave model.${key} out of the config)`);
     }
   }
-  const valenceMask = keys.includes('valenceMask') ? config.model.valenceMask : init.config.model.valenceMask;
-  return validateConfig({ ...config, model: { ...init.config.model, valenceMask } }, `${configFile ?? file} with the model of ${file}`);
+  const from = (key: 'valenceMask' | 'destinationDistance'): RunConfig['model'] => (keys.includes(key) ? config.model : init.config.model);
+  const model = { ...init.config.model, valenceMask: from('valenceMask').valenceMask, destinationDistance: from('destinationDistance').destinationDistance };
+  return validateConfig({ ...config, model }, `${configFile ?? file} with the model of ${file}`);
 }
 
-/** Where a run starts: the checkpoint it resumes, or, with --init-from, another's parameters at step 0 with a fresh optimizer. */
+/**
+ * Where a run starts: the checkpoint it resumes, or, with --init-from, another's parameters at
+ * step 0 with a fresh optimizer. A destination-distance table the checkpoint lacks comes last in
+ * the layout (model/params.ts), so its parameters are the checkpoint's followed by that table's zeros.
+ */
 function startOf(resume: Checkpoint | null, init: Checkpoint | null, config: RunConfig): Checkpoint | null {
   if (resume || !init) return resume;
-  return { config, params: Float32Array.from(init.params), adam: adamState(init.params.length), step: 0, graphsSeen: 0 };
+  const params = new Float32Array(paramLayout(config.model).total);
+  params.set(init.params);
+  return { config, params, adam: adamState(params.length), step: 0, graphsSeen: 0 };
 }
 
 /** The summary as a person reads it (pipeline/table.ts): without the molecule counts of a run on other data. */
