@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adamState } from '../../model/adam';
+import { carryParams, paramLayout } from '../../model/params';
 import { assertCheckpointMatches, CheckpointError, loadCheckpoint, type Checkpoint } from '../checkpoint';
 import { loadConfig, validateConfig, withOverrides, type RunConfig } from '../config';
 import { TrainingCurve, type ValidityTest } from '../curve';
@@ -111,26 +112,30 @@ function modelKeysOf(file: string): string[] {
 /**
  * The config of a run that starts from the parameters of `init` (read from `file`): `config` with
  * the checkpoint's model, its shape and its atom and bond types. A model key that `configFile`
- * sets to anything else is refused, by name; a key it leaves out is the checkpoint's.
+ * sets to anything else is refused, by name; a key it leaves out is the checkpoint's. Two keys may
+ * change: model.valenceMask, which shapes no parameter, and model.nodeCountInput from 0 (its table
+ * starts at zeros: startOf).
  */
 function initializedConfig(file: string, init: Checkpoint, config: RunConfig, configFile: string | null): RunConfig {
   const model = init.config.model as Readonly<Record<string, unknown>>;
   const given = config.model as Readonly<Record<string, unknown>>;
   const keys = configFile === null ? [] : modelKeysOf(configFile);
+  const switchable = (key: string): boolean => key === 'valenceMask' || (key === 'nodeCountInput' && init.config.model.nodeCountInput === 0);
   for (const key of keys) {
-    // the valence constraint shapes no parameter: a fine-tune may switch it
-    if (key !== 'valenceMask' && JSON.stringify(given[key]) !== JSON.stringify(model[key])) {
+    if (!switchable(key) && JSON.stringify(given[key]) !== JSON.stringify(model[key])) {
       throw new CheckpointError(file, `has model.${key} = ${JSON.stringify(model[key])}, but ${configFile} asks for ${JSON.stringify(given[key])}; --init-from keeps the checkpoint's model (leave model.${key} out of the config)`);
     }
   }
   const valenceMask = keys.includes('valenceMask') ? config.model.valenceMask : init.config.model.valenceMask;
-  return validateConfig({ ...config, model: { ...init.config.model, valenceMask } }, `${configFile ?? file} with the model of ${file}`);
+  const nodeCountInput = keys.includes('nodeCountInput') ? config.model.nodeCountInput : init.config.model.nodeCountInput;
+  return validateConfig({ ...config, model: { ...init.config.model, valenceMask, nodeCountInput } }, `${configFile ?? file} with the model of ${file}`);
 }
 
 /** Where a run starts: the checkpoint it resumes, or, with --init-from, another's parameters at step 0 with a fresh optimizer. */
 function startOf(resume: Checkpoint | null, init: Checkpoint | null, config: RunConfig): Checkpoint | null {
   if (resume || !init) return resume;
-  return { config, params: Float32Array.from(init.params), adam: adamState(init.params.length), step: 0, graphsSeen: 0 };
+  const params = carryParams(paramLayout(init.config.model), init.params, paramLayout(config.model));
+  return { config, params, adam: adamState(params.length), step: 0, graphsSeen: 0 };
 }
 
 /** The summary as a person reads it (pipeline/table.ts): without the molecule counts of a run on other data. */
