@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import type { Decisions, Graph } from '../graphs/graph';
 import type { MoleculeVocabulary } from '../graphs/molecule';
@@ -48,6 +48,30 @@ function edgelessSpread(layout: ParamLayout, flat: Float32Array): void {
   paramView(layout, flat, 'addEdge.stop.b').fill(0).fill(30, -1);
   paramView(layout, flat, 'addNode.stop.w').forEach((x, i, w) => (w[i] = x / 20));
   paramView(layout, flat, 'addNode.stop.b').fill(0);
+}
+
+/**
+ * The chi-square statistic of 50,000 samples of an edgeless model (edgelessSpread) against
+ * `expected`, each sample counted under outcomeOf; an expected count under 5 fails the test.
+ */
+function edgelessChiSquare(t: Test, cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, vMax: number, seed: number, expected: readonly number[], outcomeOf: (g: Graph) => number): number {
+  const N = 50_000;
+  const counts = new Array<number>(expected.length).fill(0);
+  for (let from = 0; from < N; from += 5000) {
+    const rngs = Array.from({ length: 5000 }, (_, i) => Rng.derive(seed, from + i));
+    for (const g of sampleGraphs(cfg, layout, flat, rngs, vMax)) {
+      if (g.edges.length) t.fail(`a sample has edges: ${JSON.stringify(g)}`);
+      counts[outcomeOf(g)]++;
+    }
+  }
+  let chi2 = 0;
+  expected.forEach((p, i) => {
+    const e = N * p;
+    if (e < 5) t.fail(`expected count ${e} of outcome ${i} is too small for a chi-square test`);
+    chi2 += (counts[i] - e) ** 2 / e;
+  });
+  t.comment(`expected ${expected.map((p) => p.toFixed(4)).join(' ')}; counts ${counts.join(' ')}`);
+  return chi2;
 }
 
 /** Untyped sequences of 0 to 11 nodes (the empty graph first), in random orders. */
@@ -132,9 +156,9 @@ t.test('batched teacher forcing equals the one-graph reference with the node-cou
 });
 
 t.test('the sampler draws the sizes the teacher gives: chi-square, untyped, N below v_max', async (t) => {
-  // No edges, so a graph is its number of nodes and its probability
-  // is that of its add-node decisions; the sizes 3, 4 and 5 share the table's last row (N = 3). The
-  // teacher scores the stop at v_max, which the sampler never draws: that size is the rest.
+  // No edges, so a graph is its number of nodes and its probability is that of its add-node
+  // decisions; the sizes 3, 4 and 5 share the table's last row (N = 3). The teacher scores the
+  // stop at v_max, which the sampler never draws: that size is the rest.
   const cfg: ModelConfig = { nodeSize: 4, propRounds: 1, nodeCountInput: 3 };
   const { layout, flat } = withTable(cfg, 5);
   edgelessSpread(layout, flat);
@@ -142,31 +166,16 @@ t.test('the sampler draws the sizes the teacher gives: chi-square, untyped, N be
   const seqOf = (n: number): number[] => [...new Array<number>(n).fill(0).flatMap(() => [0, 1]), 1];
   const sizes = Array.from({ length: vMax }, (_, n) => n);
   const ll = logLikelihoods(cfg, layout, flat, sizes.map(seqOf));
-  const expected = [...sizes.map((n) => Math.exp(ll[n]))];
+  const expected = sizes.map((n) => Math.exp(ll[n]));
   expected.push(1 - expected.reduce((a, b) => a + b, 0));
   // without the table the sizes would be drawn otherwise: the test can tell
   const plainLL = logLikelihoods(cfg, layout, tableAtZeros(layout, flat), sizes.map(seqOf));
   const moved = sizes.reduce((s, n) => s + Math.abs(Math.exp(plainLL[n]) - expected[n]), 0);
   t.ok(moved > 0.1, `the table moves the size distribution (total |difference| ${moved.toFixed(3)})`);
 
-  const N = 50_000;
-  const counts = new Array<number>(vMax + 1).fill(0);
-  for (let from = 0; from < N; from += 5000) {
-    const rngs = Array.from({ length: 5000 }, (_, i) => Rng.derive(31, from + i));
-    for (const g of sampleGraphs(cfg, layout, flat, rngs, vMax)) {
-      if (g.edges.length) t.fail(`a sample has edges: ${JSON.stringify(g)}`);
-      counts[g.numNodes]++;
-    }
-  }
-  let chi2 = 0;
-  expected.forEach((p, n) => {
-    const e = N * p;
-    if (e < 5) t.fail(`expected count ${e} of size ${n} is too small for a chi-square test`);
-    chi2 += (counts[n] - e) ** 2 / e;
-  });
+  const chi2 = edgelessChiSquare(t, cfg, layout, flat, vMax, 31, expected, (g) => g.numNodes);
   // 6 degrees of freedom: P(chi2 > 22.46) = 0.001 when the sampler is exact.
   t.ok(chi2 < 22.46, `chi-square ${chi2.toFixed(2)} < 22.46 (6 degrees of freedom, p = 0.001)`);
-  t.comment(`sizes: expected ${expected.map((p) => p.toFixed(4)).join(' ')}; counts ${counts.join(' ')}`);
 });
 
 t.test('the sampler draws node types and sizes the teacher gives: chi-square, K = 2, N = 2', async (t) => {
@@ -182,24 +191,9 @@ t.test('the sampler draws node types and sizes the teacher gives: chi-square, K 
   expected.push(1 - expected.reduce((a, b) => a + b, 0));
   const keys = strings.map((s) => JSON.stringify(s));
 
-  const N = 50_000;
-  const counts = new Array<number>(expected.length).fill(0);
-  for (let from = 0; from < N; from += 5000) {
-    const rngs = Array.from({ length: 5000 }, (_, i) => Rng.derive(47, from + i));
-    for (const g of sampleGraphs(cfg, layout, flat, rngs, vMax)) {
-      if (g.edges.length) t.fail(`a sample has edges: ${JSON.stringify(g)}`);
-      counts[g.numNodes === vMax ? strings.length : keys.indexOf(JSON.stringify(g.nodeTypes ?? []))]++;
-    }
-  }
-  let chi2 = 0;
-  expected.forEach((p, i) => {
-    const e = N * p;
-    if (e < 5) t.fail(`expected count ${e} of outcome ${i} is too small for a chi-square test`);
-    chi2 += (counts[i] - e) ** 2 / e;
-  });
+  const chi2 = edgelessChiSquare(t, cfg, layout, flat, vMax, 47, expected, (g) => (g.numNodes === vMax ? strings.length : keys.indexOf(JSON.stringify(g.nodeTypes ?? []))));
   // 15 degrees of freedom: P(chi2 > 37.70) = 0.001 when the sampler is exact.
   t.ok(chi2 < 37.7, `chi-square ${chi2.toFixed(2)} < 37.70 (15 degrees of freedom, p = 0.001)`);
-  t.comment(`expected ${expected.map((p) => p.toFixed(4)).join(' ')}; counts ${counts.join(' ')}`);
 });
 
 t.test('a table that says "stop at 7 nodes" is obeyed: every sample has 7 nodes, and the teacher gives each stop probability 1', async (t) => {
