@@ -23,7 +23,7 @@ export const KEY_TTL_SECONDS = 3600;
 export const QUEUE_NAME = 'dgmg-pipe';
 
 /** Bounds on what a task may ask for (a worker allocates from these numbers). */
-export const LIMITS = { nodeSize: 512, propRounds: 16, types: 1024, shardGraphs: 1 << 16, shardTokens: 1 << 26, chunkGraphs: 1 << 16, vMax: 1 << 16 } as const;
+export const LIMITS = { nodeSize: 512, propRounds: 16, types: 1024, nodeCountInput: 4096, shardGraphs: 1 << 16, shardTokens: 1 << 26, chunkGraphs: 1 << 16, vMax: 1 << 16 } as const;
 
 /** A run id: 16 lowercase hex digits, fresh for every coordinator start. */
 const RUN_ID = /^[0-9a-f]{16}$/;
@@ -118,8 +118,8 @@ export function parseTask(data: unknown): ClusterTask {
   if (data.format !== CLUSTER_FORMAT) throw new TaskRefused(`task format ${JSON.stringify(data.format)}, this worker speaks format ${CLUSTER_FORMAT} (run the same dgmg-pipe version on the coordinator and the workers)`);
   if (typeof data.run !== 'string' || !RUN_ID.test(data.run)) throw new TaskRefused(`task run id must be 16 hex digits, got ${JSON.stringify(data.run)}`);
   const m = data.model;
-  if (!isRecord(m)) throw new TaskRefused('task model must be an object {nodeSize, propRounds, nodeTypes, edgeTypes, valenceMask, destinationDistance}');
-  exactKeys(m, ['nodeSize', 'propRounds', 'nodeTypes', 'edgeTypes', 'valenceMask', 'destinationDistance'], 'task model');
+  if (!isRecord(m)) throw new TaskRefused('task model must be an object {nodeSize, propRounds, nodeTypes, edgeTypes, valenceMask, destinationDistance, nodeCountInput}');
+  exactKeys(m, ['nodeSize', 'propRounds', 'nodeTypes', 'edgeTypes', 'valenceMask', 'destinationDistance', 'nodeCountInput'], 'task model');
   if ('valenceMask' in m && typeof m.valenceMask !== 'boolean') throw new TaskRefused(`task model field valenceMask must be true or false, got ${JSON.stringify(m.valenceMask).slice(0, 80)}`);
   const model: ModelConfig = {
     nodeSize: intIn(m, 'nodeSize', 1, LIMITS.nodeSize),
@@ -128,6 +128,7 @@ export function parseTask(data: unknown): ClusterTask {
     ...typeNames(m, 'edgeTypes'),
     ...(typeof m.valenceMask === 'boolean' ? { valenceMask: m.valenceMask } : {}),
     ...('destinationDistance' in m ? { destinationDistance: intIn(m, 'destinationDistance', 0, MODEL_LIMITS.destinationDistance) } : {}),
+    ...('nodeCountInput' in m ? { nodeCountInput: intIn(m, 'nodeCountInput', 0, LIMITS.nodeCountInput) } : {}),
   };
   const base = { format: CLUSTER_FORMAT, run: data.run, model };
   if (data.kind === 'train') {

@@ -24,6 +24,11 @@ export interface ModelConfig {
    * or 0: plain DGMG, without the parameter chooseDest.distance.
    */
   readonly destinationDistance?: number;
+  /**
+   * N: the add-node logits get nu[min(|V|, N)], a learned row per node count |V| (docs/design.md,
+   * 'Node-count input'); absent or 0: no such term and no such parameter.
+   */
+  readonly nodeCountInput?: number;
 }
 
 /** K and B of a model. */
@@ -34,6 +39,11 @@ export function typeCounts(cfg: ModelConfig): TypeCounts {
 /** D of a model (model/distance.ts): 0, plain DGMG, when its config has no model.destinationDistance. */
 export function destinationDistanceOf(cfg: ModelConfig): number {
   return cfg.destinationDistance ?? 0;
+}
+
+/** N of a model: the largest node count with its own row of the add-node count table, 0 for none. */
+export function nodeCountRows(cfg: ModelConfig): number {
+  return cfg.nodeCountInput ?? 0;
 }
 
 /**
@@ -54,7 +64,7 @@ export const DEFAULT_MODEL: ModelConfig = { nodeSize: 16, propRounds: 2 };
  * 40 MB, their orthogonal initialisation takes seconds, and an edge-type count cannot widen every
  * propagated row (B floats each) by more than 64.
  */
-export const MODEL_LIMITS = { nodeSize: 256, propRounds: 8, nodeTypes: 1024, edgeTypes: 64, destinationDistance: 32 } as const;
+export const MODEL_LIMITS = { nodeSize: 256, propRounds: 8, nodeTypes: 1024, edgeTypes: 64, destinationDistance: 32, nodeCountInput: 4096 } as const;
 
 /** Why `cfg` is not a model this engine builds (the config key, its bound and the value), or null. */
 export function modelSizeProblem(cfg: ModelConfig): string | null {
@@ -68,6 +78,8 @@ export function modelSizeProblem(cfg: ModelConfig): string | null {
   if (!(Number.isInteger(D) && D >= 0 && D <= MODEL_LIMITS.destinationDistance)) {
     return `model.destinationDistance must be an integer from 0 to ${MODEL_LIMITS.destinationDistance}, got ${D}`;
   }
+  const N = nodeCountRows(cfg);
+  if (!Number.isInteger(N) || N < 0 || N > MODEL_LIMITS.nodeCountInput) return `model.nodeCountInput must be an integer from 0 to ${MODEL_LIMITS.nodeCountInput}, got ${N}`;
   return null;
 }
 
@@ -103,8 +115,10 @@ export interface ParamSpec {
  * B), so a typed model's columns start like the untyped one. So K = B = 1 is the untyped model's
  * layout and draws exactly, and its checkpoints load. With model.destinationDistance D >= 1 the
  * table `chooseDest.distance` of (D + 1) x B entries, delta[kappa, b] (model/distance.ts), comes
- * last and starts at zero, drawing nothing: every other parameter draws as without it, a fresh
- * model scores destinations as plain DGMG does, and a checkpoint without it extends by zeros.
+ * last, and with model.nodeCountInput N >= 1 the table `addNode.count` (N + 1 rows of the add-node
+ * head's columns) follows `addNode.stop`; both start at zero and draw nothing, so every other
+ * parameter draws as without them, a fresh model decides as plain DGMG does, and a checkpoint
+ * without them carries over by name with the new tables at zeros (carryParams).
  */
 export function paramSpecs(cfg: ModelConfig): ParamSpec[] {
   const n = cfg.nodeSize;
@@ -131,6 +145,8 @@ export function paramSpecs(cfg: ModelConfig): ParamSpec[] {
   }
   specs.push(
     ...linear('addNode.stop', 2 * n, headColumns(K)),
+    // nu, row k added to the add-node logits at k nodes (k = N: N or more); zeros: the plain model's logits
+    ...(nodeCountRows(cfg) > 0 ? [{ name: 'addNode.count', shape: [nodeCountRows(cfg) + 1, headColumns(K)], init: { kind: 'zeros' } } as const] : []),
     { name: 'addNode.typeEmbed', shape: [K, n], init: { kind: 'normal', std: 1 } },
     ...linear('addNode.init', 3 * n, n),
     ...linear('addEdge.stop', 3 * n, headColumns(B)),
@@ -163,6 +179,28 @@ export function paramLayout(cfg: ModelConfig): ParamLayout {
     total += size(s.shape);
   }
   return { specs, offsets, total };
+}
+
+/**
+ * `flat` (of `from`) laid out as `to`, parameter by parameter: a fine-tune that switches on a
+ * parameter that starts at zeros (model.nodeCountInput's table) computes, at its first step,
+ * exactly what `from` did. Any other difference is refused.
+ */
+export function carryParams(from: ParamLayout, flat: Float32Array, to: ParamLayout): Float32Array {
+  const out = new Float32Array(to.total);
+  const fromIndex = new Map(from.specs.map((s, i) => [s.name, i]));
+  to.specs.forEach((s, i) => {
+    const j = fromIndex.get(s.name);
+    if (j === undefined) {
+      if (s.init.kind !== 'zeros') throw new Error(`the model has no parameter ${s.name}, which does not start at zeros`);
+      return;
+    }
+    const was = from.specs[j].shape.join(' x ');
+    if (was !== s.shape.join(' x ')) throw new Error(`parameter ${s.name} is ${was}, the new model's ${s.shape.join(' x ')}`);
+    out.set(flat.subarray(from.offsets[j], from.offsets[j] + size(s.shape)), to.offsets[i]);
+  });
+  if (from.specs.some((s) => !to.specs.some((t) => t.name === s.name))) throw new Error('the new model drops parameters of the old');
+  return out;
 }
 
 /**

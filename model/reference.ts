@@ -3,7 +3,7 @@ import type { Decisions } from '../graphs/graph';
 import { GrowingGraph } from '../graphs/growing';
 import { distanceBucket } from './distance';
 import { binaryLogProb, gatherRows, indices, linear, segmentSum } from './ops';
-import { destinationDistanceOf, size, typeCounts, type ModelConfig, type ParamLayout } from './params';
+import { destinationDistanceOf, nodeCountRows, size, typeCounts, type ModelConfig, type ParamLayout } from './params';
 import { ValenceRoom, valenceRuleOf } from './valence';
 
 /** The model's parameters as named tensors (the reference path's form of the flat vector). */
@@ -25,9 +25,14 @@ export function paramTensors(layout: ParamLayout, flat: Float32Array): Params {
  * docs/design.md, 'Model equations', states it, messages per edge.
  */
 
-/** AddNode: the head's logits from h_G (one: the logit of stop; else the K types, then stop). */
-function addNodeLogits(p: Params, hG: tf.Tensor2D): tf.Tensor1D {
-  return linear(p, 'addNode.stop', hG).reshape([-1]);
+/**
+ * AddNode: the head's logits from h_G (one: the logit of stop; else the K types, then stop), plus
+ * row min(|V|, N) of the node-count table when N >= 1.
+ */
+function addNodeLogits(p: Params, cfg: ModelConfig, hG: tf.Tensor2D, nodes: number): tf.Tensor1D {
+  const l = linear(p, 'addNode.stop', hG).reshape([-1]) as tf.Tensor1D;
+  const N = nodeCountRows(cfg);
+  return N > 0 ? tf.add(l, p['addNode.count'].slice([Math.min(nodes, N), 0], [1, -1]).reshape([-1])) : l;
 }
 
 /** AddEdge: the head's logits from [h_G ; h_v], v the newest node (one: the logit of no more edges; else the B types, then no more). */
@@ -115,7 +120,7 @@ export function referenceLogLikelihood(p: Params, cfg: ModelConfig, s: Decisions
   for (;;) {
     const hG = embed();
     const addNode = s[i++];
-    terms.push(outcomeLogProb(addNodeLogits(p, hG), addNode, every(K + 1)));
+    terms.push(outcomeLogProb(addNodeLogits(p, cfg, hG, h.shape[0]), addNode, every(K + 1)));
     if (addNode === K) break;
     room?.addNode(addNode);
     graph?.addNode();

@@ -3,7 +3,7 @@ import { GrowingGraph } from '../graphs/growing';
 import type { Rng } from '../graphs/random';
 import { distanceBucket } from './distance';
 import { allocWeights, dot, emptyGraphEmbeddings, fillWeights, forwardStep, messageWidth, sigmoid, type StepBuffers } from './engine';
-import { destinationDistanceOf, headColumns, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
+import { destinationDistanceOf, headColumns, nodeCountRows, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
 import { planStep, type GraphEvent, type LiveGraph } from './schedule';
 import { ValenceRoom, valenceRuleOf } from './valence';
 import { arena } from './wasm';
@@ -25,13 +25,16 @@ interface Sampler {
  * The decision heads' parameters, read once per call: the add heads' Cn and Ce columns (params.ts's
  * headColumns) stored column after column (a column of the [in, out] weight is strided), their
  * biases, the destination scorer's B columns (one per edge type) stored the same way, its
- * distance table delta (model/distance.ts; null: no term) and room for the C logits of one decision.
+ * distance table delta (model/distance.ts; null: no term), the node-count table nu (N + 1 rows of
+ * Cn, null when N = 0), and room for the C logits of one decision.
  */
 interface Heads {
   readonly nodeTypes: number;
   readonly edgeTypes: number;
   readonly addNodeW: Float32Array;
   readonly addNodeB: Float32Array;
+  readonly addNodeCount: Float32Array | null;
+  readonly countRows: number;
   readonly addEdgeW: Float32Array;
   readonly addEdgeB: Float32Array;
   readonly destW: Float32Array;
@@ -146,9 +149,11 @@ function decide(s: Sampler, vMax: number, heads: Heads, at: StateView, dest: Des
       continue;
     }
     if (g.numNodes >= vMax) return null;
-    // logits W·h_G + b, token K = stop
+    // logits W·h_G + b (+ nu[min(|V|, N)]), token K = stop
     const Cn = heads.addNodeB.length;
     for (let c = 0; c < Cn; c++) heads.logits[c] = heads.addNodeB[c] + dot(at.F, at.hG, heads.addNodeW, c * 2 * n, 2 * n);
+    const nu = heads.addNodeCount;
+    if (nu) for (let c = 0; c < Cn; c++) heads.logits[c] += nu[Math.min(g.numNodes, heads.countRows) * Cn + c];
     const nodeType = drawOutcome(s.rng, heads.logits, Cn);
     if (nodeType === heads.nodeTypes) return null;
     s.phase = 'edge';
@@ -264,6 +269,8 @@ function sampleLockstep(cfg: ModelConfig, layout: ParamLayout, flat: Float32Arra
     edgeTypes: types.edgeTypes,
     addNodeW: columns(P('addNode.stop.w'), cn),
     addNodeB: P('addNode.stop.b'),
+    addNodeCount: nodeCountRows(cfg) > 0 ? P('addNode.count') : null,
+    countRows: nodeCountRows(cfg),
     addEdgeW: columns(P('addEdge.stop.w'), ce),
     addEdgeB: P('addEdge.stop.b'),
     destW: columns(P('chooseDest.score.w'), types.edgeTypes),

@@ -140,6 +140,8 @@ export interface OutcomeDecisionRows {
   readonly hgRow: Int32Array;
   /** Newest node's row in the node table (add-edge only). */
   readonly hRow: Int32Array;
+  /** |V|, the graph's nodes before the decision (add-node only; the node-count input reads it). */
+  readonly nodes: Int32Array;
   /** The decision token: a type, or the number of types for stop. */
   readonly token: Int32Array;
   readonly graph: Int32Array;
@@ -176,7 +178,7 @@ export interface Schedule {
 
 interface GraphWalk {
   events: GraphEvent[];
-  addNode: Array<{ stage: number; d: number }>;
+  addNode: Array<{ stage: number; d: number; nodes: number }>;
   /** `allowed`: the types the decision may choose (bits); -1 (all bits) without a valence rule. */
   addEdge: Array<{ stage: number; v: number; d: number; allowed: number }>;
   /** `candidates`: the earlier nodes the decision may choose, in order, and `dest` indexes them; null: every earlier node. */
@@ -207,7 +209,7 @@ function walk(s: Decisions, types: TypeCounts, rule: ValenceRule | null, distanc
   let nodes = 0;
   for (;;) {
     const addNode = s[i++];
-    w.addNode.push({ stage: w.events.length, d: addNode });
+    w.addNode.push({ stage: w.events.length, d: addNode, nodes });
     if (addNode === types.nodeTypes) return w;
     w.events.push({ kind: 'node', type: addNode });
     room?.addNode(addNode);
@@ -297,6 +299,7 @@ export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = 
   const outcomeRows = (n: number, newestNode: boolean, masked: boolean): OutcomeDecisionRows => ({
     hgRow: new Int32Array(n),
     hRow: new Int32Array(newestNode ? n : 0),
+    nodes: new Int32Array(newestNode ? 0 : n),
     token: new Int32Array(n),
     graph: new Int32Array(n),
     allowed: masked ? new Int32Array(n) : null,
@@ -322,6 +325,7 @@ export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = 
     for (const a of w.addNode) {
       addNode.hgRow[n] = hg(g, a.stage);
       addNode.token[n] = a.d;
+      addNode.nodes[n] = a.nodes;
       addNode.graph[n++] = g;
     }
     for (const a of w.addEdge) {

@@ -13,7 +13,7 @@ import {
   type StepBuffers,
   type WeightGrads,
 } from './engine';
-import { destinationDistanceOf, headColumns, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
+import { destinationDistanceOf, headColumns, nodeCountRows, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
 import { compileSchedule, type Schedule } from './schedule';
 import { arena, EngineMemoryError, engineRoom, type Arena } from './wasm';
 import { valenceRuleOf } from './valence';
@@ -238,7 +238,8 @@ function fillHeads(a: Arena, n: number, h: HeadBuffers, P: (name: string) => Flo
 /**
  * Every decision of the batch scored against the tables: log p of every graph, and with `grad`
  * the gradient of -sum log p added into the node and embedding table gradients and the heads'
- * parameters. Add-node and add-edge decisions: engine.ts's outcomeLogProb of their logits.
+ * parameters. Add-node and add-edge decisions: engine.ts's outcomeLogProb of their logits, the
+ * add-node ones with row min(|V|, N) of the node-count table nu added when N >= 1.
  * ChooseDest: log-softmax of the scores s_u = w_b·[h_u ; h_v] + c_b within each decision's
  * segment of candidates (those a valence rule leaves), b the decision's edge type, plus
  * delta[kappa(u, v), b] under a destination-distance term (model/distance.ts).
@@ -265,15 +266,21 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
   const an = sch.addNode;
   const anB = P('addNode.stop.b');
   const dAnB = new Float64Array(cn);
+  const N = nodeCountRows(cfg);
+  const nu = N > 0 ? P('addNode.count') : null;
+  const dNu = new Float64Array(nu ? nu.length : 0);
   for (let i = 0; i < an.graph.length; i++) {
     const row = an.hgRow[i];
     for (let c = 0; c < cn; c++) z[c] = F[hg + wg * row + c] + anB[c];
+    const count = Math.min(an.nodes[i], N) * cn;
+    if (nu) for (let c = 0; c < cn; c++) z[c] += nu[count + c];
     total[an.graph[i]] += outcomeLogProb(z, cn, an.token[i], dz);
     if (g) {
       for (let c = 0; c < cn; c++) {
         F[hgC + wg * row + c] += dz[c];
         dAnB[c] += dz[c];
       }
+      if (nu) for (let c = 0; c < cn; c++) dNu[count + c] += dz[c];
     }
   }
   const ae = sch.addEdge;
@@ -348,6 +355,7 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
       for (let c = 0; c < d.length; c++) b[c] += d[c];
     };
     dB('addNode.stop.b', dAnB);
+    if (nu) dB('addNode.count', dNu);
     dB('addEdge.stop.b', dAeB);
     if (dDelta) dB('chooseDest.distance', dDelta);
   }

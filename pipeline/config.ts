@@ -44,6 +44,11 @@ export interface RunConfig {
      * the new node, told apart up to D (docs/design.md, 'Destination distance'); 0: plain DGMG.
      */
     readonly destinationDistance: number;
+    /**
+     * N: the add-node decision also reads the node count so far, up to N (docs/design.md,
+     * 'Node-count input'); 0: plain DGMG, as before the key.
+     */
+    readonly nodeCountInput: number;
   };
   readonly train: {
     readonly epochs: number;
@@ -90,7 +95,7 @@ export const BIAS_INITS: readonly string[] = ['normal', 'baseRate'];
 
 export const DEFAULT_CONFIG: RunConfig = {
   data: { family: 'cycles', familyParams: {}, file: '', trainSize: 4000, testSize: 500, order: 'natural', maxAtoms: 0, skipInvalid: false },
-  model: { nodeSize: 16, propRounds: 2, nodeTypes: [], edgeTypes: [], valenceMask: true, destinationDistance: 0 },
+  model: { nodeSize: 16, propRounds: 2, nodeTypes: [], edgeTypes: [], valenceMask: true, destinationDistance: 0, nodeCountInput: 0 },
   train: { epochs: 25, batchSize: 10, lr: 5e-4, lrFinalFraction: 1, beta1: 0.9, beta2: 0.999, eps: 1e-8, clipNorm: 0.25, seed: 0, biasInit: 'normal', checkpointEvery: 500, checkpointSeconds: 30, taskTimeoutSeconds: 120 },
   sample: { vMax: 25 },
 };

@@ -159,6 +159,22 @@ t.test('train on graphs given in memory, and on SMILES; a molecule model gives S
   await t.rejects(loadModel().smiles([]), /SMILES need a model of molecules/);
 });
 
+t.test('a model with the node-count input trains, samples on workers, scores and round-trips as text', async (t) => {
+  const done = await lastValueFrom(train({ ...TINY, model: { ...TINY.model, nodeCountInput: 6 }, train: { ...TINY.train, epochs: 1 } }));
+  if (done.kind !== 'done') {
+    t.fail('no model');
+    return;
+  }
+  const model = done.model;
+  t.equal(model.config.model.nodeCountInput, 6);
+  const one = await model.sample({ n: 30, seed: 4 });
+  t.equal(jsonl(await model.sample({ n: 30, seed: 4, workers: 2 })), jsonl(one), '2 worker threads: the same graphs');
+  t.ok(model.logLikelihood(one).every(Number.isFinite), 'its samples score finitely');
+  const again = parseModel(model.toCheckpointText(), 'copy');
+  t.equal(again.config.model.nodeCountInput, 6, 'the key survives the text');
+  t.same(again.logLikelihood(one), model.logLikelihood(one), 'and so does the table');
+});
+
 t.test('bad options are refused with their name', async (t) => {
   const model = loadModel();
   await t.rejects(model.sample({ n: 0 }), /n must be a positive integer, got 0/);

@@ -44,6 +44,7 @@ t.test('model sizes beyond the bounds are refused naming the key and the bound',
     ['huge.json', { model: { nodeSize: 1e6 } }, `model.nodeSize must be an integer from 1 to ${MODEL_LIMITS.nodeSize}, got 1000000`],
     ['wide.json', { model: { nodeSize: 3000 } }, `model.nodeSize must be an integer from 1 to ${MODEL_LIMITS.nodeSize}, got 3000`],
     ['types.json', { model: { edgeTypes: Array.from({ length: 65 }, (_, i) => `b${i}`) } }, `model.edgeTypes may name at most ${MODEL_LIMITS.edgeTypes} types, got 65`],
+    ['counts.json', { model: { nodeCountInput: 5000 } }, `model.nodeCountInput must be an integer from 0 to ${MODEL_LIMITS.nodeCountInput}, got 5000`],
     ['batch.json', { train: { batchSize: 1e9 } }, `train.batchSize must be an integer from 1 to ${MAX_BATCH_SIZE}, got 1000000000`],
   ];
   for (const [name, json, message] of cases) {

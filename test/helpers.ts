@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Decisions, Graph } from '../graphs/graph';
+import type { MoleculeVocabulary, TypedGraph } from '../graphs/molecule';
 import { Rng } from '../graphs/random';
+import { valenceRule } from '../graphs/valence';
 import { initBackend } from '../model/backend';
 import type { ModelConfig, ParamLayout } from '../model/params';
 import { paramTensors, referenceLogLikelihood } from '../model/reference';
@@ -33,6 +35,31 @@ export function randomTypedGraph(rng: Rng, n: number, p: number, nodeTypes: numb
     nodeTypes: Array.from({ length: n }, () => rng.int(0, nodeTypes - 1)),
     edgeTypes: g.edges.map(() => rng.int(0, edgeTypes - 1)),
   };
+}
+
+/**
+ * A random graph of `n` atoms of `vocab` that no valence is exceeded in: candidate pairs in random
+ * order, each bonded with a random bond order that both atoms still have room for (if any).
+ */
+export function randomMolecule(rng: Rng, n: number, p: number, vocab: MoleculeVocabulary): TypedGraph {
+  const rule = valenceRule(vocab);
+  const nodeTypes = Array.from({ length: n }, () => rng.int(0, vocab.nodeTypes.length - 1));
+  const room = Array.from(nodeTypes, (k) => rule.cap[k]);
+  const pairs: Array<[number, number]> = [];
+  for (let v = 1; v < n; v++) for (let u = 0; u < v; u++) if (rng.uniform() < p) pairs.push([u, v]);
+  const edges: Array<[number, number]> = [];
+  const edgeTypes: number[] = [];
+  for (const i of rng.permutation(pairs.length)) {
+    const [u, v] = pairs[i];
+    const fits = [0, 1, 2].filter((b) => b < vocab.edgeTypes.length && rule.order[b] <= Math.min(room[u], room[v]));
+    if (fits.length === 0) continue;
+    const b = fits[rng.int(0, fits.length - 1)];
+    room[u] -= rule.order[b];
+    room[v] -= rule.order[b];
+    edges.push([u, v]);
+    edgeTypes.push(b);
+  }
+  return { numNodes: n, edges, nodeTypes, edgeTypes };
 }
 
 /** max |a - b| / max(|b|, floor), elementwise. */

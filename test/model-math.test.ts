@@ -85,6 +85,26 @@ t.test('valence-constrained molecule model: gradient of the batched loss matches
   finiteDifferences(t, mol, l, flat, seqs);
 });
 
+t.test('node-count input: the gradient of its table matches finite differences, untyped and typed', async (t) => {
+  // N = 2 below the graphs' sizes: row 2 gathers the decisions at 2 and 3 nodes
+  for (const c of [
+    { ...cfg, nodeCountInput: 2 },
+    { nodeSize: 4, propRounds: 2, nodeTypes: ['a', 'b', 'c'], edgeTypes: ['x', 'y'], nodeCountInput: 2 },
+  ]) {
+    const l = paramLayout(c);
+    const flat = initParams(l, 7);
+    const i = l.specs.findIndex((s) => s.name === 'addNode.count');
+    const rng = new Rng(3);
+    for (let j = l.offsets[i]; j < l.offsets[i + 1]; j++) flat[j] = rng.normal();
+    const K = c.nodeTypes?.length ?? 1;
+    // a triangle and a path of 4 nodes, the typed ones with types taken in turn
+    const seqs = K === 1
+      ? [[0, 1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 1, 1], [0, 1, 0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 2, 1, 1]]
+      : [[2, 2, 0, 1, 0, 2, 1, 1, 1, 0, 0, 2, 3], [1, 2, 1, 1, 0, 2, 0, 0, 1, 2, 2, 1, 2, 2, 3]];
+    finiteDifferences(t, c, l, flat, seqs, (j) => j >= l.offsets[i] && j < l.offsets[i + 1]);
+  }
+});
+
 /** The 2-node graph 0-1, computed with scalars from the model equations (docs/design.md) for node size 1 and one round. */
 t.test('log-likelihood of a 2-node graph equals the hand computation', async (t) => {
   const c1: ModelConfig = { nodeSize: 1, propRounds: 1 };

@@ -13,7 +13,7 @@ import { valenceRuleOf } from '../model/valence';
 import { loadCheckpoint } from '../pipeline/checkpoint';
 import { configFromJson } from '../pipeline/config';
 import { graphToSmiles, loadRDKit, parseMolecule } from '../pipeline/molecules';
-import { maxRelDiff, referenceGradients, testBackend, tf } from './helpers';
+import { maxRelDiff, randomMolecule, referenceGradients, testBackend, tf } from './helpers';
 
 t.before(testBackend);
 
@@ -31,31 +31,6 @@ const ATOMS = ['C', 'N', 'O', 'F', 'N+', 'O-', 'S'];
 const BONDS = ['single', 'double', 'triple'];
 const masked: ModelConfig = { nodeSize: 6, propRounds: 2, nodeTypes: ATOMS, edgeTypes: BONDS, valenceMask: true };
 const unmasked: ModelConfig = { ...masked, valenceMask: false };
-
-/**
- * A random graph of `n` atoms of `vocab` that no valence is exceeded in: candidate pairs in random
- * order, each bonded with a random bond order that both atoms still have room for (if any).
- */
-function randomMolecule(rng: Rng, n: number, p: number, vocab: MoleculeVocabulary): TypedGraph {
-  const rule = valenceRule(vocab);
-  const nodeTypes = Array.from({ length: n }, () => rng.int(0, vocab.nodeTypes.length - 1));
-  const room = Array.from(nodeTypes, (k) => rule.cap[k]);
-  const pairs: Array<[number, number]> = [];
-  for (let v = 1; v < n; v++) for (let u = 0; u < v; u++) if (rng.uniform() < p) pairs.push([u, v]);
-  const edges: Array<[number, number]> = [];
-  const edgeTypes: number[] = [];
-  for (const i of rng.permutation(pairs.length)) {
-    const [u, v] = pairs[i];
-    const fits = [0, 1, 2].filter((b) => b < vocab.edgeTypes.length && rule.order[b] <= Math.min(room[u], room[v]));
-    if (fits.length === 0) continue;
-    const b = fits[rng.int(0, fits.length - 1)];
-    room[u] -= rule.order[b];
-    room[v] -= rule.order[b];
-    edges.push([u, v]);
-    edgeTypes.push(b);
-  }
-  return { numNodes: n, edges, nodeTypes, edgeTypes };
-}
 
 t.test('with the valence constraint, batched teacher forcing equals one graph at a time, gradients included', async (t) => {
   const types = typeCounts(masked);

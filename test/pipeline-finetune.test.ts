@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { paramLayout, paramView } from '../model/params';
 import { loadCheckpoint } from '../pipeline/checkpoint';
 import { runTrain, type TrainOptions } from '../pipeline/commands/train';
 import { inProcessRunner } from '../pipeline/runner';
@@ -93,6 +94,35 @@ t.test('a destination-distance table may switch on fine-tuning: it starts at zer
     const config = file(`d${D}.json`, JSON.stringify({ model: { destinationDistance: D } }));
     await t.rejects(train({ configFile: config, initFrom: on.checkpoint, outDir: join(dir, `d${D}`), overrides: { dataFile: data } }), {
       message: `${on.checkpoint}: has model.destinationDistance = 3, but ${config} asks for ${D}; --init-from keeps the checkpoint's model (leave model.destinationDistance out of the config)`,
+    });
+  }
+});
+
+t.test('the node-count input may switch on fine-tuning: the run starts as the checkpoint\'s model exactly; any other change of it is refused', async (t) => {
+  const base = loadCheckpoint(baseCkpt);
+  t.equal(base.config.model.nodeCountInput, 0, 'the base model has none');
+  // no clipping: each parameter's first Adam step depends on its own gradient alone
+  const tune = { data: { maxAtoms: 20, skipInvalid: true, testSize: 1 }, train: { epochs: 2, batchSize: 4, lr: LR, lrFinalFraction: 1, clipNorm: 0 }, sample: { vMax: 20 } };
+  const plain = await train({ configFile: file('count-plain.json', JSON.stringify(tune)), initFrom: baseCkpt, outDir: join(dir, 'count-plain'), overrides: { dataFile: file('mine6.smi', MINE) }, stopAtStep: 1 });
+  const countFile = file('count.json', JSON.stringify({ ...tune, model: { nodeCountInput: 16 } }));
+  const counted = await train({ configFile: countFile, initFrom: baseCkpt, outDir: join(dir, 'count'), overrides: { dataFile: file('mine7.smi', MINE) }, stopAtStep: 1 });
+  t.equal(counted.finalLoss, plain.finalLoss, 'the first step\'s loss is the plain fine-tune\'s: the table starts at zeros');
+  const a = loadCheckpoint(plain.checkpoint);
+  const b = loadCheckpoint(counted.checkpoint);
+  t.equal(b.config.model.nodeCountInput, 16, 'the config switches it on');
+  const la = paramLayout(a.config.model);
+  const lb = paramLayout(b.config.model);
+  const differ = la.specs.filter((s) => JSON.stringify(paramView(la, a.params, s.name)) !== JSON.stringify(paramView(lb, b.params, s.name)));
+  t.same(differ.map((s) => s.name), [], 'after one step every other parameter equals the plain fine-tune\'s, bit for bit');
+  const nu = paramView(lb, b.params, 'addNode.count');
+  t.ok(nu.every((x) => Math.abs(x) <= LR * 1.001), 'the table moved by at most lr from zeros');
+  t.ok(nu.some((x) => Math.abs(Math.abs(x) - LR) < LR * 0.01), 'the rows of the counts trained moved by about lr');
+  const kept = await train({ initFrom: counted.checkpoint, outDir: join(dir, 'count-kept'), overrides: { dataFile: file('mine8.smi', MINE), skipInvalid: true }, stopAtStep: 1 });
+  t.equal(loadCheckpoint(kept.checkpoint).config.model.nodeCountInput, 16, 'no config: the checkpoint\'s');
+  for (const N of [8, 0]) {
+    const other = file(`count-${N}.json`, JSON.stringify({ model: { nodeCountInput: N } }));
+    await t.rejects(train({ configFile: other, initFrom: counted.checkpoint, outDir: join(dir, `count-${N}`), overrides: { dataFile: file('mine9.smi', MINE) } }), {
+      message: `${counted.checkpoint}: has model.nodeCountInput = 16, but ${other} asks for ${N}; --init-from keeps the checkpoint's model (leave model.nodeCountInput out of the config)`,
     });
   }
 });

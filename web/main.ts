@@ -104,7 +104,8 @@ async function useModel(m: PageModel): Promise<void> {
   current = m;
   const c = m.ckpt.config;
   const types = c.model.nodeTypes.length ? `; node types ${c.model.nodeTypes.join(' ')}` : '';
-  status('model-info', `${m.name}: ${m.ckpt.step} steps on ${m.ckpt.graphsSeen} graphs, ${m.ckpt.params.length} parameters (node state ${c.model.nodeSize}, ${c.model.propRounds} rounds), at most ${c.sample.vMax} nodes${types}`);
+  const counts = c.model.nodeCountInput ? `; add-node reads the node count up to ${c.model.nodeCountInput}` : '';
+  status('model-info', `${m.name}: ${m.ckpt.step} steps on ${m.ckpt.graphsSeen} graphs, ${m.ckpt.params.length} parameters (node state ${c.model.nodeSize}, ${c.model.propRounds} rounds), at most ${c.sample.vMax} nodes${types}${counts}`);
   offer('download-model', `${m.name}.json`, checkpointJson(m.ckpt), 'application/json');
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adamState } from '../../model/adam';
-import { paramLayout } from '../../model/params';
+import { carryParams, paramLayout } from '../../model/params';
 import { assertCheckpointMatches, CheckpointError, loadCheckpoint, type Checkpoint } from '../checkpoint';
 import { loadConfig, validateConfig, withOverrides, type RunConfig } from '../config';
 import { TrainingCurve, type ValidityTest } from '../curve';
@@ -111,12 +111,13 @@ function modelKeysOf(file: string): string[] {
 
 /**
  * Whether a fine-tune may set model `key` to `given` on a checkpoint whose value is `had`: the
- * valence constraint shapes no parameter, and a destination-distance table switched on starts
- * at zero, so the fine-tune starts as exactly the checkpoint's model (docs/design.md,
- * 'Destination distance'); any other change would not be the checkpoint's model.
+ * valence constraint shapes no parameter, and a destination-distance or node-count table switched
+ * on starts at zero, so the fine-tune starts as exactly the checkpoint's model (docs/design.md,
+ * 'Destination distance', 'Node-count input'); any other change would not be the checkpoint's model.
  */
 function mayChange(key: string, had: unknown, given: unknown): boolean {
-  return key === 'valenceMask' || (key === 'destinationDistance' && had === 0) || JSON.stringify(given) === JSON.stringify(had);
+  const switchedOn = (key === 'destinationDistance' || key === 'nodeCountInput') && (had ?? 0) === 0;
+  return key === 'valenceMask' || switchedOn || JSON.stringify(given) === JSON.stringify(had);
 }
 
 /**
@@ -134,20 +135,24 @@ function initializedConfig(file: string, init: Checkpoint, config: RunConfig, co
       throw new CheckpointError(file, `has model.${key} = ${JSON.stringify(had[key])}, but ${configFile} asks for ${JSON.stringify(given[key])}; --init-from keeps the checkpoint's model (leave model.${key} out of the config)`);
     }
   }
-  const from = (key: 'valenceMask' | 'destinationDistance'): RunConfig['model'] => (keys.includes(key) ? config.model : init.config.model);
-  const model = { ...init.config.model, valenceMask: from('valenceMask').valenceMask, destinationDistance: from('destinationDistance').destinationDistance };
+  const from = (key: 'valenceMask' | 'destinationDistance' | 'nodeCountInput'): RunConfig['model'] => (keys.includes(key) ? config.model : init.config.model);
+  const model = {
+    ...init.config.model,
+    valenceMask: from('valenceMask').valenceMask,
+    destinationDistance: from('destinationDistance').destinationDistance,
+    nodeCountInput: from('nodeCountInput').nodeCountInput,
+  };
   return validateConfig({ ...config, model }, `${configFile ?? file} with the model of ${file}`);
 }
 
 /**
  * Where a run starts: the checkpoint it resumes, or, with --init-from, another's parameters at
- * step 0 with a fresh optimizer. A destination-distance table the checkpoint lacks comes last in
- * the layout (model/params.ts), so its parameters are the checkpoint's followed by that table's zeros.
+ * step 0 with a fresh optimizer. Parameters carry over by name; a table the checkpoint lacks
+ * (destination distance, node count) starts at its zeros (model/params.ts, carryParams).
  */
 function startOf(resume: Checkpoint | null, init: Checkpoint | null, config: RunConfig): Checkpoint | null {
   if (resume || !init) return resume;
-  const params = new Float32Array(paramLayout(config.model).total);
-  params.set(init.params);
+  const params = carryParams(paramLayout(init.config.model), init.params, paramLayout(config.model));
   return { config, params, adam: adamState(params.length), step: 0, graphsSeen: 0 };
 }
 
