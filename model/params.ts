@@ -19,6 +19,11 @@ export interface ModelConfig {
    * valences (model/valence.ts); absent or false: it does not. Other models ignore it.
    */
   readonly valenceMask?: boolean;
+  /**
+   * Structural constraints of an untyped model, "connected" and "planar" (model/constraints.ts);
+   * absent or empty: none.
+   */
+  readonly constraints?: readonly string[];
 }
 
 /** K and B of a model. */

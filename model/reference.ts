@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Decisions } from '../graphs/graph';
 import { binaryLogProb, gatherRows, indices, linear, segmentSum } from './ops';
 import { size, typeCounts, type ModelConfig, type ParamLayout } from './params';
-import { ValenceRoom, valenceRuleOf } from './valence';
+import { rulesOf } from './rules';
 
 /** The model's parameters as named tensors (the reference path's form of the flat vector). */
 export type Params = Readonly<Record<string, tf.Tensor>>;
@@ -92,8 +92,8 @@ function propagateOne(p: Params, cfg: ModelConfig, h: tf.Tensor2D, edges: Readon
 export function referenceLogLikelihood(p: Params, cfg: ModelConfig, s: Decisions): tf.Scalar {
   const n = cfg.nodeSize;
   const { nodeTypes: K, edgeTypes: B } = typeCounts(cfg);
-  const rule = valenceRuleOf(cfg);
-  const room = rule ? new ValenceRoom(rule, s.length) : null;
+  const rules = rulesOf(cfg);
+  const set = rules ? rules.start(s.length) : null;
   const every = (count: number): number[] => Array.from({ length: count }, (_, c) => c);
   let h: tf.Tensor2D = tf.zeros([0, n]);
   const edges: Array<[number, number]> = [];
@@ -107,28 +107,29 @@ export function referenceLogLikelihood(p: Params, cfg: ModelConfig, s: Decisions
     const addNode = s[i++];
     terms.push(outcomeLogProb(addNodeLogits(p, hG), addNode, every(K + 1)));
     if (addNode === K) break;
-    room?.addNode(addNode);
+    set?.addNode(addNode);
     // e_k, the embedding of the new node's type
     const e = p['addNode.typeEmbed'].slice([addNode, 0], [1, n]) as tf.Tensor2D;
     h = tf.concat([h, linear(p, 'addNode.init', tf.concat([e, hG], 1) as tf.Tensor2D)], 0) as tf.Tensor2D;
     const v = h.shape[0] - 1;
     for (;;) {
       const addEdge = s[i++];
-      // the types a valence rule leaves (room for the bond at v and at some earlier atom), then stop
-      const allowed = every(B + 1).filter((b) => b === B || !room || (room.fits(v, b) && every(v).some((u) => room.fits(u, b))));
-      if (!allowed.includes(addEdge)) throw new Error(`add-edge token ${addEdge} at position ${i - 1} exceeds a valence`);
-      // forced to stop: no term
+      // the types the rules leave (each fits the newest node and some earlier node), then stop unless a rule forces an add that is left
+      const types = set ? set.allowedEdgeTypes() : -1;
+      const allowed = every(B + 1).filter((b) => (b === B ? !set || types === 0 || set.mayStop() : (types & (1 << b)) !== 0));
+      if (!allowed.includes(addEdge)) throw new Error(`add-edge token ${addEdge} at position ${i - 1} ${!set ? '' : addEdge === B ? set.whyNotStop() : set.whyNotType(addEdge)}`);
+      // forced: no term
       if (allowed.length > 1) terms.push(outcomeLogProb(addEdgeLogits(p, embed(), h.slice([v, 0], [1, n])), addEdge, allowed));
       if (addEdge === B) break;
       const dest = s[i++];
-      const candidates = every(v).filter((u) => !room || room.fits(u, addEdge));
-      if (!candidates.includes(dest)) throw new Error(`destination ${dest} at position ${i - 1} exceeds a valence`);
+      const candidates = every(v).filter((u) => !set || set.fits(u, addEdge));
+      if (!candidates.includes(dest)) throw new Error(`destination ${dest} at position ${i - 1} ${set?.whyNotDest(dest, addEdge) ?? ''}`);
       if (candidates.length > 1) {
         const hu = candidates.length === v ? h.slice([0, 0], [v, n]) : gatherRows(h, indices(candidates));
         const scores = chooseDestScore(p, hu, tf.tile(h.slice([v, 0], [1, n]), [candidates.length, 1]), addEdge);
         terms.push(tf.logSoftmax(scores).slice([candidates.indexOf(dest)], [1]));
       }
-      room?.addEdge(v, dest, addEdge);
+      set?.addEdge(v, dest, addEdge);
       edges.push([v, dest]);
       edgeTypes.push(addEdge);
       h = propagateOne(p, cfg, h, edges, edgeTypes);

@@ -10,6 +10,7 @@ import { sampleGraphs } from '../model/sample';
 import { compileSchedule } from '../model/schedule';
 import { logLikelihoods, shardGradients } from '../model/teacher';
 import { valenceRuleOf } from '../model/valence';
+import { rulesOf } from '../model/rules';
 import { loadCheckpoint } from '../pipeline/checkpoint';
 import { configFromJson } from '../pipeline/config';
 import { graphToSmiles, loadRDKit, parseMolecule } from '../pipeline/molecules';
@@ -67,9 +68,8 @@ t.test('with the valence constraint, batched teacher forcing equals one graph at
     const g = randomMolecule(rng, rng.int(3, 10), [0.3, 0.6, 0.9][i % 3], masked as MoleculeVocabulary);
     seqs.push(encodeGraph(g, rng.permutation(g.numNodes), types));
   }
-  const rule = valenceRuleOf(masked);
-  t.ok(rule, 'a molecule model with valenceMask true has a rule');
-  const on = compileSchedule(seqs, types, rule);
+  t.ok(valenceRuleOf(masked), 'a molecule model with valenceMask true has a rule');
+  const on = compileSchedule(seqs, types, rulesOf(masked));
   const off = compileSchedule(seqs, types);
   // the mask bites: fewer scored add-edge decisions, smaller destination segments, some add-edge types removed
   t.ok(on.addEdge.token.length < off.addEdge.token.length, `forced add-edge decisions leave the schedule (${on.addEdge.token.length} < ${off.addEdge.token.length})`);
@@ -96,16 +96,16 @@ t.test('with the valence constraint, batched teacher forcing equals one graph at
 
 t.test('a sequence that takes an action the constraint removes is refused, with its position', async (t) => {
   const types = typeCounts(masked);
-  const rule = valenceRuleOf(masked);
+  const rules = rulesOf(masked);
   const F = ATOMS.indexOf('F');
   const C = ATOMS.indexOf('C');
   // F-F, then a carbon that adds a single bond: neither fluorine has room, so the type is removed
   const bad = [F, 3, F, 0, 0, 3, C, 0, 1, 3, ATOMS.length];
-  t.match(thrown(() => compileSchedule([bad], types, rule)), { name: 'SequenceError', position: 7, message: /would exceed a valence/ });
+  t.match(thrown(() => compileSchedule([bad], types, rules)), { name: 'SequenceError', position: 7, message: /would exceed a valence/ });
   // F-F and a lone carbon, then a carbon bonding to fluorine 0: the type fits (carbon 2 has room), the destination does not
   const dest = [F, 3, F, 0, 0, 3, C, 3, C, 0, 0, 3, ATOMS.length];
-  t.match(thrown(() => compileSchedule([dest], types, rule)), { name: 'SequenceError', position: 10, message: /has no room/ });
-  t.throws(() => tf.tidy(() => referenceLogLikelihood(paramTensors(paramLayout(masked), initParams(paramLayout(masked), 1)), masked, bad)), /exceeds a valence/, 'the reference refuses it too');
+  t.match(thrown(() => compileSchedule([dest], types, rules)), { name: 'SequenceError', position: 10, message: /has no room/ });
+  t.throws(() => tf.tidy(() => referenceLogLikelihood(paramTensors(paramLayout(masked), initParams(paramLayout(masked), 1)), masked, bad)), /would exceed a valence/, 'the reference refuses it too');
   t.doesNotThrow(() => compileSchedule([bad], types), 'without the constraint it is a valid sequence');
   // no rule, no bits: 32 edge types (1 << 32 is 1 in JavaScript) schedule every decision
   const many = compileSchedule([[0, 32, 0, 20, 0, 32, 1]], { nodeTypes: 1, edgeTypes: 32 });
