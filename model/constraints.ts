@@ -1,5 +1,6 @@
 import { isMoleculeVocabulary } from '../graphs/molecule';
-import { PlanarGrowth } from '../graphs/planarity';
+import type { Graph } from '../graphs/graph';
+import { PlanarGrowth, isPlanar } from '../graphs/planarity';
 import type { ModelConfig } from './params';
 import type { ActionRule } from './rules';
 
@@ -90,4 +91,23 @@ class PlanarRule implements ActionRule {
 /** The rules of the constraints `names` for one graph of up to `maxNodes` nodes. */
 export function constraintRules(names: readonly string[], maxNodes: number): ActionRule[] {
   return names.map((name) => (name === 'connected' ? new ConnectedRule() : new PlanarRule(maxNodes)));
+}
+
+/**
+ * Why training graph `g`, its nodes placed in `order` (entry i: the node at position i), cannot be
+ * taught under the constraints `names`, or null: a node after the first with no earlier neighbour
+ * ("connected"), a graph that is not planar ("planar"). Either would make a teacher sequence take
+ * an action the model removes.
+ */
+export function constraintBreach(g: Graph, order: readonly number[], names: readonly string[]): string | null {
+  if (names.includes('connected')) {
+    const position = new Int32Array(g.numNodes);
+    order.forEach((v, i) => (position[v] = i));
+    const hasEarlier = new Uint8Array(g.numNodes);
+    for (const [a, b] of g.edges) hasEarlier[position[a] > position[b] ? a : b] = 1;
+    const lone = order.findIndex((v, i) => i > 0 && !hasEarlier[v]);
+    if (lone > 0) return `node ${order[lone]} (position ${lone} in the node order) has no earlier neighbour, but model.constraints has connected: every node after the first needs one`;
+  }
+  if (names.includes('planar') && !isPlanar(g)) return 'the graph is not planar, but model.constraints has planar';
+  return null;
 }

@@ -102,6 +102,9 @@ async function validityTest(config: RunConfig, data: Dataset): Promise<ValidityT
   return (g) => graphToSmiles(rd, g, config.model) !== null;
 }
 
+/** Model keys a fine-tune may change: they shape no parameter. */
+const SWITCHABLE: readonly string[] = ['valenceMask', 'constraints'];
+
 /** The keys of the `model` section a config file writes itself (the rest are defaults). */
 function modelKeysOf(file: string): string[] {
   const json = JSON.parse(readFileSync(file, 'utf8')) as { model?: Record<string, unknown> };
@@ -118,13 +121,14 @@ function initializedConfig(file: string, init: Checkpoint, config: RunConfig, co
   const given = config.model as Readonly<Record<string, unknown>>;
   const keys = configFile === null ? [] : modelKeysOf(configFile);
   for (const key of keys) {
-    // the valence constraint shapes no parameter: a fine-tune may switch it
-    if (key !== 'valenceMask' && JSON.stringify(given[key]) !== JSON.stringify(model[key])) {
+    // the valence and structural constraints shape no parameter: a fine-tune may switch them
+    if (!SWITCHABLE.includes(key) && JSON.stringify(given[key]) !== JSON.stringify(model[key])) {
       throw new CheckpointError(file, `has model.${key} = ${JSON.stringify(model[key])}, but ${configFile} asks for ${JSON.stringify(given[key])}; --init-from keeps the checkpoint's model (leave model.${key} out of the config)`);
     }
   }
   const valenceMask = keys.includes('valenceMask') ? config.model.valenceMask : init.config.model.valenceMask;
-  return validateConfig({ ...config, model: { ...init.config.model, valenceMask } }, `${configFile ?? file} with the model of ${file}`);
+  const constraints = keys.includes('constraints') ? config.model.constraints : init.config.model.constraints;
+  return validateConfig({ ...config, model: { ...init.config.model, valenceMask, constraints } }, `${configFile ?? file} with the model of ${file}`);
 }
 
 /** Where a run starts: the checkpoint it resumes, or, with --init-from, another's parameters at step 0 with a fresh optimizer. */
