@@ -18,7 +18,7 @@ import { runTrain, type TrainOptions } from '../pipeline/commands/train';
 import { configFromJson } from '../pipeline/config';
 import { loadDataset } from '../pipeline/dataset';
 import { inProcessRunner } from '../pipeline/runner';
-import { maxRelDiff, randomGraph, referenceGradients, testBackend } from './helpers';
+import { maxRelDiff, randomGraph, referenceGradients, checkSamplerChiSquare, testBackend, thrown } from './helpers';
 
 t.before(testBackend);
 
@@ -26,16 +26,6 @@ const plain: ModelConfig = { nodeSize: 6, propRounds: 2 };
 const both: ModelConfig = { ...plain, constraints: ['connected', 'planar'] };
 const connected: ModelConfig = { ...plain, constraints: ['connected'] };
 const planar: ModelConfig = { ...plain, constraints: ['planar'] };
-
-/** What `f` throws (null when it returns). */
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return null;
-}
 
 /** The flat offset of parameter `name`. */
 const offsetOf = (layout: ParamLayout, name: string): number => layout.offsets[layout.specs.findIndex((s) => s.name === name)];
@@ -179,30 +169,8 @@ t.test('the sampler draws each graph with probability exp(log-likelihood) under 
   };
   grow(0, [], []);
   t.equal(outcomes.length, 35, '35 generations');
-  const ll = logLikelihoods(cfg, layout, flat, outcomes.map((o) => o.seq));
-  const expected = outcomes.map((o, i) => Math.exp(ll[i] - (o.graph.numNodes === vMax ? Math.log(stop) : 0)));
-  const total = expected.reduce((a, b) => a + b, 0);
-  t.ok(Math.abs(total - 1) < 1e-5, `the generations' probabilities sum to 1: ${total}`);
-
-  const N = 50_000;
-  const counts = new Map<string, number>();
-  for (let from = 0; from < N; from += 5000) {
-    const rngs = Array.from({ length: 5000 }, (_, i) => Rng.derive(78, from + i));
-    for (const g of sampleGraphs(cfg, layout, flat, rngs, vMax)) {
-      const key = JSON.stringify(g);
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
-  }
-  const keys = outcomes.map((o) => JSON.stringify(o.graph));
-  t.same([...counts.keys()].filter((k) => !keys.includes(k)), [], 'every sample is one of the 35 trees: no node without an earlier neighbour');
-  let chi2 = 0;
-  expected.forEach((p, i) => {
-    const e = N * p;
-    if (e < 5) t.fail(`expected count ${e} of ${keys[i]} is too small for a chi-square test`);
-    chi2 += ((counts.get(keys[i]) ?? 0) - e) ** 2 / e;
-  });
   // 34 degrees of freedom: P(chi2 > 65.25) = 0.001 when the sampler is exact.
-  t.ok(chi2 < 65.25, `chi-square ${chi2.toFixed(2)} < 65.25 (34 degrees of freedom, p = 0.001)`);
+  checkSamplerChiSquare(t, { cfg, layout, flat, vMax, stopAtVMax: stop, seed: 78 }, outcomes, 'no node without an earlier neighbour', 65.25);
 });
 
 t.test('every sample is connected and planar under both constraints, connected under connected alone; the teacher scores each', async (t) => {

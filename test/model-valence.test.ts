@@ -14,19 +14,9 @@ import { rulesOf } from '../model/rules';
 import { loadCheckpoint } from '../pipeline/checkpoint';
 import { configFromJson } from '../pipeline/config';
 import { graphToSmiles, loadRDKit, parseMolecule } from '../pipeline/molecules';
-import { maxRelDiff, referenceGradients, testBackend, tf } from './helpers';
+import { maxRelDiff, referenceGradients, checkSamplerChiSquare, testBackend, thrown, tf } from './helpers';
 
 t.before(testBackend);
-
-/** What `f` throws (null when it returns). */
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return null;
-}
 
 const ATOMS = ['C', 'N', 'O', 'F', 'N+', 'O-', 'S'];
 const BONDS = ['single', 'double', 'triple'];
@@ -144,30 +134,8 @@ t.test('the sampler draws each graph with probability exp(log-likelihood) under 
   };
   grow(0, [], []);
   t.equal(outcomes.length, 18, '18 generations');
-  const ll = logLikelihoods(cfg, layout, flat, outcomes.map((o) => o.seq));
-  const expected = outcomes.map((o, i) => Math.exp(ll[i] - (o.graph.numNodes === vMax ? Math.log(stop) : 0)));
-  const total = expected.reduce((a, b) => a + b, 0);
-  t.ok(Math.abs(total - 1) < 1e-5, `the generations' probabilities sum to 1: ${total}`);
-
-  const N = 50_000;
-  const counts = new Map<string, number>();
-  for (let from = 0; from < N; from += 5000) {
-    const rngs = Array.from({ length: 5000 }, (_, i) => Rng.derive(77, from + i));
-    for (const g of sampleGraphs(cfg, layout, flat, rngs, vMax)) {
-      const key = JSON.stringify(g);
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
-  }
-  const keys = outcomes.map((o) => JSON.stringify(o.graph));
-  t.same([...counts.keys()].filter((k) => !keys.includes(k)), [], 'every sample is one of the 18 generations: no double bond, no atom with two bonds');
-  let chi2 = 0;
-  expected.forEach((p, i) => {
-    const e = N * p;
-    if (e < 5) t.fail(`expected count ${e} of ${keys[i]} is too small for a chi-square test`);
-    chi2 += ((counts.get(keys[i]) ?? 0) - e) ** 2 / e;
-  });
   // 17 degrees of freedom: P(chi2 > 40.79) = 0.001 when the sampler is exact.
-  t.ok(chi2 < 40.79, `chi-square ${chi2.toFixed(2)} < 40.79 (17 degrees of freedom, p = 0.001)`);
+  checkSamplerChiSquare(t, { cfg, layout, flat, vMax, stopAtVMax: stop, seed: 77 }, outcomes, 'no double bond, no atom with two bonds', 40.79);
 });
 
 /** A star of `element` and carbons: `singles` single bonds and `doubles` double bonds, as SMILES or null (RDKit refuses it). */
