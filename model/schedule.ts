@@ -226,10 +226,13 @@ function walk(s: Decisions, types: TypeCounts, rules: ModelRules | null): GraphW
   }
 }
 
-/** The most sequences, and candidate entries over all of them, the walk cache holds. */
-const WALK_CACHE = { sequences: 4096, candidates: 1 << 24 };
-const walkCache = new Map<string, { walk: GraphWalk; candidates: number }>();
-let cachedCandidates = 0;
+/**
+ * The most sequences, and bytes, the walk cache holds; a walk's bytes are estimated at 64 per
+ * event or decision (a small object) and 4 per candidate listed.
+ */
+const WALK_CACHE = { sequences: 4096, bytes: 64 * 2 ** 20 };
+const walkCache = new Map<string, { walk: GraphWalk; bytes: number }>();
+let cachedBytes = 0;
 
 /**
  * walk() under rules worth caching (the planarity tests of a structural constraint), remembered
@@ -243,16 +246,16 @@ function cachedWalk(s: Decisions, types: TypeCounts, rules: ModelRules | null): 
   const hit = walkCache.get(key);
   if (hit) return hit.walk;
   const w = walk(s, types, rules);
-  let candidates = 0;
-  for (const c of w.chooseDest) candidates += c.candidates ? c.candidates.length : 0;
-  if (candidates > WALK_CACHE.candidates) return w;
+  let bytes = 64 * (w.events.length + w.addNode.length + w.addEdge.length + w.chooseDest.length);
+  for (const c of w.chooseDest) bytes += c.candidates ? 4 * c.candidates.length : 0;
+  if (bytes > WALK_CACHE.bytes) return w;
   for (const [k, old] of walkCache) {
-    if (walkCache.size < WALK_CACHE.sequences && cachedCandidates + candidates <= WALK_CACHE.candidates) break;
+    if (walkCache.size < WALK_CACHE.sequences && cachedBytes + bytes <= WALK_CACHE.bytes) break;
     walkCache.delete(k);
-    cachedCandidates -= old.candidates;
+    cachedBytes -= old.bytes;
   }
-  walkCache.set(key, { walk: w, candidates });
-  cachedCandidates += candidates;
+  walkCache.set(key, { walk: w, bytes });
+  cachedBytes += bytes;
   return w;
 }
 
