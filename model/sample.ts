@@ -105,18 +105,13 @@ function decide(s: Sampler, vMax: number, heads: Heads, at: StateView, dest: Des
         continue;
       }
       const Ce = heads.addEdgeB.length;
-      let edgeType: number;
-      if (s.rules && !s.rules.mayStop()) {
-        // forced to add: a rule forbids stopping only with one edge type (model/constraints.ts)
-        edgeType = 0;
-      } else {
-        for (let c = 0; c < Ce; c++) {
-          heads.logits[c] = heads.addEdgeB[c] + dot(at.F, at.hG, heads.addEdgeW, c * 3 * n, 2 * n) + dot(at.F, at.h + v * n, heads.addEdgeW, c * 3 * n + 2 * n, n);
-        }
-        // with one edge type (Ce = 1) a decision with the type removed was forced above
-        for (let c = 0; c < Ce - 1; c++) if (!(allowed & (1 << c))) heads.logits[c] = -Infinity;
-        edgeType = drawOutcome(s.rng, heads.logits, Ce);
+      for (let c = 0; c < Ce; c++) {
+        heads.logits[c] = heads.addEdgeB[c] + dot(at.F, at.hG, heads.addEdgeW, c * 3 * n, 2 * n) + dot(at.F, at.h + v * n, heads.addEdgeW, c * 3 * n + 2 * n, n);
       }
+      // with one edge type (Ce = 1) a decision with the type removed was forced above
+      for (let c = 0; c < Ce - 1; c++) if (!(allowed & (1 << c))) heads.logits[c] = -Infinity;
+      // a rule forbids stopping only with one edge type (model/constraints.ts): the add is the one action left
+      const edgeType = s.rules && !s.rules.mayStop() ? 0 : drawOutcome(s.rng, heads.logits, Ce);
       if (edgeType === heads.edgeTypes) {
         s.phase = 'node';
         continue;
