@@ -10,6 +10,7 @@ import type { RedisOptions } from 'bullmq';
 import type { Decisions, Graph, TypeCounts } from '../graphs/graph';
 import { decodeDecisions } from '../graphs/sequence';
 import { MODEL_LIMITS, type ModelConfig } from '../model/params';
+import { CONSTRAINTS, constraintsProblem } from '../model/constraints';
 import type { ShardGradients } from '../model/teacher';
 import { decodeGraphs, decodeSequences, encodeGraphs, encodeSequences } from './protocol';
 
@@ -107,6 +108,15 @@ function typeNames(o: Record<string, unknown>, k: 'nodeTypes' | 'edgeTypes'): { 
   return { [k]: v as string[] };
 }
 
+/** A task model's structural constraints, as a field to spread (absent: none); names the model/constraints.ts does not know are refused. */
+function constraintNames(o: Record<string, unknown>): { constraints?: string[] } {
+  if (!('constraints' in o)) return {};
+  const v = o.constraints;
+  const problem = Array.isArray(v) && v.length <= CONSTRAINTS.length ? constraintsProblem({ nodeSize: 1, propRounds: 1, constraints: v as string[] }) : 'not a list of constraint names';
+  if (problem) throw new TaskRefused(`task model field constraints: ${problem}, got ${JSON.stringify(v).slice(0, 80)}`);
+  return { constraints: v as string[] };
+}
+
 function exactKeys(o: Record<string, unknown>, allowed: readonly string[], what: string): void {
   const extra = Object.keys(o).filter((k) => !allowed.includes(k));
   if (extra.length) throw new TaskRefused(`${what} has unknown fields ${extra.join(', ')}`);
@@ -118,8 +128,8 @@ export function parseTask(data: unknown): ClusterTask {
   if (data.format !== CLUSTER_FORMAT) throw new TaskRefused(`task format ${JSON.stringify(data.format)}, this worker speaks format ${CLUSTER_FORMAT} (run the same dgmg-pipe version on the coordinator and the workers)`);
   if (typeof data.run !== 'string' || !RUN_ID.test(data.run)) throw new TaskRefused(`task run id must be 16 hex digits, got ${JSON.stringify(data.run)}`);
   const m = data.model;
-  if (!isRecord(m)) throw new TaskRefused('task model must be an object {nodeSize, propRounds, nodeTypes, edgeTypes, valenceMask, destinationDistance, nodeCountInput}');
-  exactKeys(m, ['nodeSize', 'propRounds', 'nodeTypes', 'edgeTypes', 'valenceMask', 'destinationDistance', 'nodeCountInput'], 'task model');
+  if (!isRecord(m)) throw new TaskRefused('task model must be an object {nodeSize, propRounds, nodeTypes, edgeTypes, valenceMask, destinationDistance, nodeCountInput, constraints}');
+  exactKeys(m, ['nodeSize', 'propRounds', 'nodeTypes', 'edgeTypes', 'valenceMask', 'destinationDistance', 'nodeCountInput', 'constraints'], 'task model');
   if ('valenceMask' in m && typeof m.valenceMask !== 'boolean') throw new TaskRefused(`task model field valenceMask must be true or false, got ${JSON.stringify(m.valenceMask).slice(0, 80)}`);
   const model: ModelConfig = {
     nodeSize: intIn(m, 'nodeSize', 1, LIMITS.nodeSize),
@@ -129,6 +139,7 @@ export function parseTask(data: unknown): ClusterTask {
     ...(typeof m.valenceMask === 'boolean' ? { valenceMask: m.valenceMask } : {}),
     ...('destinationDistance' in m ? { destinationDistance: intIn(m, 'destinationDistance', 0, MODEL_LIMITS.destinationDistance) } : {}),
     ...('nodeCountInput' in m ? { nodeCountInput: intIn(m, 'nodeCountInput', 0, LIMITS.nodeCountInput) } : {}),
+    ...constraintNames(m),
   };
   const base = { format: CLUSTER_FORMAT, run: data.run, model };
   if (data.kind === 'train') {

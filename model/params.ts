@@ -29,6 +29,11 @@ export interface ModelConfig {
    * 'Node-count input'); absent or 0: no such term and no such parameter.
    */
   readonly nodeCountInput?: number;
+  /**
+   * Structural constraints of an untyped model, "connected" and "planar" (model/constraints.ts);
+   * absent or empty: none.
+   */
+  readonly constraints?: readonly string[];
 }
 
 /** K and B of a model. */

@@ -4,7 +4,7 @@ import { GrowingGraph } from '../graphs/growing';
 import { distanceBucket } from './distance';
 import { binaryLogProb, gatherRows, indices, linear, segmentSum } from './ops';
 import { destinationDistanceOf, nodeCountRows, size, typeCounts, type ModelConfig, type ParamLayout } from './params';
-import { ValenceRoom, valenceRuleOf } from './valence';
+import { rulesOf } from './rules';
 
 /** The model's parameters as named tensors (the reference path's form of the flat vector). */
 export type Params = Readonly<Record<string, tf.Tensor>>;
@@ -105,8 +105,8 @@ function propagateOne(p: Params, cfg: ModelConfig, h: tf.Tensor2D, edges: Readon
 export function referenceLogLikelihood(p: Params, cfg: ModelConfig, s: Decisions): tf.Scalar {
   const n = cfg.nodeSize;
   const { nodeTypes: K, edgeTypes: B } = typeCounts(cfg);
-  const rule = valenceRuleOf(cfg);
-  const room = rule ? new ValenceRoom(rule, s.length) : null;
+  const rules = rulesOf(cfg);
+  const set = rules ? rules.start(s.length) : null;
   const D = destinationDistanceOf(cfg);
   const graph = D > 0 ? new GrowingGraph(s.length, s.length) : null;
   const every = (count: number): number[] => Array.from({ length: count }, (_, c) => c);
@@ -122,7 +122,7 @@ export function referenceLogLikelihood(p: Params, cfg: ModelConfig, s: Decisions
     const addNode = s[i++];
     terms.push(outcomeLogProb(addNodeLogits(p, cfg, hG, h.shape[0]), addNode, every(K + 1)));
     if (addNode === K) break;
-    room?.addNode(addNode);
+    set?.addNode(addNode);
     graph?.addNode();
     // e_k, the embedding of the new node's type
     const e = p['addNode.typeEmbed'].slice([addNode, 0], [1, n]) as tf.Tensor2D;
@@ -130,15 +130,16 @@ export function referenceLogLikelihood(p: Params, cfg: ModelConfig, s: Decisions
     const v = h.shape[0] - 1;
     for (;;) {
       const addEdge = s[i++];
-      // the types a valence rule leaves (room for the bond at v and at some earlier atom), then stop
-      const allowed = every(B + 1).filter((b) => b === B || !room || (room.fits(v, b) && every(v).some((u) => room.fits(u, b))));
-      if (!allowed.includes(addEdge)) throw new Error(`add-edge token ${addEdge} at position ${i - 1} exceeds a valence`);
-      // forced to stop: no term
+      // the types the rules leave (each fits the newest node and some earlier node), then stop unless a rule forces an add that is left
+      const types = set ? set.allowedEdgeTypes() : -1;
+      const allowed = every(B + 1).filter((b) => (b === B ? !set || types === 0 || set.mayStop() : (types & (1 << b)) !== 0));
+      if (!allowed.includes(addEdge)) throw new Error(`add-edge token ${addEdge} at position ${i - 1} ${!set ? '' : addEdge === B ? set.whyNotStop() : set.whyNotType(addEdge)}`);
+      // forced: no term
       if (allowed.length > 1) terms.push(outcomeLogProb(addEdgeLogits(p, embed(), h.slice([v, 0], [1, n])), addEdge, allowed));
       if (addEdge === B) break;
       const dest = s[i++];
-      const candidates = every(v).filter((u) => !room || room.fits(u, addEdge));
-      if (!candidates.includes(dest)) throw new Error(`destination ${dest} at position ${i - 1} exceeds a valence`);
+      const candidates = every(v).filter((u) => !set || set.fits(u, addEdge));
+      if (!candidates.includes(dest)) throw new Error(`destination ${dest} at position ${i - 1} ${set?.whyNotDest(dest, addEdge) ?? ''}`);
       if (candidates.length > 1) {
         const hu = candidates.length === v ? h.slice([0, 0], [v, n]) : gatherRows(h, indices(candidates));
         const dist = graph?.distancesFrom(v);
@@ -146,7 +147,7 @@ export function referenceLogLikelihood(p: Params, cfg: ModelConfig, s: Decisions
         const scores = chooseDestScore(p, hu, tf.tile(h.slice([v, 0], [1, n]), [candidates.length, 1]), addEdge, buckets);
         terms.push(tf.logSoftmax(scores).slice([candidates.indexOf(dest)], [1]));
       }
-      room?.addEdge(v, dest, addEdge);
+      set?.addEdge(v, dest, addEdge);
       graph?.addEdge(v, dest);
       edges.push([v, dest]);
       edgeTypes.push(addEdge);

@@ -5,7 +5,7 @@ import { distanceBucket } from './distance';
 import { allocWeights, dot, emptyGraphEmbeddings, fillWeights, forwardStep, messageWidth, sigmoid, type StepBuffers } from './engine';
 import { destinationDistanceOf, headColumns, nodeCountRows, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
 import { planStep, type GraphEvent, type LiveGraph } from './schedule';
-import { ValenceRoom, valenceRuleOf } from './valence';
+import { rulesOf, type RuleSet } from './rules';
 import { arena } from './wasm';
 
 /** Where a graph being sampled stands: before an add-node or an add-edge decision. */
@@ -15,8 +15,8 @@ interface Sampler {
   phase: 'node' | 'edge';
   /** Add-edge attempts of the newest node so far. */
   attempts: number;
-  /** Under a valence rule, the bonds each atom still has room for; null: no rule. */
-  readonly room: ValenceRoom | null;
+  /** The model's rules on this graph (model/rules.ts); null: none. */
+  readonly rules: RuleSet | null;
   /** Under a destination-distance term, the graph so far, to measure distances from the newest node; null: no term. */
   readonly distances: GrowingGraph | null;
 }
@@ -95,8 +95,8 @@ interface DestScratch {
  * Runs a graph's decisions at the current state until the state changes (a new node, or a new
  * edge) or the graph stops (null). Every decision here reads the same state; each head is
  * evaluated when a decision needs it. A repeated edge changes nothing and the node tries again.
- * Under a valence rule the actions it removes are never drawn (model/valence.ts), and a decision
- * left with one action is taken without a draw.
+ * Under the model's rules the actions they remove are never drawn (model/rules.ts), and a
+ * decision left with one action is taken without a draw.
  */
 function decide(s: Sampler, vMax: number, heads: Heads, at: StateView, dest: DestScratch): GraphEvent | null {
   const g = s.graph;
@@ -109,7 +109,7 @@ function decide(s: Sampler, vMax: number, heads: Heads, at: StateView, dest: Des
         s.phase = 'node';
         continue;
       }
-      const allowed = s.room ? s.room.allowedEdgeTypes() : -1;
+      const allowed = s.rules ? s.rules.allowedEdgeTypes() : -1;
       if (allowed === 0) {
         s.phase = 'node';
         continue;
@@ -120,14 +120,16 @@ function decide(s: Sampler, vMax: number, heads: Heads, at: StateView, dest: Des
       }
       // with one edge type (Ce = 1) a decision with the type removed was forced above
       for (let c = 0; c < Ce - 1; c++) if (!(allowed & (1 << c))) heads.logits[c] = -Infinity;
-      const edgeType = drawOutcome(s.rng, heads.logits, Ce);
+      // a rule forbids stopping only with one edge type (model/constraints.ts): the add is the one action left
+      const edgeType = s.rules && !s.rules.mayStop() ? 0 : drawOutcome(s.rng, heads.logits, Ce);
       if (edgeType === heads.edgeTypes) {
         s.phase = 'node';
         continue;
       }
       s.attempts++;
-      let count = 0;
-      for (let u = 0; u < v; u++) if (!s.room || s.room.fits(u, edgeType)) dest.nodes[count++] = u;
+      let count = v;
+      if (s.rules) count = s.rules.candidates(edgeType, dest.nodes);
+      else for (let u = 0; u < v; u++) dest.nodes[u] = u;
       let d = dest.nodes[0];
       if (count > 1) {
         // the column of the edge type just drawn: s_u = w_b·[h_u ; h_v] + c_b
@@ -142,7 +144,7 @@ function decide(s: Sampler, vMax: number, heads: Heads, at: StateView, dest: Des
         d = dest.nodes[drawSoftmax(s.rng, dest.scores, count)];
       }
       if (!g.edges.some(([a, b]) => (a === v && b === d) || (a === d && b === v))) {
-        s.room?.addEdge(v, d, edgeType);
+        s.rules?.addEdge(v, d, edgeType);
         s.distances?.addEdge(v, d);
         return { kind: 'edge', src: v, dst: d, type: edgeType };
       }
@@ -158,7 +160,7 @@ function decide(s: Sampler, vMax: number, heads: Heads, at: StateView, dest: Des
     if (nodeType === heads.nodeTypes) return null;
     s.phase = 'edge';
     s.attempts = 0;
-    s.room?.addNode(nodeType);
+    s.rules?.addNode(nodeType);
     s.distances?.addNode();
     return { kind: 'node', type: nodeType };
   }
@@ -280,13 +282,13 @@ function sampleLockstep(cfg: ModelConfig, layout: ParamLayout, flat: Float32Arra
     logits: new Float64Array(Math.max(cn, ce)),
   };
   const dest: DestScratch = { scores: new Float64Array(vMax), nodes: new Int32Array(vMax) };
-  const rule = valenceRuleOf(cfg);
+  const rules = rulesOf(cfg);
   const samplers: Sampler[] = rngs.map((rng, id) => ({
     graph: { id, numNodes: 0, nodeTypes: [], edges: [], edgeTypes: [] },
     rng,
     phase: 'node',
     attempts: 0,
-    room: rule ? new ValenceRoom(rule, vMax) : null,
+    rules: rules ? rules.start(vMax) : null,
     // sized for a sparse graph of v_max nodes; the edge slots double if it is denser
     distances: D > 0 ? new GrowingGraph(vMax, 2 * vMax) : null,
   }));

@@ -1,9 +1,8 @@
 import { UNTYPED, type Decisions, type TypeCounts } from '../graphs/graph';
 import { SequenceError, decodeDecisions } from '../graphs/sequence';
 import { GrowingGraph } from '../graphs/growing';
-import type { ValenceRule } from '../graphs/valence';
 import { distanceBucket } from './distance';
-import { ValenceRoom } from './valence';
+import type { ModelRules } from './rules';
 
 /**
  * Batching by step (docs/design.md, 'Lockstep batching'). A graph's state changes only at events (a new node, or a new edge
@@ -145,7 +144,7 @@ export interface OutcomeDecisionRows {
   /** The decision token: a type, or the number of types for stop. */
   readonly token: Int32Array;
   readonly graph: Int32Array;
-  /** Under a valence rule (add-edge only): the types each decision may choose, bit b for type b; stop is always allowed. Null: every type. */
+  /** Under a model's rules (add-edge only): the types each decision may choose, bit b for type b; stop is always allowed. Null: every type. */
   readonly allowed: Int32Array | null;
 }
 
@@ -179,28 +178,31 @@ export interface Schedule {
 interface GraphWalk {
   events: GraphEvent[];
   addNode: Array<{ stage: number; d: number; nodes: number }>;
-  /** `allowed`: the types the decision may choose (bits); -1 (all bits) without a valence rule. */
+  /** `allowed`: the types the decision may choose (bits); -1 (all bits) without rules. */
   addEdge: Array<{ stage: number; v: number; d: number; allowed: number }>;
   /** `candidates`: the earlier nodes the decision may choose, in order, and `dest` indexes them; null: every earlier node. */
-  chooseDest: Array<{ stage: number; v: number; dest: number; type: number; candidates: readonly number[] | null }>;
+  chooseDest: Array<{ stage: number; v: number; dest: number; type: number; candidates: Int32Array | null }>;
   /** Under a destination-distance term: kappa of every candidate of every chooseDest entry, in order. */
   buckets: number[];
 }
 
 /**
  * Splits one valid decision sequence (decodeDecisions accepts it) into its events and the stage
- * each decision reads, and, under a valence rule, the actions each decision may choose. A decision
- * left with a single action has probability 1 and adds no term (a destination with one candidate,
- * an add-edge whose types all exceed a valence); an action the rule removes is refused. With
- * `distance` D >= 1, the bucket of each candidate's distance from v in the graph as it stands at
- * the decision (teacher forcing knows the whole history, so it is exact).
+ * each decision reads, and, under a model's rules (model/rules.ts), the actions each decision may
+ * choose. A decision left with a single action has probability 1 and adds no term (a destination
+ * with one candidate, an add-edge whose types all exceed a valence or that must add an edge); an
+ * action the rules remove is refused. With `distance` D >= 1, the bucket of each candidate's
+ * distance from v in the graph as it stands at the decision (teacher forcing knows the whole
+ * history, so it is exact).
  */
-function walk(s: Decisions, types: TypeCounts, rule: ValenceRule | null, distance: number): GraphWalk {
+function walk(s: Decisions, types: TypeCounts, rules: ModelRules | null, distance: number): GraphWalk {
   const w: GraphWalk = { events: [], addNode: [], addEdge: [], chooseDest: [], buckets: [] };
   // each node takes at least two tokens (its type and its "no more edges"), each edge two
-  const room = rule ? new ValenceRoom(rule, s.length >> 1) : null;
-  const graph = distance > 0 ? new GrowingGraph(s.length >> 1, s.length >> 1) : null;
-  const measure = (v: number, count: number, candidates: readonly number[] | null): void => {
+  const maxNodes = s.length >> 1;
+  const set = rules ? rules.start(maxNodes) : null;
+  const scratch = set ? new Int32Array(maxNodes) : null;
+  const graph = distance > 0 ? new GrowingGraph(maxNodes, maxNodes) : null;
+  const measure = (v: number, count: number, candidates: Int32Array | null): void => {
     if (!graph) return;
     const dist = graph.distancesFrom(v);
     for (let j = 0; j < count; j++) w.buckets.push(distanceBucket(dist[candidates ? candidates[j] : j], distance));
@@ -212,29 +214,33 @@ function walk(s: Decisions, types: TypeCounts, rule: ValenceRule | null, distanc
     w.addNode.push({ stage: w.events.length, d: addNode, nodes });
     if (addNode === types.nodeTypes) return w;
     w.events.push({ kind: 'node', type: addNode });
-    room?.addNode(addNode);
+    set?.addNode(addNode);
     graph?.addNode();
     const v = nodes++;
     for (;;) {
       const addEdge = s[i++];
       // -1: every bit set, every type allowed (a molecule model has at most 3 edge types, so the bits never run out)
-      const allowed = room ? room.allowedEdgeTypes() : -1;
-      if (room && addEdge < types.edgeTypes && !(allowed & (1 << addEdge))) {
-        throw new SequenceError(i - 1, `add-edge type ${addEdge} for node ${v} would exceed a valence: node ${v} or every earlier node has no room for the bond`);
+      const allowed = set ? set.allowedEdgeTypes() : -1;
+      // a rule forbids stopping only in a model of one edge type (model/constraints.ts), where the add is then the one action left
+      const mayStop = !set || allowed === 0 || set.mayStop();
+      if (set && addEdge < types.edgeTypes && !(allowed & (1 << addEdge))) {
+        throw new SequenceError(i - 1, `add-edge type ${addEdge} for node ${v} ${set.whyNotType(addEdge)}`);
       }
-      if (allowed !== 0) w.addEdge.push({ stage: w.events.length, v, d: addEdge, allowed });
+      if (set && addEdge === types.edgeTypes && !mayStop) throw new SequenceError(i - 1, `"no more edges" for node ${v} ${set.whyNotStop()}`);
+      if (allowed !== 0 && mayStop) w.addEdge.push({ stage: w.events.length, v, d: addEdge, allowed });
       if (addEdge === types.edgeTypes) break;
       const dest = s[i++];
-      if (room) {
-        const candidates: number[] = [];
-        for (let u = 0; u < v; u++) if (room.fits(u, addEdge)) candidates.push(u);
-        const at = candidates.indexOf(dest);
-        if (at < 0) throw new SequenceError(i - 1, `destination ${dest} of node ${v} has no room for a bond of type ${addEdge}`);
-        if (candidates.length > 1) {
+      if (set && scratch) {
+        const count = set.candidates(addEdge, scratch);
+        let at = count - 1;
+        while (at >= 0 && scratch[at] !== dest) at--;
+        if (at < 0) throw new SequenceError(i - 1, `destination ${dest} of node ${v} ${set.whyNotDest(dest, addEdge)}`);
+        if (count > 1) {
+          const candidates = count === v ? null : scratch.slice(0, count);
           w.chooseDest.push({ stage: w.events.length, v, dest: at, type: addEdge, candidates });
-          measure(v, candidates.length, candidates);
+          measure(v, count, candidates);
         }
-        room.addEdge(v, dest, addEdge);
+        set.addEdge(v, dest, addEdge);
       } else if (v >= 2) {
         w.chooseDest.push({ stage: w.events.length, v, dest, type: addEdge, candidates: null });
         measure(v, v, null);
@@ -246,15 +252,48 @@ function walk(s: Decisions, types: TypeCounts, rule: ValenceRule | null, distanc
 }
 
 /**
- * Compiles B decision sequences (for `types` node and edge types) into the plan of every step and
- * the table rows of every decision, and under a valence rule the actions each decision may
- * choose, and with `distance` D >= 1 the distance bucket of every destination candidate. A
- * malformed sequence, or one that takes an action the rule removes, is refused with its position
- * and reason (SequenceError).
+ * The most sequences, and bytes, the walk cache holds; a walk's bytes are estimated at 64 per
+ * event or decision (a small object) and 4 per candidate listed or bucket.
  */
-export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = UNTYPED, rule: ValenceRule | null = null, distance = 0): Schedule {
+const WALK_CACHE = { sequences: 4096, bytes: 64 * 2 ** 20 };
+const walkCache = new Map<string, { walk: GraphWalk; bytes: number }>();
+let cachedBytes = 0;
+
+/**
+ * walk() under rules worth caching (the planarity tests of a structural constraint), remembered
+ * per rules, distance and sequence: teacher forcing gives the same sequences every epoch, and a
+ * walk is a function of the sequence, the type counts, the rules and D alone (docs/design.md,
+ * 'Structural constraints'), so a cached walk is the walk. The oldest go first past WALK_CACHE.
+ */
+function cachedWalk(s: Decisions, types: TypeCounts, rules: ModelRules | null, distance: number): GraphWalk {
+  if (!rules?.cacheKey) return walk(s, types, rules, distance);
+  const key = `${rules.cacheKey};${distance};${types.nodeTypes},${types.edgeTypes};${s.join(',')}`;
+  const hit = walkCache.get(key);
+  if (hit) return hit.walk;
+  const w = walk(s, types, rules, distance);
+  let bytes = 64 * (w.events.length + w.addNode.length + w.addEdge.length + w.chooseDest.length) + 4 * w.buckets.length;
+  for (const c of w.chooseDest) bytes += c.candidates ? 4 * c.candidates.length : 0;
+  if (bytes > WALK_CACHE.bytes) return w;
+  for (const [k, old] of walkCache) {
+    if (walkCache.size < WALK_CACHE.sequences && cachedBytes + bytes <= WALK_CACHE.bytes) break;
+    walkCache.delete(k);
+    cachedBytes -= old.bytes;
+  }
+  walkCache.set(key, { walk: w, bytes });
+  cachedBytes += bytes;
+  return w;
+}
+
+/**
+ * Compiles B decision sequences (for `types` node and edge types) into the plan of every step and
+ * the table rows of every decision, under a model's rules (model/rules.ts) the actions each
+ * decision may choose, and with `distance` D >= 1 the distance bucket of every destination
+ * candidate. A malformed sequence, or one that takes an action the rules remove, is refused with
+ * its position and reason (SequenceError).
+ */
+export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = UNTYPED, rules: ModelRules | null = null, distance = 0): Schedule {
   for (const s of seqs) decodeDecisions(s, types);
-  const walks = seqs.map((s) => walk(s, types, rule, distance));
+  const walks = seqs.map((s) => cachedWalk(s, types, rules, distance));
   const B = seqs.length;
   // slotAt[k][g] / baseAt[k][g]: graph g's row in hG_k and its first row in H_k (-1: not live)
   const slotAt: Int32Array[] = [Int32Array.from({ length: B }, (_, g) => g)];
@@ -305,7 +344,7 @@ export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = 
     allowed: masked ? new Int32Array(n) : null,
   });
   const addNode = outcomeRows(addNodes, false, false);
-  const addEdge = outcomeRows(addEdges, true, rule !== null);
+  const addEdge = outcomeRows(addEdges, true, rules !== null);
   const chooseDest: DestDecisionRows = {
     uRow: new Int32Array(pairs),
     vRow: new Int32Array(pairs),

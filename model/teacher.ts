@@ -16,7 +16,7 @@ import {
 import { destinationDistanceOf, headColumns, nodeCountRows, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
 import { compileSchedule, type Schedule } from './schedule';
 import { arena, EngineMemoryError, engineRoom, type Arena } from './wasm';
-import { valenceRuleOf } from './valence';
+import { rulesOf } from './rules';
 
 /**
  * Batched teacher forcing (docs/design.md, 'Lockstep batching') on the engine: the compiled schedule is laid out in one arena
@@ -388,7 +388,7 @@ function describeBatch(seqs: readonly Decisions[], cfg: ModelConfig): string {
  */
 function run(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, seqs: readonly Decisions[], grad: Float32Array | null): { logLik: Float64Array; exponent: number } {
   if (flat.length !== layout.total) throw new Error(`parameter vector has ${flat.length} floats, the model needs ${layout.total}`);
-  const sch = compileSchedule(seqs, typeCounts(cfg), valenceRuleOf(cfg), destinationDistanceOf(cfg));
+  const sch = compileSchedule(seqs, typeCounts(cfg), rulesOf(cfg), destinationDistanceOf(cfg));
   const a = arena();
   a.reset();
   const w = allocWeights(a, cfg);

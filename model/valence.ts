@@ -1,6 +1,7 @@
 import { isMoleculeVocabulary } from '../graphs/molecule';
 import { valenceRule, type ValenceRule } from '../graphs/valence';
 import type { ModelConfig } from './params';
+import type { ActionRule } from './rules';
 
 /**
  * The valence constraint as a part of the model (docs/design.md, 'Valence constraint'): before an
@@ -17,10 +18,11 @@ export function valenceRuleOf(cfg: ModelConfig): ValenceRule | null {
 }
 
 /**
- * The bond orders each atom of one graph in flight still has room for. Sized once for the most
- * nodes the graph may have, so the sampler's steps allocate nothing.
+ * The bond orders each atom of one graph in flight still has room for: the valence constraint's
+ * rule (model/rules.ts). Sized once for the most nodes the graph may have, so the sampler's steps
+ * allocate nothing.
  */
-export class ValenceRoom {
+export class ValenceRoom implements ActionRule {
   private readonly room: Int32Array;
   private nodes = 0;
 
@@ -35,9 +37,9 @@ export class ValenceRoom {
     this.room[this.nodes++] = this.rule.cap[type];
   }
 
-  addEdge(u: number, v: number, type: number): void {
-    this.room[u] -= this.rule.order[type];
+  addEdge(v: number, u: number, type: number): void {
     this.room[v] -= this.rule.order[type];
+    this.room[u] -= this.rule.order[type];
   }
 
   /** Whether atom `u` can take one more bond of edge type `type`. */
@@ -45,23 +47,15 @@ export class ValenceRoom {
     return this.room[u] >= this.rule.order[type];
   }
 
-  /**
-   * The edge types the newest atom may add, bit b for type b: those it has room for and that
-   * some earlier atom has room for (else no destination could take the bond). 0: add-edge is
-   * forced to "no more edges".
-   */
-  allowedEdgeTypes(): number {
-    const v = this.nodes - 1;
-    let bits = 0;
-    for (let b = 0; b < this.rule.order.length; b++) {
-      if (v < 0 || !this.fits(v, b)) continue;
-      for (let u = 0; u < v; u++) {
-        if (this.fits(u, b)) {
-          bits |= 1 << b;
-          break;
-        }
-      }
-    }
-    return bits;
+  /** Whether the newest atom has room for a bond of type `type`. */
+  takes(type: number): boolean {
+    return this.nodes > 0 && this.fits(this.nodes - 1, type);
+  }
+
+  readonly refusal = 'would exceed a valence: an atom has no room for the bond';
+
+  /** An atom may always stop adding bonds. */
+  mayStop(): boolean {
+    return true;
   }
 }

@@ -2,6 +2,7 @@ import { ORDER_KINDS, type OrderKind } from '../graphs/order';
 import { makeFamily } from '../graphs/families';
 import { jsonTooDeepAt } from '../graphs/formats';
 import { modelSizeProblem } from '../model/params';
+import { constraintsProblem } from '../model/constraints';
 import { MAX_V_MAX } from '../model/sample';
 import { isMoleculeVocabulary } from '../graphs/molecule';
 import { valenceRule } from '../graphs/valence';
@@ -49,6 +50,11 @@ export interface RunConfig {
      * 'Node-count input'); 0: plain DGMG, as before the key.
      */
     readonly nodeCountInput: number;
+    /**
+     * Structural constraints of an untyped model (docs/design.md, 'Structural constraints'):
+     * "connected", "planar"; empty: none, the model as before the key existed.
+     */
+    readonly constraints: readonly string[];
   };
   readonly train: {
     readonly epochs: number;
@@ -95,7 +101,7 @@ export const BIAS_INITS: readonly string[] = ['normal', 'baseRate'];
 
 export const DEFAULT_CONFIG: RunConfig = {
   data: { family: 'cycles', familyParams: {}, file: '', trainSize: 4000, testSize: 500, order: 'natural', maxAtoms: 0, skipInvalid: false },
-  model: { nodeSize: 16, propRounds: 2, nodeTypes: [], edgeTypes: [], valenceMask: true, destinationDistance: 0, nodeCountInput: 0 },
+  model: { nodeSize: 16, propRounds: 2, nodeTypes: [], edgeTypes: [], valenceMask: true, destinationDistance: 0, nodeCountInput: 0, constraints: [] },
   train: { epochs: 25, batchSize: 10, lr: 5e-4, lrFinalFraction: 1, beta1: 0.9, beta2: 0.999, eps: 1e-8, clipNorm: 0.25, seed: 0, biasInit: 'normal', checkpointEvery: 500, checkpointSeconds: 30, taskTimeoutSeconds: 120 },
   sample: { vMax: 25 },
 };
@@ -171,6 +177,10 @@ export function validateConfig(c: RunConfig, source: string): RunConfig {
       throw new ConfigError(source, `model.nodeTypes: ${(e as Error).message}`);
     }
   }
+  const constraints = constraintsProblem(c.model);
+  check(constraints === null, source, constraints ?? '');
+  // a random order places a node before all its neighbours in any graph but a complete one
+  check(!(c.model.constraints.includes('connected') && c.data.order === 'random'), source, 'model.constraints: connected needs every node after the first to have an earlier neighbour, which data.order random cannot give; use bfs, dfs or path');
   check(posInt(c.train.epochs), source, `train.epochs must be a positive integer, got ${c.train.epochs}`);
   check(posInt(c.train.batchSize) && c.train.batchSize <= MAX_BATCH_SIZE, source, `train.batchSize must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${c.train.batchSize}`);
   check(c.train.lr > 0, source, `train.lr must be > 0, got ${c.train.lr}`);

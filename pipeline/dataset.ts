@@ -9,6 +9,7 @@ import type { RunConfig } from './config';
 import { typeCounts, type StopRates } from '../model/params';
 import { readTextFile } from './text';
 import { valenceRuleOf } from '../model/valence';
+import { constraintBreach } from '../model/constraints';
 import { assertWithinValence } from '../graphs/valence';
 import { assertFitsEngine, graphCostBound, sequenceCost, trainingBytes } from '../model/teacher';
 import { EngineMemoryError, engineRoom } from '../model/wasm';
@@ -57,11 +58,24 @@ export async function loadDataset(c: RunConfig, seed: number): Promise<Dataset> 
     );
   }
   const family = makeFamily(d.family, d.familyParams);
-  const draw = (stream: number, count: number): Graph[] => {
+  const draw = (stream: number, count: number, part: string): Graph[] => {
     const rng = Rng.derive(seed, stream);
-    return Array.from({ length: count }, () => family.sample(rng));
+    const graphs = Array.from({ length: count }, () => family.sample(rng));
+    graphs.forEach((g, i) => assertConstraintsHold(g, c, `family ${d.family}: ${part} graph ${i + 1}`));
+    return graphs;
   };
-  return { train: draw(STREAM.train, d.trainSize), test: draw(STREAM.test, d.testSize), family, source: `family ${d.family}`, molecules: null };
+  return { train: draw(STREAM.train, d.trainSize, 'training'), test: draw(STREAM.test, d.testSize, 'held-out'), family, source: `family ${d.family}`, molecules: null };
+}
+
+/**
+ * Refuses, naming `where`, a graph that model.constraints cannot teach under data.order (config
+ * validation keeps connected away from the random order, so the order here is the one trained on).
+ */
+function assertConstraintsHold(g: Graph, c: RunConfig, where: string): void {
+  if (!c.model.constraints.length) return;
+  // under the random order only planar can be on, which reads no order
+  const breach = constraintBreach(g, nodeOrder(g, c.data.order === 'random' ? 'natural' : c.data.order), c.model.constraints);
+  if (breach) throw new GraphFormatError(where, breach);
 }
 
 /**
@@ -86,9 +100,10 @@ function engineMemoryProblem(c: RunConfig, g: Graph): string | null {
 /**
  * The graphs of a file or a caller (`source` names them; `where(i)` names graph i in messages) as
  * a dataset: split into train and test by the seed, at most data.testSize (and a fifth of them)
- * held out. Refuses a graph larger than sample.vMax, one the engine cannot hold, and, for a model
- * with the valence constraint, a typed graph beyond the valences (a molecule kept from SMILES is
- * one RDKit sanitized from its graph, so within them: a test holds the table to RDKit).
+ * held out. Refuses a graph larger than sample.vMax, one the engine cannot hold, for a model
+ * with the valence constraint a typed graph beyond the valences (a molecule kept from SMILES is
+ * one RDKit sanitized from its graph, so within them: a test holds the table to RDKit), and one
+ * that breaks the model's structural constraints.
  */
 export function splitDataset(
   graphs: readonly Graph[],
@@ -101,6 +116,7 @@ export function splitDataset(
   const rule = molecules ? null : valenceRuleOf(c.model);
   graphs.forEach((graph, i) => {
     if (rule) assertWithinValence(graph, rule, c.model, where(i));
+    assertConstraintsHold(graph, c, where(i));
     if (graph.numNodes > c.sample.vMax) throw new GraphFormatError(where(i), `has ${graph.numNodes} nodes, more than sample.vMax = ${c.sample.vMax}; raise sample.vMax in the config`);
     const problem = engineMemoryProblem(c, graph);
     if (problem) throw new GraphFormatError(where(i), problem);

@@ -91,6 +91,10 @@ t.test('task descriptions are checked field by field; anything else is refused w
   t.same(parseTask(sample), sample);
   const typedModel = { ...model, nodeTypes: ['C', 'N'], edgeTypes: ['single', 'double'] };
   t.same(parseTask({ ...sample, model: typedModel }), { ...sample, model: typedModel }, 'type names travel with the model');
+  const constrained = { ...model, constraints: ['connected', 'planar'] };
+  t.same(parseTask({ ...sample, model: constrained }), { ...sample, model: constrained }, 'structural constraints travel with the model');
+  t.throws(() => parseTask({ ...sample, model: { ...model, constraints: ['connected', 'x'] } }), /task model field constraints: model\.constraints: unknown constraint 'x'; known: connected, planar/);
+  t.throws(() => parseTask({ ...sample, model: { ...model, constraints: 'planar' } }), /task model field constraints: not a list of constraint names/);
   t.throws(() => parseTask({ ...sample, model: { ...model, nodeTypes: ['C', 7] } }), /task model field nodeTypes must be a list of at most 1024 type names/);
   const counted = { ...model, nodeCountInput: 64 };
   t.same(parseTask({ ...task, model: counted }), { ...task, model: counted }, 'model.nodeCountInput travels with the model');

@@ -6,6 +6,8 @@ import { valenceRule } from '../graphs/valence';
 import { initBackend } from '../model/backend';
 import type { ModelConfig, ParamLayout } from '../model/params';
 import { paramTensors, referenceLogLikelihood } from '../model/reference';
+import { sampleGraphs } from '../model/sample';
+import { logLikelihoods } from '../model/teacher';
 
 // tfjs advises, once per process, installing its native Node backend; the tests run tfjs only as
 // the reference path's backend (production does not load it), so the advice is noise in their
@@ -17,6 +19,16 @@ tf.enableProdMode();
 export async function testBackend(): Promise<string> {
   const choice = process.env.DGMG_TEST_BACKEND === 'cpu' ? 'cpu' : 'wasm';
   return initBackend(choice);
+}
+
+/** What `f` throws (null when it returns). */
+export function thrown(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  return null;
 }
 
 /** A random simple graph with `n` nodes and edge probability `p`, edges in random order. */
@@ -101,4 +113,42 @@ export function referenceGradients(cfg: ModelConfig, layout: ParamLayout, flat: 
     return flatGrad;
   });
   return { refLL, refGrad };
+}
+
+/**
+ * A sampler's draws against the teacher: `N` graphs of up to `vMax` nodes sampled from streams
+ * Rng.derive(seed, i), counted against the probabilities exp(log p) teacher forcing gives every
+ * possible generation (its graph and its sequence), which must sum to 1 and each expect 5 draws;
+ * a sample that is no generation, `what` says why it cannot be. The add-node head must read its
+ * bias alone, P(stop) = `stopAtVMax`: the sampler does not draw the stop at v_max, so it is
+ * divided out. Passes when chi-square is below `critical`, its p = 0.001 point for
+ * (generations - 1) degrees of freedom.
+ */
+export function checkSamplerChiSquare(
+  t: { ok(value: unknown, message: string): unknown; same(found: unknown, wanted: unknown, message: string): unknown },
+  run: { cfg: ModelConfig; layout: ParamLayout; flat: Float32Array; vMax: number; stopAtVMax: number; seed: number },
+  outcomes: ReadonlyArray<{ graph: Graph; seq: Decisions }>,
+  what: string,
+  critical: number,
+  N = 50_000,
+): void {
+  const { cfg, layout, flat, vMax } = run;
+  const ll = logLikelihoods(cfg, layout, flat, outcomes.map((o) => o.seq));
+  const expected = outcomes.map((o, i) => Math.exp(ll[i] - (o.graph.numNodes === vMax ? Math.log(run.stopAtVMax) : 0)));
+  const total = expected.reduce((a, b) => a + b, 0);
+  t.ok(Math.abs(total - 1) < 1e-5, `the generations' probabilities sum to 1: ${total}`);
+  const counts = new Map<string, number>();
+  for (let from = 0; from < N; from += 5000) {
+    const rngs = Array.from({ length: Math.min(5000, N - from) }, (_, i) => Rng.derive(run.seed, from + i));
+    for (const g of sampleGraphs(cfg, layout, flat, rngs, vMax)) {
+      const key = JSON.stringify(g);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+  }
+  const keys = outcomes.map((o) => JSON.stringify(o.graph));
+  t.same([...counts.keys()].filter((k) => !keys.includes(k)), [], `every sample is one of the ${outcomes.length} generations: ${what}`);
+  t.same(keys.filter((_, i) => N * expected[i] < 5), [], 'every generation expects at least 5 draws');
+  let chi2 = 0;
+  expected.forEach((p, i) => (chi2 += ((counts.get(keys[i]) ?? 0) - N * p) ** 2 / (N * p)));
+  t.ok(chi2 < critical, `chi-square ${chi2.toFixed(2)} < ${critical} (${outcomes.length - 1} degrees of freedom, p = 0.001)`);
 }

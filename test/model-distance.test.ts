@@ -9,6 +9,7 @@ import { sampleGraphs } from '../model/sample';
 import { compileSchedule } from '../model/schedule';
 import { logLikelihoods, shardGradients } from '../model/teacher';
 import { valenceRuleOf } from '../model/valence';
+import { rulesOf } from '../model/rules';
 import { loadCheckpoint } from '../pipeline/checkpoint';
 import { configFromJson } from '../pipeline/config';
 import { CLUSTER_FORMAT, parseTask } from '../actors/cluster-protocol';
@@ -115,7 +116,7 @@ for (const { what, base, seqs: make } of cases) {
       const cfg: ModelConfig = { ...base, destinationDistance: D };
       const { layout, flat } = withTable(cfg, 10 + D);
       const seqs = make(cfg);
-      const sch = compileSchedule(seqs, typeCounts(cfg), valenceRuleOf(cfg), D);
+      const sch = compileSchedule(seqs, typeCounts(cfg), rulesOf(cfg), D);
       const buckets = new Set(sch.chooseDest.bucket ?? []);
       t.same([...buckets].sort((a, b) => a - b), Array.from({ length: D + 1 }, (_, k) => k), 'every bucket occurs: neighbours, each distance, and other components');
       const { refLL, refGrad } = referenceGradients(cfg, layout, flat, seqs);

@@ -10,22 +10,13 @@ import { sampleGraphs } from '../model/sample';
 import { compileSchedule } from '../model/schedule';
 import { logLikelihoods, shardGradients } from '../model/teacher';
 import { valenceRuleOf } from '../model/valence';
+import { rulesOf } from '../model/rules';
 import { loadCheckpoint } from '../pipeline/checkpoint';
 import { configFromJson } from '../pipeline/config';
 import { graphToSmiles, loadRDKit, parseMolecule } from '../pipeline/molecules';
-import { maxRelDiff, randomMolecule, referenceGradients, testBackend, tf } from './helpers';
+import { maxRelDiff, randomMolecule, referenceGradients, checkSamplerChiSquare, testBackend, thrown, tf } from './helpers';
 
 t.before(testBackend);
-
-/** What `f` throws (null when it returns). */
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return null;
-}
 
 const ATOMS = ['C', 'N', 'O', 'F', 'N+', 'O-', 'S'];
 const BONDS = ['single', 'double', 'triple'];
@@ -42,9 +33,8 @@ t.test('with the valence constraint, batched teacher forcing equals one graph at
     const g = randomMolecule(rng, rng.int(3, 10), [0.3, 0.6, 0.9][i % 3], masked as MoleculeVocabulary);
     seqs.push(encodeGraph(g, rng.permutation(g.numNodes), types));
   }
-  const rule = valenceRuleOf(masked);
-  t.ok(rule, 'a molecule model with valenceMask true has a rule');
-  const on = compileSchedule(seqs, types, rule);
+  t.ok(valenceRuleOf(masked), 'a molecule model with valenceMask true has a rule');
+  const on = compileSchedule(seqs, types, rulesOf(masked));
   const off = compileSchedule(seqs, types);
   // the mask bites: fewer scored add-edge decisions, smaller destination segments, some add-edge types removed
   t.ok(on.addEdge.token.length < off.addEdge.token.length, `forced add-edge decisions leave the schedule (${on.addEdge.token.length} < ${off.addEdge.token.length})`);
@@ -71,16 +61,16 @@ t.test('with the valence constraint, batched teacher forcing equals one graph at
 
 t.test('a sequence that takes an action the constraint removes is refused, with its position', async (t) => {
   const types = typeCounts(masked);
-  const rule = valenceRuleOf(masked);
+  const rules = rulesOf(masked);
   const F = ATOMS.indexOf('F');
   const C = ATOMS.indexOf('C');
   // F-F, then a carbon that adds a single bond: neither fluorine has room, so the type is removed
   const bad = [F, 3, F, 0, 0, 3, C, 0, 1, 3, ATOMS.length];
-  t.match(thrown(() => compileSchedule([bad], types, rule)), { name: 'SequenceError', position: 7, message: /would exceed a valence/ });
+  t.match(thrown(() => compileSchedule([bad], types, rules)), { name: 'SequenceError', position: 7, message: /would exceed a valence/ });
   // F-F and a lone carbon, then a carbon bonding to fluorine 0: the type fits (carbon 2 has room), the destination does not
   const dest = [F, 3, F, 0, 0, 3, C, 3, C, 0, 0, 3, ATOMS.length];
-  t.match(thrown(() => compileSchedule([dest], types, rule)), { name: 'SequenceError', position: 10, message: /has no room/ });
-  t.throws(() => tf.tidy(() => referenceLogLikelihood(paramTensors(paramLayout(masked), initParams(paramLayout(masked), 1)), masked, bad)), /exceeds a valence/, 'the reference refuses it too');
+  t.match(thrown(() => compileSchedule([dest], types, rules)), { name: 'SequenceError', position: 10, message: /has no room/ });
+  t.throws(() => tf.tidy(() => referenceLogLikelihood(paramTensors(paramLayout(masked), initParams(paramLayout(masked), 1)), masked, bad)), /would exceed a valence/, 'the reference refuses it too');
   t.doesNotThrow(() => compileSchedule([bad], types), 'without the constraint it is a valid sequence');
   // no rule, no bits: 32 edge types (1 << 32 is 1 in JavaScript) schedule every decision
   const many = compileSchedule([[0, 32, 0, 20, 0, 32, 1]], { nodeTypes: 1, edgeTypes: 32 });
@@ -119,30 +109,8 @@ t.test('the sampler draws each graph with probability exp(log-likelihood) under 
   };
   grow(0, [], []);
   t.equal(outcomes.length, 18, '18 generations');
-  const ll = logLikelihoods(cfg, layout, flat, outcomes.map((o) => o.seq));
-  const expected = outcomes.map((o, i) => Math.exp(ll[i] - (o.graph.numNodes === vMax ? Math.log(stop) : 0)));
-  const total = expected.reduce((a, b) => a + b, 0);
-  t.ok(Math.abs(total - 1) < 1e-5, `the generations' probabilities sum to 1: ${total}`);
-
-  const N = 50_000;
-  const counts = new Map<string, number>();
-  for (let from = 0; from < N; from += 5000) {
-    const rngs = Array.from({ length: 5000 }, (_, i) => Rng.derive(77, from + i));
-    for (const g of sampleGraphs(cfg, layout, flat, rngs, vMax)) {
-      const key = JSON.stringify(g);
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
-  }
-  const keys = outcomes.map((o) => JSON.stringify(o.graph));
-  t.same([...counts.keys()].filter((k) => !keys.includes(k)), [], 'every sample is one of the 18 generations: no double bond, no atom with two bonds');
-  let chi2 = 0;
-  expected.forEach((p, i) => {
-    const e = N * p;
-    if (e < 5) t.fail(`expected count ${e} of ${keys[i]} is too small for a chi-square test`);
-    chi2 += ((counts.get(keys[i]) ?? 0) - e) ** 2 / e;
-  });
   // 17 degrees of freedom: P(chi2 > 40.79) = 0.001 when the sampler is exact.
-  t.ok(chi2 < 40.79, `chi-square ${chi2.toFixed(2)} < 40.79 (17 degrees of freedom, p = 0.001)`);
+  checkSamplerChiSquare(t, { cfg, layout, flat, vMax, stopAtVMax: stop, seed: 77 }, outcomes, 'no double bond, no atom with two bonds', 40.79);
 });
 
 /** A star of `element` and carbons: `singles` single bonds and `doubles` double bonds, as SMILES or null (RDKit refuses it). */
