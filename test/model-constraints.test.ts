@@ -8,7 +8,7 @@ import { nodeOrder } from '../graphs/order';
 import { isPlanar } from '../graphs/planarity';
 import { Rng } from '../graphs/random';
 import { decodeDecisions, encodeGraph } from '../graphs/sequence';
-import { initParams, paramLayout, type ModelConfig, type ParamLayout } from '../model/params';
+import { initParams, paramLayout, paramView, type ModelConfig, type ParamLayout } from '../model/params';
 import { rulesOf } from '../model/rules';
 import { sampleGraphs } from '../model/sample';
 import { compileSchedule } from '../model/schedule';
@@ -114,6 +114,8 @@ function constrainedBatches(): Array<[string, ModelConfig, Decisions[]]> {
     ['connected and planar: triangulations and the octahedron in BFS order', both, [[1], [0, 1, 1], ...triangulations, encodeGraph({ numNodes: 6, edges: octahedron }, nodeOrder({ numNodes: 6, edges: octahedron }, 'bfs'))]],
     ['connected: non-planar graphs in DFS order', connected, [[0, 1, 1], ...dense]],
     ['planar: planar graphs, some disconnected, in natural order', planar, [[0, 1, 0, 1, 1], ...sparse]],
+    // the model options together: the distance term and the node-count input read the constrained candidates and decisions
+    ['connected and planar with destination distance 3 and node-count input 6', { ...both, destinationDistance: 3, nodeCountInput: 6 }, [[1], [0, 1, 1], ...triangulations]],
   ];
 }
 
@@ -121,6 +123,9 @@ t.test('batched teacher forcing equals one graph at a time under the constraints
   for (const [what, cfg, seqs] of constrainedBatches()) {
     const layout = paramLayout(cfg);
     const flat = initParams(layout, 21);
+    // the option tables start at zeros; random entries make their terms count
+    const fill = new Rng(3);
+    for (const name of ['chooseDest.distance', 'addNode.count']) if (layout.specs.some((p) => p.name === name)) paramView(layout, flat, name).forEach((_, i, a) => (a[i] = fill.normal()));
     const { refLL, refGrad } = referenceGradients(cfg, layout, flat, seqs);
     const batched = shardGradients(cfg, layout, flat, seqs);
     t.ok(refLL.every((x) => Number.isFinite(x) && x <= 0), `${what}: reference log-likelihoods are finite`);
@@ -128,7 +133,7 @@ t.test('batched teacher forcing equals one graph at a time under the constraints
     const scale = Math.max(...Array.from(refGrad, Math.abs));
     t.ok(maxRelDiff(batched.gradSum, refGrad, scale) < 1e-5, `${what}: gradients agree elementwise (max diff / max |g| ${maxRelDiff(batched.gradSum, refGrad, scale)})`);
     // every graph with a node has a forced decision (node 0's add-edge has no destination): removing actions raises log p
-    const free = logLikelihoods(plain, layout, flat, seqs);
+    const free = logLikelihoods({ ...cfg, constraints: [] }, layout, flat, seqs);
     const notAbove = seqs.filter((s, i) => s.length > 1 && !(batched.logLik[i] > free[i]));
     t.same(notAbove, [], `${what}: log p above the unconstrained model's for every graph with a node`);
   }
