@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFamily } from '../graphs/families';
 import { loadConfig, type RunConfig } from '../pipeline/config';
@@ -34,6 +34,16 @@ const SHIPPED = ['cycles', 'cycles-1min', 'trees', 'ladders', 'lobsters', 'commu
 const NETWORKX = ['cycles', 'trees', 'ladders', 'lobsters', 'community', 'grids-small', 'community-small', 'planar', 'sbm', 'lobsters-gran', 'grids'];
 /** The field's benchmark sets, by config name, and the set name bench/published.ts uses. */
 const FIELD: Readonly<Record<string, PublishedRow['set']>> = { planar: 'planar', sbm: 'sbm', 'lobsters-gran': 'lobster', grids: 'grid', 'community-small': 'community-small' };
+
+/**
+ * The benchmark set of a config: a shipped one by name, or a variant of it in configs/ablation/
+ * named after it (ablation/planar-distance is a planar run); undefined for any other name.
+ */
+function fieldSet(name: string): PublishedRow['set'] | undefined {
+  const base = name.startsWith('ablation/') ? name.slice('ablation/'.length) : name;
+  const key = Object.keys(FIELD).find((k) => base === k || (name !== base && base.startsWith(`${k}-`)));
+  return key === undefined ? undefined : FIELD[key];
+}
 
 interface Mmd {
   degree: number | null;
@@ -82,7 +92,7 @@ function describe(c: RunConfig): string {
 }
 
 function trainRow(name: string, out: string, extra: string[]): Pick<Row, 'graphsTrained' | 'seconds'> {
-  const t = cli(['train', '--config', join('configs', `${name}.json`), '--out', out, '--workers', String(WORKERS), ...extra]);
+  const t = cli(['train', '--config', join('configs', `${name}.json`), '--out', out, '--force', '--workers', String(WORKERS), ...extra]);
   return { graphsTrained: t.graphsTrained as number, seconds: t.seconds as number };
 }
 
@@ -147,11 +157,11 @@ const percent = (x: number | undefined): string => (x === undefined ? '' : `${x}
 function fieldTable(rows: readonly Row[]): string {
   const head = '| set | model | graphs trained | time | mean nodes | valid | V.U.N. | MMD² degree | MMD² clustering | MMD² orbit | MMD² spectrum | source |';
   const ours = rows.map((r) => {
-    const model = `| ${FIELD[r.config]} | this DGMG (configs/${r.config}.json, ${r.epochs} epoch${r.epochs === 1 ? '' : 's'}) |`;
+    const model = `| ${fieldSet(r.config)} | this DGMG (configs/${r.config}.json, ${r.epochs} epoch${r.epochs === 1 ? '' : 's'}) |`;
     if (r.error !== undefined) return `${model} not trained: ${r.error.split(': ').slice(1).join(': ')} | | | | | | | | | |`;
     return `${model} ${r.graphsTrained.toLocaleString('en-US')} | ${Math.round(r.seconds)} s | ${r.meanNodes?.toFixed(1) ?? ''} | ${pct(r.validity)} | ${pct(r.vun)} | ${num(r.mmdTv?.degree)} | ${num(r.mmdTv?.clustering)} | ${num(r.mmdTv?.orbit)} | ${num(r.mmdTv?.spectrum)} | measured |`;
   });
-  const sets = new Set(rows.map((r) => FIELD[r.config]));
+  const sets = new Set(rows.map((r) => fieldSet(r.config)));
   const published = PUBLISHED.filter((p) => sets.has(p.set)).map((p) => {
     const g = p.mmdGran;
     const m = p.mmdGraphRnn;
@@ -178,8 +188,8 @@ function field(names: readonly string[], args: readonly string[]): void {
   const epochs = flag('--epochs');
   const samples = flag('--n') ?? SAMPLES;
   const chosen = names.length ? names : Object.keys(FIELD);
-  const unknown = chosen.filter((n) => !(n in FIELD));
-  if (unknown.length) throw new Error(`unknown benchmark config(s) ${unknown.join(', ')}; known: ${Object.keys(FIELD).join(', ')}`);
+  const unknown = chosen.filter((n) => fieldSet(n) === undefined || !existsSync(join(ROOT, 'configs', `${n}.json`)));
+  if (unknown.length) throw new Error(`unknown benchmark config(s) ${unknown.join(', ')}; known: ${Object.keys(FIELD).join(', ')} and their variants in configs/ablation/`);
   const date = new Date().toISOString();
   const rows: Row[] = [];
   for (const name of chosen) {
@@ -201,7 +211,7 @@ function field(names: readonly string[], args: readonly string[]): void {
   );
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const file = `families-field${names.length ? `-${chosen.join('-')}` : ''}${epochs === undefined ? '' : `-epochs${epochs}`}.json`;
+  const file = `families-field${names.length ? `-${chosen.map((n) => n.replace('/', '-')).join('-')}` : ''}${epochs === undefined ? '' : `-epochs${epochs}`}.json`;
   writeFileSync(join(dir, file), `${JSON.stringify({ date, workers: WORKERS, samples, epochsOverride: epochs ?? null, node: process.version, rows, published: PUBLISHED }, null, 2)}\n`);
 }
 
