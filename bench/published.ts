@@ -27,7 +27,7 @@ export interface PublishedRow {
  * Bergmeister et al. 2023 collected (SPECTRE's protocol: 40 samples against the test split), and
  * its Table 1 repeats their V.U.N. The figures below were read there, not in the earlier papers.
  */
-const DEFOG_TABLE = 'Qin et al. 2025, "DeFoG: Discrete Flow Matching for Graph Generation" (ICML 2025, arXiv 2410.04263), Table 7 (V.U.N. also in Table 1); figures of other models as collected by Bergmeister et al. 2023';
+const DEFOG_TABLE = 'DeFoG (Qin et al. 2025, arXiv 2410.04263), Table 7; other models as collected by Bergmeister et al. 2023';
 const DEFOG_READ = 'DeFoG Tables 1 and 7, read in two independent Markdown conversions of the ICML 2025 text held in a public code index, which agree (the paper: https://arxiv.org/abs/2410.04263)';
 const GRAPHRNN_TABLE = 'You et al. 2018, "GraphRNN", Table 2 (community-small; Gaussian EMD kernels)';
 
