@@ -15,7 +15,7 @@ import type { ShardGradients } from '../model/teacher';
 import { decodeGraphs, decodeSequences, encodeGraphs, encodeSequences } from './protocol';
 
 /** Bumped whenever a task or a blob changes meaning; a worker refuses any other. */
-export const CLUSTER_FORMAT = 1;
+export const CLUSTER_FORMAT = 2;
 
 /** TTL of every key a run writes (a second guard: a finished run deletes its keys). */
 export const KEY_TTL_SECONDS = 3600;
