@@ -28,7 +28,7 @@ t.test('the page loads the engine and the shipped cycles model, fetching only it
   const page = await open('');
   await page.waitForFunction("document.getElementById('model-info').textContent.startsWith('cycles:')", { timeout: 120_000 });
   const options = (await page.evaluate("Array.from(document.querySelectorAll('#model option')).map((o) => o.value)")) as string[];
-  t.same(options, ['cycles', 'molecules-nci'], 'the shipped models');
+  t.same(options, ['cycles', 'molecules-base', 'molecules-nci'], 'the shipped models');
   const configs = (await page.evaluate("Array.from(document.querySelectorAll('#config option')).map((o) => o.value)")) as string[];
   t.ok(['cycles', 'trees', 'ladders', 'lobsters'].every((c) => configs.includes(c)) && !configs.includes('molecules'), `families to train: ${configs.join(' ')}`);
   const s = session as PageSession;
