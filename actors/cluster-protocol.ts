@@ -24,7 +24,7 @@ export const KEY_TTL_SECONDS = 3600;
 export const QUEUE_NAME = 'dgmg-pipe';
 
 /** Bounds on what a task may ask for (a worker allocates from these numbers). */
-export const LIMITS = { nodeSize: 512, propRounds: 16, types: 1024, nodeCountInput: 4096, shardGraphs: 1 << 16, shardTokens: 1 << 26, chunkGraphs: 1 << 16, vMax: 1 << 16 } as const;
+export const LIMITS = { nodeSize: 512, propRounds: 16, types: 1024, shardGraphs: 1 << 16, shardTokens: 1 << 26, chunkGraphs: 1 << 16, vMax: 1 << 16 } as const;
 
 /** A run id: 16 lowercase hex digits, fresh for every coordinator start. */
 const RUN_ID = /^[0-9a-f]{16}$/;
@@ -138,7 +138,7 @@ export function parseTask(data: unknown): ClusterTask {
     ...typeNames(m, 'edgeTypes'),
     ...(typeof m.valenceMask === 'boolean' ? { valenceMask: m.valenceMask } : {}),
     ...('destinationDistance' in m ? { destinationDistance: intIn(m, 'destinationDistance', 0, MODEL_LIMITS.destinationDistance) } : {}),
-    ...('nodeCountInput' in m ? { nodeCountInput: intIn(m, 'nodeCountInput', 0, LIMITS.nodeCountInput) } : {}),
+    ...('nodeCountInput' in m ? { nodeCountInput: intIn(m, 'nodeCountInput', 0, MODEL_LIMITS.nodeCountInput) } : {}),
     ...constraintNames(m),
   };
   const base = { format: CLUSTER_FORMAT, run: data.run, model };
