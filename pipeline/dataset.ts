@@ -2,7 +2,7 @@ import { makeFamily, type Family } from '../graphs/families';
 import { NO_TYPE_NAMES, graphFileFormat, type LocatedGraph, type TypeNames } from '../graphs/formats';
 import type { Decisions, Graph, TypeCounts } from '../graphs/graph';
 import { GraphFormatError } from '../graphs/graph';
-import { nodeOrder, type OrderKind } from '../graphs/order';
+import { drawnPerVisit, fixedOrder, nodeOrder, type OrderKind } from '../graphs/order';
 import { Rng } from '../graphs/random';
 import { encodeGraph } from '../graphs/sequence';
 import type { RunConfig } from './config';
@@ -73,8 +73,8 @@ export async function loadDataset(c: RunConfig, seed: number): Promise<Dataset> 
  */
 function assertConstraintsHold(g: Graph, c: RunConfig, where: string): void {
   if (!c.model.constraints.length) return;
-  // under the random order only planar can be on, which reads no order
-  const breach = constraintBreach(g, nodeOrder(g, c.data.order === 'random' ? 'natural' : c.data.order), c.model.constraints);
+  // under the random order only planar can be on, which reads no order; every DFS keeps connected
+  const breach = constraintBreach(g, nodeOrder(g, fixedOrder(c.data.order)), c.model.constraints);
   if (breach) throw new GraphFormatError(where, breach);
 }
 
@@ -87,7 +87,7 @@ function engineMemoryProblem(c: RunConfig, g: Graph): string | null {
   const what = `a graph of ${g.numNodes} nodes and ${g.edges.length} edges`;
   const bound = graphCostBound(g.numNodes, g.edges.length);
   if (trainingBytes(c.model, bound) <= engineRoom()) return null;
-  const cost = c.data.order === 'random' ? bound : sequenceCost(c.model, graphSequence(g, c.data.order, typeCounts(c.model)));
+  const cost = drawnPerVisit(c.data.order) ? bound : sequenceCost(c.model, graphSequence(g, c.data.order, typeCounts(c.model)));
   try {
     assertFitsEngine(c.model, cost, what);
     return null;
@@ -149,22 +149,22 @@ export interface Batch {
  * The training data as decision sequences, epoch by epoch, in batches. Batch `step` is a pure
  * function of (seed, step), so a resumed run sees exactly the batches the uninterrupted run would
  * have. Each epoch visits the training graphs in a fresh permutation (the last batch of an epoch
- * may be short); with order `random`, each visit draws a fresh node order.
+ * may be short); with an order drawn per visit (`random`, `random-dfs`), each visit draws a fresh one.
  */
 export class BatchSource {
   readonly batchesPerEpoch: number;
-  /** The sequences of the fixed orders, encoded once; null for `random`, which encodes per visit. */
+  /** The sequences of a fixed order, encoded once; null for an order drawn per visit. */
   private readonly fixed: Decisions[] | null;
 
   constructor(
     private readonly train: readonly Graph[],
-    order: OrderKind,
+    private readonly order: OrderKind,
     private readonly batchSize: number,
     private readonly seed: number,
     private readonly types: TypeCounts,
   ) {
     this.batchesPerEpoch = Math.ceil(train.length / batchSize);
-    this.fixed = order === 'random' ? null : train.map((g) => graphSequence(g, order, types));
+    this.fixed = drawnPerVisit(order) ? null : train.map((g) => graphSequence(g, order, types));
   }
 
   /**
@@ -186,7 +186,7 @@ export class BatchSource {
   /** Training graph i's sequence in `epoch`. */
   private sequence(epoch: number, i: number): Decisions {
     if (this.fixed) return this.fixed[i];
-    return graphSequence(this.train[i], 'random', this.types, Rng.derive(this.seed, STREAM.order * 1_000_003 + epoch * this.train.length + i));
+    return graphSequence(this.train[i], this.order, this.types, Rng.derive(this.seed, STREAM.order * 1_000_003 + epoch * this.train.length + i));
   }
 }
 

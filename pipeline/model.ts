@@ -6,6 +6,7 @@
 import { renderGenerationHtml, typedAnimationOptions } from '../draw/animate';
 import { formatJsonlLine, parseJsonlLine, type TypeNames } from '../graphs/formats';
 import type { Graph } from '../graphs/graph';
+import { fixedOrder } from '../graphs/order';
 import { paramLayout, typeCounts } from '../model/params';
 import { logLikelihoods } from '../model/teacher';
 import { lastValueFrom } from 'rxjs';
@@ -64,10 +65,10 @@ export async function sampleWith(sampler: ChunkSampler, n: number, seed: number,
 
 /**
  * log p(graph) of each graph under the node order the model was trained with (a model trained on
- * random orders is measured under the natural one), in batches of 256.
+ * orders drawn per visit is measured under fixedOrder's stand-in), in batches of 256.
  */
 export function logLikelihoodsOf(ckpt: Checkpoint, graphs: readonly Graph[]): number[] {
-  const order = ckpt.config.data.order === 'random' ? 'natural' : ckpt.config.data.order;
+  const order = fixedOrder(ckpt.config.data.order);
   const layout = paramLayout(ckpt.config.model);
   const types = typeCounts(ckpt.config.model);
   const out: number[] = [];

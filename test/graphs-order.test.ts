@@ -20,7 +20,7 @@ const isPermutation = (order: number[], n: number): boolean =>
 const sample: Graph = { numNodes: 8, edges: [[0, 3], [3, 2], [4, 1], [1, 0], [6, 5]] };
 
 t.test('ORDER_KINDS lists the kinds', async (t) => {
-  t.same([...ORDER_KINDS], ['natural', 'bfs', 'dfs', 'path', 'random']);
+  t.same([...ORDER_KINDS], ['natural', 'bfs', 'dfs', 'path', 'random', 'random-dfs']);
 });
 
 t.test('natural is the identity', async (t) => {
@@ -123,7 +123,49 @@ t.test('random needs an Rng and is a reproducible permutation', async (t) => {
   t.ok(isPermutation(a, 20));
   t.same(nodeOrder(g, 'random', new Rng(9)), a);
   t.not(a.join(), nodeOrder(g, 'random', new Rng(10)).join());
-  t.throws(() => nodeOrder(g, 'preorder' as OrderKind), /unknown order kind "preorder"; known: natural, bfs, dfs, path, random/);
+  t.throws(() => nodeOrder(g, 'preorder' as OrderKind), /unknown order kind "preorder"; known: natural, bfs, dfs, path, random, random-dfs/);
+});
+
+/** Why `order` is not a preorder of some depth-first search of `g` (restarting at any unplaced node), or null. */
+function notDfsPreorder(g: Graph, order: readonly number[]): string | null {
+  const adj = adjacency(g);
+  const placed = new Uint8Array(g.numNodes);
+  const stack: number[] = [];
+  for (const v of order) {
+    // a DFS steps to an unplaced neighbour of the deepest node that still has one, or restarts
+    while (stack.length && !adj[stack[stack.length - 1]].some((w) => !placed[w])) stack.pop();
+    if (stack.length && !adj[stack[stack.length - 1]].includes(v)) return `${v} placed while ${stack[stack.length - 1]} still had an unplaced neighbour`;
+    placed[v] = 1;
+    stack.push(v);
+  }
+  return null;
+}
+
+t.test('random-dfs is a depth-first preorder from a random root in random neighbour order, drawn from its Rng', async (t) => {
+  const path: Graph = { numNodes: 5, edges: [[0, 1], [1, 2], [2, 3], [3, 4]] };
+  t.throws(() => nodeOrder(path, 'random-dfs'), /random-dfs order needs an Rng/);
+  t.equal(notDfsPreorder(path, [2, 3, 4, 1, 0]), null);
+  t.match(notDfsPreorder(path, [2, 1, 3, 0, 4]), /3 placed while 1 still had an unplaced neighbour/, 'the check can fail');
+  const rng = new Rng(4);
+  forAll(t, 'random-dfs: a reproducible permutation and a DFS preorder', trials(150), () => {
+    const g = randomGraph(rng.int(1, 30), rng.uniform() * 0.3, rng);
+    const seed = rng.int(0, 1000);
+    const o = nodeOrder(g, 'random-dfs', new Rng(seed));
+    if (!isPermutation(o, g.numNodes)) return `random-dfs of ${JSON.stringify(g)}: ${o} is no permutation`;
+    if (nodeOrder(g, 'random-dfs', new Rng(seed)).join() !== o.join()) return `random-dfs of ${JSON.stringify(g)} differs under one seed`;
+    const why = notDfsPreorder(g, o);
+    return why && `random-dfs of ${JSON.stringify(g)} = ${o}: ${why}`;
+  });
+  // every node of a path starts some draw, and both directions out of an inner node occur
+  const roots = new Set<number>();
+  const afterTwo = new Set<number>();
+  for (let s = 0; s < 200; s++) {
+    const o = nodeOrder(path, 'random-dfs', new Rng(s));
+    roots.add(o[0]);
+    if (o[0] === 2) afterTwo.add(o[1]);
+  }
+  t.same([...roots].sort(), [0, 1, 2, 3, 4]);
+  t.same([...afterTwo].sort(), [1, 3]);
 });
 
 t.test('dfs gives a cycle its natural-order sequence whatever its labelling, so cycles from any tool train alike', async (t) => {

@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertCheckpointMatches, loadCheckpoint, saveCheckpoint, CheckpointError } from '../pipeline/checkpoint';
 import { configFromJson, ConfigError, loadConfig } from '../pipeline/config';
-import { loadDataset, stopRates, type Dataset } from '../pipeline/dataset';
-import { initParams, paramLayout } from '../model/params';
+import { BatchSource, graphSequence, loadDataset, stopRates, type Dataset } from '../pipeline/dataset';
+import { initParams, paramLayout, typeCounts } from '../model/params';
 import { inProcessRunner, splitShards } from '../pipeline/runner';
 import { sequenceWork } from '../model/teacher';
 import { cycleGraph } from '../graphs/families';
+import type { Graph } from '../graphs/graph';
 import { Rng } from '../graphs/random';
 import { encodeGraph } from '../graphs/sequence';
 import { trainSteps, type TrainRun } from '../pipeline/train';
@@ -90,6 +91,23 @@ t.test('config errors name the source and the key', async (t) => {
   t.throws(() => configFromJson({ train: { lr: '0.1' } }, 'my.json'), /my\.json: train\.lr must be a number/);
   t.throws(() => configFromJson({ data: { family: 'blobs' } }, 'my.json'), /my\.json: data: unknown graph family "blobs"/);
   t.throws(() => configFromJson({ data: { order: 'sideways' } }, 'my.json'), /data\.order must be one of natural, bfs, dfs, path, random/);
+});
+
+t.test('an order drawn per visit gives a graph new sequences in each epoch, the same ones for the same seed', async (t) => {
+  // not cycles: every DFS of a cycle gives one sequence
+  const graphs: Graph[] = [
+    { numNodes: 6, edges: [[0, 1], [0, 2], [0, 3], [3, 4], [4, 5]] },
+    { numNodes: 5, edges: [[0, 1], [1, 2], [2, 0], [2, 3], [3, 4]] },
+  ];
+  const types = typeCounts(configFromJson({}, 'cfg.json').model);
+  const epochs = (order: 'random-dfs' | 'dfs', seed: number): string[] =>
+    [...new BatchSource(graphs, order, 2, seed, types).batches(0, 6)].map((b) => b.sequences.map((s) => s.join()).sort().join('|'));
+  const drawn = epochs('random-dfs', 1);
+  t.same(epochs('random-dfs', 1), drawn, 'reproducible from the seed');
+  t.ok(new Set(drawn).size > 1, 'epochs differ');
+  t.same(new Set(epochs('dfs', 1)).size, 1, 'a fixed order repeats');
+  const fixed = new Set([graphSequence(graphs[0], 'dfs', types).join(), graphSequence(graphs[1], 'dfs', types).join()]);
+  t.ok(drawn.some((e) => e.split('|').some((s) => !fixed.has(s))), 'drawn sequences are not the canonical dfs ones');
 });
 
 t.test('shards are contiguous, cover the batch, are never empty and carry nearly equal work', async (t) => {
