@@ -15,7 +15,7 @@ import type { ShardGradients } from '../model/teacher';
 import { decodeGraphs, decodeSequences, encodeGraphs, encodeSequences } from './protocol';
 
 /** Bumped whenever a task or a blob changes meaning; a worker refuses any other. */
-export const CLUSTER_FORMAT = 2;
+export const CLUSTER_FORMAT = 3;
 
 /** TTL of every key a run writes (a second guard: a finished run deletes its keys). */
 export const KEY_TTL_SECONDS = 3600;
@@ -128,9 +128,11 @@ export function parseTask(data: unknown): ClusterTask {
   if (data.format !== CLUSTER_FORMAT) throw new TaskRefused(`task format ${JSON.stringify(data.format)}, this worker speaks format ${CLUSTER_FORMAT} (run the same dgmg-pipe version on the coordinator and the workers)`);
   if (typeof data.run !== 'string' || !RUN_ID.test(data.run)) throw new TaskRefused(`task run id must be 16 hex digits, got ${JSON.stringify(data.run)}`);
   const m = data.model;
-  if (!isRecord(m)) throw new TaskRefused('task model must be an object {nodeSize, propRounds, nodeTypes, edgeTypes, valenceMask, destinationDistance, nodeCountInput, constraints}');
-  exactKeys(m, ['nodeSize', 'propRounds', 'nodeTypes', 'edgeTypes', 'valenceMask', 'destinationDistance', 'nodeCountInput', 'constraints'], 'task model');
-  if ('valenceMask' in m && typeof m.valenceMask !== 'boolean') throw new TaskRefused(`task model field valenceMask must be true or false, got ${JSON.stringify(m.valenceMask).slice(0, 80)}`);
+  if (!isRecord(m)) throw new TaskRefused('task model must be an object {nodeSize, propRounds, nodeTypes, edgeTypes, valenceMask, destinationDistance, nodeCountInput, constraints, jointEdgeChoice}');
+  exactKeys(m, ['nodeSize', 'propRounds', 'nodeTypes', 'edgeTypes', 'valenceMask', 'destinationDistance', 'nodeCountInput', 'constraints', 'jointEdgeChoice'], 'task model');
+  for (const key of ['valenceMask', 'jointEdgeChoice'] as const) {
+    if (key in m && typeof m[key] !== 'boolean') throw new TaskRefused(`task model field ${key} must be true or false, got ${JSON.stringify(m[key]).slice(0, 80)}`);
+  }
   const model: ModelConfig = {
     nodeSize: intIn(m, 'nodeSize', 1, LIMITS.nodeSize),
     propRounds: intIn(m, 'propRounds', 1, LIMITS.propRounds),
@@ -140,6 +142,7 @@ export function parseTask(data: unknown): ClusterTask {
     ...('destinationDistance' in m ? { destinationDistance: intIn(m, 'destinationDistance', 0, MODEL_LIMITS.destinationDistance) } : {}),
     ...('nodeCountInput' in m ? { nodeCountInput: intIn(m, 'nodeCountInput', 0, MODEL_LIMITS.nodeCountInput) } : {}),
     ...constraintNames(m),
+    ...(typeof m.jointEdgeChoice === 'boolean' ? { jointEdgeChoice: m.jointEdgeChoice } : {}),
   };
   const base = { format: CLUSTER_FORMAT, run: data.run, model };
   if (data.kind === 'train') {

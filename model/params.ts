@@ -34,6 +34,12 @@ export interface ModelConfig {
    * absent or empty: none.
    */
   readonly constraints?: readonly string[];
+  /**
+   * The add-edge logit of type b also reads the destinations it could choose: it gains
+   * log sum_u exp(s_ub) over the candidates u (docs/design.md, 'Joint edge choice'), so
+   * p(add b, then u) is proportional to exp(l_b + s_ub); absent or false: DGMG's add-edge.
+   */
+  readonly jointEdgeChoice?: boolean;
 }
 
 /** K and B of a model. */
@@ -44,6 +50,11 @@ export function typeCounts(cfg: ModelConfig): TypeCounts {
 /** D of a model (model/distance.ts): 0, plain DGMG, when its config has no model.destinationDistance. */
 export function destinationDistanceOf(cfg: ModelConfig): number {
   return cfg.destinationDistance ?? 0;
+}
+
+/** Whether a model's add-edge decision reads its destination scores (docs/design.md, 'Joint edge choice'). */
+export function jointEdgeChoiceOf(cfg: ModelConfig): boolean {
+  return cfg.jointEdgeChoice === true;
 }
 
 /** N of a model: the largest node count with its own row of the add-node count table, 0 for none. */

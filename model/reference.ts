@@ -3,7 +3,7 @@ import type { Decisions } from '../graphs/graph';
 import { GrowingGraph } from '../graphs/growing';
 import { distanceBucket } from './distance';
 import { binaryLogProb, gatherRows, indices, linear, segmentSum } from './ops';
-import { destinationDistanceOf, nodeCountRows, size, typeCounts, type ModelConfig, type ParamLayout } from './params';
+import { destinationDistanceOf, jointEdgeChoiceOf, nodeCountRows, size, typeCounts, type ModelConfig, type ParamLayout } from './params';
 import { rulesOf } from './rules';
 
 /** The model's parameters as named tensors (the reference path's form of the flat vector). */
@@ -108,8 +108,19 @@ export function referenceLogLikelihood(p: Params, cfg: ModelConfig, s: Decisions
   const rules = rulesOf(cfg);
   const set = rules ? rules.start(s.length) : null;
   const D = destinationDistanceOf(cfg);
+  const joint = jointEdgeChoiceOf(cfg);
   const graph = D > 0 ? new GrowingGraph(s.length, s.length) : null;
   const every = (count: number): number[] => Array.from({ length: count }, (_, c) => c);
+  /** The destinations of an edge of type b from v, their states and, under a distance term, their kappa. */
+  const destinations = (v: number, b: number): { candidates: number[]; hu: tf.Tensor2D; buckets: number[] | null } => {
+    const candidates = every(v).filter((u) => !set || set.fits(u, b));
+    const hu = candidates.length === v ? h.slice([0, 0], [v, n]) : gatherRows(h, indices(candidates));
+    const dist = graph?.distancesFrom(v);
+    return { candidates, hu, buckets: dist ? candidates.map((u) => distanceBucket(dist[u], D)) : null };
+  };
+  /** Scores of an edge of type b from v to each of `d`'s candidates. */
+  const scoresOf = (v: number, b: number, d: ReturnType<typeof destinations>): tf.Tensor1D =>
+    chooseDestScore(p, d.hu, tf.tile(h.slice([v, 0], [1, n]), [d.candidates.length, 1]), b, d.buckets);
   let h: tf.Tensor2D = tf.zeros([0, n]);
   const edges: Array<[number, number]> = [];
   const edgeTypes: number[] = [];
@@ -131,22 +142,25 @@ export function referenceLogLikelihood(p: Params, cfg: ModelConfig, s: Decisions
     for (;;) {
       const addEdge = s[i++];
       // the types the rules leave (each fits the newest node and some earlier node), then stop unless a rule forces an add that is left
-      const types = set ? set.allowedEdgeTypes() : -1;
+      // jointly, a type needs a destination: the first node of a rule-free model has none
+      const types = set ? set.allowedEdgeTypes() : joint && v === 0 ? 0 : -1;
       const allowed = every(B + 1).filter((b) => (b === B ? !set || types === 0 || set.mayStop() : (types & (1 << b)) !== 0));
       if (!allowed.includes(addEdge)) throw new Error(`add-edge token ${addEdge} at position ${i - 1} ${!set ? '' : addEdge === B ? set.whyNotStop() : set.whyNotType(addEdge)}`);
       // forced: no term
-      if (allowed.length > 1) terms.push(outcomeLogProb(addEdgeLogits(p, embed(), h.slice([v, 0], [1, n])), addEdge, allowed));
+      if (allowed.length > 1) {
+        let logits = addEdgeLogits(p, embed(), h.slice([v, 0], [1, n]));
+        if (joint) {
+          // l_b + log sum_u exp(s_ub) for each allowed type b (a removed type is dropped by outcomeLogProb)
+          const lse = every(logits.shape[0]).map((c) => (c < B && allowed.includes(c) ? tf.logSumExp(scoresOf(v, c, destinations(v, c))) : tf.scalar(0)));
+          logits = tf.add(logits, tf.stack(lse)) as tf.Tensor1D;
+        }
+        terms.push(outcomeLogProb(logits, addEdge, allowed));
+      }
       if (addEdge === B) break;
       const dest = s[i++];
-      const candidates = every(v).filter((u) => !set || set.fits(u, addEdge));
-      if (!candidates.includes(dest)) throw new Error(`destination ${dest} at position ${i - 1} ${set?.whyNotDest(dest, addEdge) ?? ''}`);
-      if (candidates.length > 1) {
-        const hu = candidates.length === v ? h.slice([0, 0], [v, n]) : gatherRows(h, indices(candidates));
-        const dist = graph?.distancesFrom(v);
-        const buckets = dist ? candidates.map((u) => distanceBucket(dist[u], D)) : null;
-        const scores = chooseDestScore(p, hu, tf.tile(h.slice([v, 0], [1, n]), [candidates.length, 1]), addEdge, buckets);
-        terms.push(tf.logSoftmax(scores).slice([candidates.indexOf(dest)], [1]));
-      }
+      const d = destinations(v, addEdge);
+      if (!d.candidates.includes(dest)) throw new Error(`destination ${dest} at position ${i - 1} ${set?.whyNotDest(dest, addEdge) ?? ''}`);
+      if (d.candidates.length > 1) terms.push(tf.logSoftmax(scoresOf(v, addEdge, d)).slice([d.candidates.indexOf(dest)], [1]));
       set?.addEdge(v, dest, addEdge);
       graph?.addEdge(v, dest);
       edges.push([v, dest]);

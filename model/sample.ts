@@ -3,7 +3,7 @@ import { GrowingGraph } from '../graphs/growing';
 import type { Rng } from '../graphs/random';
 import { distanceBucket } from './distance';
 import { allocWeights, dot, emptyGraphEmbeddings, fillWeights, forwardStep, messageWidth, sigmoid, type StepBuffers } from './engine';
-import { destinationDistanceOf, headColumns, nodeCountRows, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
+import { destinationDistanceOf, headColumns, jointEdgeChoiceOf, nodeCountRows, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
 import { planStep, type GraphEvent, type LiveGraph } from './schedule';
 import { rulesOf, type RuleSet } from './rules';
 import { arena } from './wasm';
@@ -42,6 +42,8 @@ interface Heads {
   /** delta[kappa, b] at kappa·B + b, and D. */
   readonly destDistance: Float32Array | null;
   readonly maxDistance: number;
+  /** Under a joint edge choice, each type's add-edge logit gains the log-sum-exp of its destination scores. */
+  readonly joint: boolean;
   readonly logits: Float64Array;
 }
 
@@ -92,6 +94,37 @@ interface DestScratch {
 }
 
 /**
+ * Scores the destinations of an edge of `edgeType` from the newest node v into `dest`: s_u =
+ * w_b·[h_u ; h_v] + c_b (+ delta[kappa(u, v), b], distances in the graph as sampled so far) for
+ * every candidate u the rules leave (every earlier node without rules). Returns how many.
+ */
+function scoreDestinations(s: Sampler, heads: Heads, at: StateView, dest: DestScratch, v: number, edgeType: number): number {
+  const n = at.n;
+  let count = v;
+  if (s.rules) count = s.rules.candidates(edgeType, dest.nodes);
+  else for (let u = 0; u < v; u++) dest.nodes[u] = u;
+  // the column of the edge type: s_u = w_b·[h_u ; h_v] + c_b
+  const col = edgeType * 2 * n;
+  const hv = dot(at.F, at.h + v * n, heads.destW, col + n, n);
+  for (let j = 0; j < count; j++) dest.scores[j] = heads.destB[edgeType] + dot(at.F, at.h + dest.nodes[j] * n, heads.destW, col, n) + hv;
+  if (heads.destDistance && s.distances) {
+    const dist = s.distances.distancesFrom(v);
+    for (let j = 0; j < count; j++) dest.scores[j] += heads.destDistance[distanceBucket(dist[dest.nodes[j]], heads.maxDistance) * heads.edgeTypes + edgeType];
+  }
+  return count;
+}
+
+/** log sum exp(scores[0..count)), -inf for none. */
+function logSumExp(scores: Float64Array, count: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < count; i++) max = Math.max(max, scores[i]);
+  if (max === -Infinity) return max;
+  let z = 0;
+  for (let i = 0; i < count; i++) z += Math.exp(scores[i] - max);
+  return max + Math.log(z);
+}
+
+/**
  * Runs a graph's decisions at the current state until the state changes (a new node, or a new
  * edge) or the graph stops (null). Every decision here reads the same state; each head is
  * evaluated when a decision needs it. A repeated edge changes nothing and the node tries again.
@@ -120,6 +153,12 @@ function decide(s: Sampler, vMax: number, heads: Heads, at: StateView, dest: Des
       }
       // with one edge type (Ce = 1) a decision with the type removed was forced above
       for (let c = 0; c < Ce - 1; c++) if (!(allowed & (1 << c))) heads.logits[c] = -Infinity;
+      if (heads.joint) {
+        // l_b + log sum_u exp(s_ub): p(add b, then u) is proportional to exp(l_b + s_ub)
+        for (let b = 0; b < heads.edgeTypes; b++) {
+          if (heads.logits[b] !== -Infinity) heads.logits[b] += logSumExp(dest.scores, scoreDestinations(s, heads, at, dest, v, b));
+        }
+      }
       // a rule forbids stopping only with one edge type (model/constraints.ts): the add is the one action left
       const edgeType = s.rules && !s.rules.mayStop() ? 0 : drawOutcome(s.rng, heads.logits, Ce);
       if (edgeType === heads.edgeTypes) {
@@ -127,22 +166,8 @@ function decide(s: Sampler, vMax: number, heads: Heads, at: StateView, dest: Des
         continue;
       }
       s.attempts++;
-      let count = v;
-      if (s.rules) count = s.rules.candidates(edgeType, dest.nodes);
-      else for (let u = 0; u < v; u++) dest.nodes[u] = u;
-      let d = dest.nodes[0];
-      if (count > 1) {
-        // the column of the edge type just drawn: s_u = w_b·[h_u ; h_v] + c_b
-        const col = edgeType * 2 * n;
-        const hv = dot(at.F, at.h + v * n, heads.destW, col + n, n);
-        for (let j = 0; j < count; j++) dest.scores[j] = heads.destB[edgeType] + dot(at.F, at.h + dest.nodes[j] * n, heads.destW, col, n) + hv;
-        if (heads.destDistance && s.distances) {
-          // + delta[kappa(u, v), b], distances in the graph as sampled so far
-          const dist = s.distances.distancesFrom(v);
-          for (let j = 0; j < count; j++) dest.scores[j] += heads.destDistance[distanceBucket(dist[dest.nodes[j]], heads.maxDistance) * heads.edgeTypes + edgeType];
-        }
-        d = dest.nodes[drawSoftmax(s.rng, dest.scores, count)];
-      }
+      const count = scoreDestinations(s, heads, at, dest, v, edgeType);
+      const d = count > 1 ? dest.nodes[drawSoftmax(s.rng, dest.scores, count)] : dest.nodes[0];
       if (!g.edges.some(([a, b]) => (a === v && b === d) || (a === d && b === v))) {
         s.rules?.addEdge(v, d, edgeType);
         s.distances?.addEdge(v, d);
@@ -279,6 +304,7 @@ function sampleLockstep(cfg: ModelConfig, layout: ParamLayout, flat: Float32Arra
     destB: P('chooseDest.score.b'),
     destDistance: D > 0 ? P('chooseDest.distance') : null,
     maxDistance: D,
+    joint: jointEdgeChoiceOf(cfg),
     logits: new Float64Array(Math.max(cn, ce)),
   };
   const dest: DestScratch = { scores: new Float64Array(vMax), nodes: new Int32Array(vMax) };

@@ -148,6 +148,19 @@ export interface OutcomeDecisionRows {
   readonly allowed: Int32Array | null;
 }
 
+/**
+ * Under a joint edge choice (docs/design.md, 'Joint edge choice'): for every add-edge decision e
+ * and edge type b, the candidates its logit sums over, rows start[e·B + b] .. start[e·B + b + 1]
+ * of uRow (the node table rows of the destinations that type b could choose; none for a type the
+ * rules remove). The source row is the decision's hRow.
+ */
+export interface EdgeCandidateRows {
+  readonly uRow: Int32Array;
+  readonly start: Int32Array;
+  /** With a destination-distance term: kappa(u, v) of every candidate; null: no term. */
+  readonly bucket: Int32Array | null;
+}
+
 export interface DestDecisionRows {
   /** Candidate u and source v rows of every (u, v) pair, in segments of one decision each. */
   readonly uRow: Int32Array;
@@ -173,6 +186,8 @@ export interface Schedule {
   readonly addNode: OutcomeDecisionRows;
   readonly addEdge: OutcomeDecisionRows;
   readonly chooseDest: DestDecisionRows;
+  /** Under a joint edge choice, the candidates of every add-edge decision; null: DGMG's add-edge. */
+  readonly addEdgeCandidates: EdgeCandidateRows | null;
 }
 
 interface GraphWalk {
@@ -184,6 +199,13 @@ interface GraphWalk {
   chooseDest: Array<{ stage: number; v: number; dest: number; type: number; candidates: Int32Array | null }>;
   /** Under a destination-distance term: kappa of every candidate of every chooseDest entry, in order. */
   buckets: number[];
+  /**
+   * Under a joint edge choice: for every addEdge entry and type b, edgeCounts[e·B + b] candidates,
+   * listed in order in edgeCandidates, with their kappa in edgeBuckets under a distance term.
+   */
+  edgeCandidates: number[];
+  edgeCounts: number[];
+  edgeBuckets: number[];
 }
 
 /**
@@ -193,19 +215,37 @@ interface GraphWalk {
  * with one candidate, an add-edge whose types all exceed a valence or that must add an edge); an
  * action the rules remove is refused. With `distance` D >= 1, the bucket of each candidate's
  * distance from v in the graph as it stands at the decision (teacher forcing knows the whole
- * history, so it is exact).
+ * history, so it is exact). With `joint`, every add-edge decision also lists, per type, the
+ * destinations it could choose; a type with none is removed, so the first node's add-edge, which
+ * has no earlier node, is forced to "no more edges".
  */
-function walk(s: Decisions, types: TypeCounts, rules: ModelRules | null, distance: number): GraphWalk {
-  const w: GraphWalk = { events: [], addNode: [], addEdge: [], chooseDest: [], buckets: [] };
+function walk(s: Decisions, types: TypeCounts, rules: ModelRules | null, distance: number, joint: boolean): GraphWalk {
+  const w: GraphWalk = { events: [], addNode: [], addEdge: [], chooseDest: [], buckets: [], edgeCandidates: [], edgeCounts: [], edgeBuckets: [] };
   // each node takes at least two tokens (its type and its "no more edges"), each edge two
   const maxNodes = s.length >> 1;
   const set = rules ? rules.start(maxNodes) : null;
   const scratch = set ? new Int32Array(maxNodes) : null;
+  const listed = joint && set ? new Int32Array(maxNodes) : null;
   const graph = distance > 0 ? new GrowingGraph(maxNodes, maxNodes) : null;
   const measure = (v: number, count: number, candidates: Int32Array | null): void => {
     if (!graph) return;
     const dist = graph.distancesFrom(v);
     for (let j = 0; j < count; j++) w.buckets.push(distanceBucket(dist[candidates ? candidates[j] : j], distance));
+  };
+  const listCandidates = (v: number, allowed: number): void => {
+    const dist = graph ? graph.distancesFrom(v) : null;
+    for (let b = 0; b < types.edgeTypes; b++) {
+      let count = 0;
+      if (allowed & (1 << b)) {
+        count = set && listed ? set.candidates(b, listed) : v;
+        for (let j = 0; j < count; j++) {
+          const u = listed ? listed[j] : j;
+          w.edgeCandidates.push(u);
+          if (dist) w.edgeBuckets.push(distanceBucket(dist[u], distance));
+        }
+      }
+      w.edgeCounts.push(count);
+    }
   };
   let i = 0;
   let nodes = 0;
@@ -219,15 +259,19 @@ function walk(s: Decisions, types: TypeCounts, rules: ModelRules | null, distanc
     const v = nodes++;
     for (;;) {
       const addEdge = s[i++];
-      // -1: every bit set, every type allowed (a molecule model has at most 3 edge types, so the bits never run out)
-      const allowed = set ? set.allowedEdgeTypes() : -1;
+      // -1: every bit set, every type allowed (a molecule model has at most 3 edge types, so the bits never run out);
+      // jointly, a type needs a destination, and without rules the first node has none
+      const allowed = set ? set.allowedEdgeTypes() : joint && v === 0 ? 0 : -1;
       // a rule forbids stopping only in a model of one edge type (model/constraints.ts), where the add is then the one action left
       const mayStop = !set || allowed === 0 || set.mayStop();
       if (set && addEdge < types.edgeTypes && !(allowed & (1 << addEdge))) {
         throw new SequenceError(i - 1, `add-edge type ${addEdge} for node ${v} ${set.whyNotType(addEdge)}`);
       }
       if (set && addEdge === types.edgeTypes && !mayStop) throw new SequenceError(i - 1, `"no more edges" for node ${v} ${set.whyNotStop()}`);
-      if (allowed !== 0 && mayStop) w.addEdge.push({ stage: w.events.length, v, d: addEdge, allowed });
+      if (allowed !== 0 && mayStop) {
+        w.addEdge.push({ stage: w.events.length, v, d: addEdge, allowed });
+        if (joint) listCandidates(v, allowed);
+      }
       if (addEdge === types.edgeTypes) break;
       const dest = s[i++];
       if (set && scratch) {
@@ -262,16 +306,16 @@ let cachedBytes = 0;
 /**
  * walk() under rules worth caching (the planarity tests of a structural constraint), remembered
  * per rules, distance and sequence: teacher forcing gives the same sequences every epoch, and a
- * walk is a function of the sequence, the type counts, the rules and D alone (docs/design.md,
+ * walk is a function of the sequence, the type counts, the rules, D and the joint choice alone (docs/design.md,
  * 'Structural constraints'), so a cached walk is the walk. The oldest go first past WALK_CACHE.
  */
-function cachedWalk(s: Decisions, types: TypeCounts, rules: ModelRules | null, distance: number): GraphWalk {
-  if (!rules?.cacheKey) return walk(s, types, rules, distance);
-  const key = `${rules.cacheKey};${distance};${types.nodeTypes},${types.edgeTypes};${s.join(',')}`;
+function cachedWalk(s: Decisions, types: TypeCounts, rules: ModelRules | null, distance: number, joint: boolean): GraphWalk {
+  if (!rules?.cacheKey) return walk(s, types, rules, distance, joint);
+  const key = `${rules.cacheKey};${distance};${joint};${types.nodeTypes},${types.edgeTypes};${s.join(',')}`;
   const hit = walkCache.get(key);
   if (hit) return hit.walk;
-  const w = walk(s, types, rules, distance);
-  let bytes = 64 * (w.events.length + w.addNode.length + w.addEdge.length + w.chooseDest.length) + 4 * w.buckets.length;
+  const w = walk(s, types, rules, distance, joint);
+  let bytes = 64 * (w.events.length + w.addNode.length + w.addEdge.length + w.chooseDest.length) + 4 * (w.buckets.length + w.edgeCandidates.length + w.edgeCounts.length + w.edgeBuckets.length);
   for (const c of w.chooseDest) bytes += c.candidates ? 4 * c.candidates.length : 0;
   if (bytes > WALK_CACHE.bytes) return w;
   for (const [k, old] of walkCache) {
@@ -287,13 +331,13 @@ function cachedWalk(s: Decisions, types: TypeCounts, rules: ModelRules | null, d
 /**
  * Compiles B decision sequences (for `types` node and edge types) into the plan of every step and
  * the table rows of every decision, under a model's rules (model/rules.ts) the actions each
- * decision may choose, and with `distance` D >= 1 the distance bucket of every destination
- * candidate. A malformed sequence, or one that takes an action the rules remove, is refused with
- * its position and reason (SequenceError).
+ * decision may choose, with `distance` D >= 1 the distance bucket of every destination
+ * candidate, and with `joint` the candidates of every add-edge decision. A malformed sequence, or
+ * one that takes an action the rules remove, is refused with its position and reason (SequenceError).
  */
-export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = UNTYPED, rules: ModelRules | null = null, distance = 0): Schedule {
+export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = UNTYPED, rules: ModelRules | null = null, distance = 0, joint = false): Schedule {
   for (const s of seqs) decodeDecisions(s, types);
-  const walks = seqs.map((s) => cachedWalk(s, types, rules, distance));
+  const walks = seqs.map((s) => cachedWalk(s, types, rules, distance, joint));
   const B = seqs.length;
   // slotAt[k][g] / baseAt[k][g]: graph g's row in hG_k and its first row in H_k (-1: not live)
   const slotAt: Int32Array[] = [Int32Array.from({ length: B }, (_, g) => g)];
@@ -329,7 +373,9 @@ export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = 
   let addEdges = 0;
   let dests = 0;
   let pairs = 0;
+  let listedCandidates = 0;
   for (const w of walks) {
+    listedCandidates += w.edgeCandidates.length;
     addNodes += w.addNode.length;
     addEdges += w.addEdge.length;
     dests += w.chooseDest.length;
@@ -345,6 +391,10 @@ export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = 
   });
   const addNode = outcomeRows(addNodes, false, false);
   const addEdge = outcomeRows(addEdges, true, rules !== null);
+  const E = types.edgeTypes;
+  const addEdgeCandidates: EdgeCandidateRows | null = joint
+    ? { uRow: new Int32Array(listedCandidates), start: new Int32Array(addEdges * E + 1), bucket: distance > 0 ? new Int32Array(listedCandidates) : null }
+    : null;
   const chooseDest: DestDecisionRows = {
     uRow: new Int32Array(pairs),
     vRow: new Int32Array(pairs),
@@ -358,22 +408,31 @@ export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = 
   let e = 0;
   let seg = 0;
   let pair = 0;
+  let listed = 0;
   walks.forEach((w, g) => {
-    // a walk's buckets are its pairs in the order they are laid out below
+    // a walk's buckets are its pairs in the order they are laid out below, and so are its listed candidates
     chooseDest.bucket?.set(w.buckets, pair);
+    addEdgeCandidates?.bucket?.set(w.edgeBuckets, listed);
+    let at = 0;
     for (const a of w.addNode) {
       addNode.hgRow[n] = hg(g, a.stage);
       addNode.token[n] = a.d;
       addNode.nodes[n] = a.nodes;
       addNode.graph[n++] = g;
     }
-    for (const a of w.addEdge) {
+    w.addEdge.forEach((a, j) => {
+      if (addEdgeCandidates) {
+        for (let b = 0; b < E; b++) {
+          addEdgeCandidates.start[e * E + b] = listed;
+          for (let c = 0; c < w.edgeCounts[j * E + b]; c++) addEdgeCandidates.uRow[listed++] = h(g, a.stage, w.edgeCandidates[at++]);
+        }
+      }
       addEdge.hgRow[e] = hg(g, a.stage);
       addEdge.hRow[e] = h(g, a.stage, a.v);
       addEdge.token[e] = a.d;
       if (addEdge.allowed) addEdge.allowed[e] = a.allowed;
       addEdge.graph[e++] = g;
-    }
+    });
     for (const c of w.chooseDest) {
       chooseDest.chosen[seg] = pair + c.dest;
       const count = c.candidates ? c.candidates.length : c.v;
@@ -386,5 +445,6 @@ export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = 
       chooseDest.type[seg++] = c.type;
     }
   });
-  return { numGraphs: B, steps, addNode, addEdge, chooseDest };
+  if (addEdgeCandidates) addEdgeCandidates.start[addEdges * E] = listed;
+  return { numGraphs: B, steps, addNode, addEdge, chooseDest, addEdgeCandidates };
 }

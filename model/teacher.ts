@@ -13,8 +13,8 @@ import {
   type StepBuffers,
   type WeightGrads,
 } from './engine';
-import { destinationDistanceOf, headColumns, nodeCountRows, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
-import { compileSchedule, type Schedule } from './schedule';
+import { destinationDistanceOf, headColumns, jointEdgeChoiceOf, nodeCountRows, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
+import { compileSchedule, type EdgeCandidateRows, type Schedule } from './schedule';
 import { arena, EngineMemoryError, engineRoom, type Arena } from './wasm';
 import { rulesOf } from './rules';
 
@@ -283,15 +283,40 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
       if (nu) for (let c = 0; c < cn; c++) dNu[count + c] += dz[c];
     }
   }
+  const cd = sch.chooseDest;
+  const cdB = P('chooseDest.score.b');
+  const dCdB = new Float64Array(cb);
+  const D = destinationDistanceOf(cfg);
+  const delta = D > 0 ? P('chooseDest.distance') : null;
+  const dDelta = delta ? new Float64Array(delta.length) : null;
+
   const ae = sch.addEdge;
   const aeB = P('addEdge.stop.b');
   const dAeB = new Float64Array(ce);
+  // under a joint edge choice, type b's logit gains L_b = log sum_u exp(s_ub) over its candidates
+  const jc = sch.addEdgeCandidates;
+  const jointScore = (j: number, hRow: number, b: number): number =>
+    F[hp + wh * (jc as EdgeCandidateRows).uRow[j] + ce + b] + F[hp + wh * hRow + ce + cb + b] + cdB[b] + (delta && jc?.bucket ? delta[jc.bucket[j] * cb + b] : 0);
+  const L = new Float64Array(cb);
   for (let i = 0; i < ae.graph.length; i++) {
     const row = ae.hgRow[i];
     const hRow = ae.hRow[i];
     for (let c = 0; c < ce; c++) z[c] = F[hg + wg * row + cn + c] + F[hp + wh * hRow + c] + aeB[c];
     // types a valence rule removes: logit -inf, so they take no probability and no gradient
     if (ae.allowed) for (let c = 0; c < ce - 1; c++) if (!(ae.allowed[i] & (1 << c))) z[c] = -Infinity;
+    if (jc) {
+      for (let b = 0; b < cb; b++) {
+        const from = jc.start[i * cb + b];
+        const to = jc.start[i * cb + b + 1];
+        let max = -Infinity;
+        for (let j = from; j < to; j++) max = Math.max(max, jointScore(j, hRow, b));
+        let sum = 0;
+        for (let j = from; j < to; j++) sum += Math.exp(jointScore(j, hRow, b) - max);
+        // no candidate: the type is removed (the walk left it out of allowed, so z[b] is -inf already or the decision is forced)
+        L[b] = from < to ? max + Math.log(sum) : -Infinity;
+        z[b] += L[b];
+      }
+    }
     total[ae.graph[i]] += outcomeLogProb(z, ce, ae.token[i], dz);
     if (g) {
       for (let c = 0; c < ce; c++) {
@@ -299,13 +324,24 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
         F[hC + wh * hRow + c] += dz[c];
         dAeB[c] += dz[c];
       }
+      if (jc) {
+        // dL_b/ds_ub = softmax_u of the scores; the softmax sums to 1, so c_b gets dz_b whole
+        for (let b = 0; b < cb; b++) {
+          const from = jc.start[i * cb + b];
+          const to = jc.start[i * cb + b + 1];
+          if (from === to || dz[b] === 0) continue;
+          for (let j = from; j < to; j++) {
+            const ds = dz[b] * Math.exp(jointScore(j, hRow, b) - L[b]);
+            F[hC + wh * jc.uRow[j] + ce + b] += ds;
+            F[hC + wh * hRow + ce + cb + b] += ds;
+            if (dDelta && jc.bucket) dDelta[jc.bucket[j] * cb + b] += ds;
+          }
+          dCdB[b] += dz[b];
+        }
+      }
     }
   }
-  const cd = sch.chooseDest;
-  const cdB = P('chooseDest.score.b');
   const bucket = cd.bucket;
-  const delta = bucket ? P('chooseDest.distance') : null;
-  const dDelta = delta ? new Float64Array(delta.length) : null;
   // column b of the u and v projections, b the segment's edge type; delta's entry (kappa, b) is kappa·B + b
   const plain = (i: number, b: number): number => F[hp + wh * cd.uRow[i] + ce + b] + F[hp + wh * cd.vRow[i] + ce + cb + b] + cdB[b];
   const score = bucket && delta ? (i: number, b: number): number => plain(i, b) + delta[bucket[i] * cb + b] : plain;
@@ -358,6 +394,7 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
     if (nu) dB('addNode.count', dNu);
     dB('addEdge.stop.b', dAeB);
     if (dDelta) dB('chooseDest.distance', dDelta);
+    if (jc) dB('chooseDest.score.b', dCdB);
   }
   return total;
 }
@@ -388,7 +425,7 @@ function describeBatch(seqs: readonly Decisions[], cfg: ModelConfig): string {
  */
 function run(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, seqs: readonly Decisions[], grad: Float32Array | null): { logLik: Float64Array; exponent: number } {
   if (flat.length !== layout.total) throw new Error(`parameter vector has ${flat.length} floats, the model needs ${layout.total}`);
-  const sch = compileSchedule(seqs, typeCounts(cfg), rulesOf(cfg), destinationDistanceOf(cfg));
+  const sch = compileSchedule(seqs, typeCounts(cfg), rulesOf(cfg), destinationDistanceOf(cfg), jointEdgeChoiceOf(cfg));
   const a = arena();
   a.reset();
   const w = allocWeights(a, cfg);

@@ -74,6 +74,21 @@ t.test('the valence constraint may switch on fine-tuning (it shapes no parameter
   t.equal(loadCheckpoint(kept.checkpoint).config.model.valenceMask, true, 'no config: the checkpoint\'s');
 });
 
+t.test('the joint edge choice may switch on fine-tuning (it shapes no parameter) and changes the first step\'s loss; left out, it is the checkpoint\'s', async (t) => {
+  const base = loadCheckpoint(baseCkpt);
+  t.equal(base.config.model.jointEdgeChoice, false, 'the base model has DGMG\'s add-edge');
+  const common = { data: { maxAtoms: 20, skipInvalid: true, testSize: 1 }, train: { epochs: 2, batchSize: 4, lr: LR, lrFinalFraction: 1, clipNorm: 0 }, sample: { vMax: 20 } };
+  const data = file('mine-joint.smi', MINE);
+  const on = await train({ configFile: file('joint.json', JSON.stringify({ ...common, model: { jointEdgeChoice: true } })), initFrom: baseCkpt, outDir: join(dir, 'joint'), overrides: { dataFile: data }, stopAtStep: 1 });
+  const off = await train({ configFile: file('factored.json', JSON.stringify(common)), initFrom: baseCkpt, outDir: join(dir, 'factored'), overrides: { dataFile: data }, stopAtStep: 1 });
+  t.not(on.finalLoss, off.finalLoss, 'another model of the same parameters: another loss');
+  const tuned = loadCheckpoint(on.checkpoint);
+  t.equal(tuned.config.model.jointEdgeChoice, true, 'the config switches it on');
+  t.equal(tuned.params.length, base.params.length, 'the same parameters');
+  const kept = await train({ initFrom: on.checkpoint, outDir: join(dir, 'joint-kept'), overrides: { dataFile: data, skipInvalid: true }, stopAtStep: 1 });
+  t.equal(loadCheckpoint(kept.checkpoint).config.model.jointEdgeChoice, true, 'no config: the checkpoint\'s');
+});
+
 t.test('a destination-distance table may switch on fine-tuning: it starts at zero, so the run starts as the checkpoint\'s model; any other change of D is refused by name', async (t) => {
   const base = loadCheckpoint(baseCkpt);
   t.equal(base.config.model.destinationDistance, 0, 'the base model has no distance term');

@@ -1,0 +1,190 @@
+import t from 'tap';
+import type { Decisions, Graph } from '../graphs/graph';
+import { Rng } from '../graphs/random';
+import { encodeGraph } from '../graphs/sequence';
+import { initParams, paramLayout, paramView, typeCounts, type ModelConfig, type ParamLayout } from '../model/params';
+import { sampleGraphs } from '../model/sample';
+import { compileSchedule } from '../model/schedule';
+import { logLikelihoods, shardGradients } from '../model/teacher';
+import { rulesOf } from '../model/rules';
+import { loadCheckpoint } from '../pipeline/checkpoint';
+import { configFromJson } from '../pipeline/config';
+import { CLUSTER_FORMAT, parseTask } from '../actors/cluster-protocol';
+import { checkSamplerChiSquare, maxRelDiff, randomGraph, randomMolecule, referenceGradients, testBackend } from './helpers';
+
+/** The joint edge choice (docs/design.md, 'Joint edge choice'): add-edge's logit of type b gains log sum_u exp(s_ub). */
+
+t.before(testBackend);
+
+const ATOMS = ['C', 'N', 'O', 'S', 'F'];
+const BONDS = ['single', 'double', 'triple'];
+
+function untypedSeqs(seed: number, count: number): Decisions[] {
+  const rng = new Rng(seed);
+  const seqs: Decisions[] = [[1], [0, 1, 1]];
+  for (let i = 0; i < count; i++) {
+    const g = randomGraph(rng, rng.int(2, 10), [0.15, 0.3, 0.6][i % 3]);
+    seqs.push(encodeGraph(g, rng.permutation(g.numNodes)));
+  }
+  return seqs;
+}
+
+function moleculeSeqs(cfg: ModelConfig, seed: number, count: number): Decisions[] {
+  const rng = new Rng(seed);
+  const vocab = { nodeTypes: cfg.nodeTypes ?? [], edgeTypes: cfg.edgeTypes ?? [] };
+  return Array.from({ length: count }, (_, i) => {
+    const g = randomMolecule(rng, rng.int(2, 10), [0.25, 0.4, 0.6][i % 3], vocab);
+    return encodeGraph(g, rng.permutation(g.numNodes), typeCounts(cfg));
+  });
+}
+
+const untyped: ModelConfig = { nodeSize: 5, propRounds: 2 };
+const molecules: ModelConfig = { nodeSize: 5, propRounds: 1, nodeTypes: ATOMS, edgeTypes: BONDS, valenceMask: true };
+
+const cases: Array<{ what: string; cfg: ModelConfig; seqs: (cfg: ModelConfig) => Decisions[] }> = [
+  { what: 'untyped', cfg: untyped, seqs: () => untypedSeqs(3, 10) },
+  { what: 'untyped, destination distance 3 and node-count input 4', cfg: { ...untyped, destinationDistance: 3, nodeCountInput: 4 }, seqs: () => untypedSeqs(4, 10) },
+  { what: 'molecules, valence mask on', cfg: molecules, seqs: (cfg) => moleculeSeqs(cfg, 5, 10) },
+  { what: 'molecules, valence mask on, destination distance 3', cfg: { ...molecules, destinationDistance: 3 }, seqs: (cfg) => moleculeSeqs(cfg, 6, 10) },
+];
+
+/** Fresh parameters with every zero-started table (distance, node count) filled, so that none hides a wrong index. */
+function params(cfg: ModelConfig, seed: number): { layout: ParamLayout; flat: Float32Array } {
+  const layout = paramLayout(cfg);
+  const flat = initParams(layout, seed);
+  const rng = new Rng(seed + 100);
+  for (const name of ['chooseDest.distance', 'addNode.count']) {
+    if (!layout.specs.some((s) => s.name === name)) continue;
+    const table = paramView(layout, flat, name);
+    for (let i = 0; i < table.length; i++) table[i] = rng.normal();
+  }
+  return { layout, flat };
+}
+
+for (const { what, cfg: base, seqs: make } of cases) {
+  t.test(`${what}: batched teacher forcing with the joint edge choice equals the one-graph reference, log p and every gradient`, async (t) => {
+    const cfg: ModelConfig = { ...base, jointEdgeChoice: true };
+    const { layout, flat } = params(cfg, 11);
+    const seqs = make(cfg);
+    const { refLL, refGrad } = referenceGradients(cfg, layout, flat, seqs);
+    const batched = shardGradients(cfg, layout, flat, seqs);
+    t.ok(maxRelDiff(batched.logLik, refLL, 1e-6) < 1e-5, `per-graph log-likelihoods agree (max rel ${maxRelDiff(batched.logLik, refLL, 1e-6)})`);
+    const scale = Math.max(...Array.from(refGrad, Math.abs));
+    t.ok(maxRelDiff(batched.gradSum, refGrad, scale) < 1e-5, `gradients agree elementwise (max diff / max |g| ${maxRelDiff(batched.gradSum, refGrad, scale)})`);
+    const factored = logLikelihoods(base, layout, flat, seqs);
+    t.ok(factored.some((x, i) => Math.abs(x - batched.logLik[i]) > 1e-3), 'the joint choice changes the likelihoods');
+    // the destination bias c_b now moves add-edge; in DGMG's softmax over destinations alone it cancels
+    const cB = paramView(layout, batched.gradSum, 'chooseDest.score.b');
+    t.ok(cB.some((x) => Math.abs(x) > 1e-4), 'c_b has a gradient');
+    t.ok(paramView(layout, shardGradients(base, layout, flat, seqs).gradSum, 'chooseDest.score.b').every((x) => Math.abs(x) < 1e-9), 'without the joint choice it has none');
+  });
+}
+
+t.test('the gradient of the destination scorer matches finite differences under the joint choice', async (t) => {
+  const cfg: ModelConfig = { ...molecules, nodeSize: 3, destinationDistance: 2, jointEdgeChoice: true };
+  const { layout, flat } = params(cfg, 7);
+  const seqs = moleculeSeqs(cfg, 8, 6);
+  const grad = shardGradients(cfg, layout, flat, seqs).gradSum;
+  const nll = (p: Float32Array): number => -logLikelihoods(cfg, layout, p, seqs).reduce((a, b) => a + b, 0);
+  const h = 1e-2;
+  for (const name of ['chooseDest.score.b', 'chooseDest.distance']) {
+    const at = layout.offsets[layout.specs.findIndex((s) => s.name === name)];
+    const view = paramView(layout, grad, name);
+    for (let k = 0; k < view.length; k++) {
+      const plus = Float32Array.from(flat);
+      const minus = Float32Array.from(flat);
+      plus[at + k] += h;
+      minus[at + k] -= h;
+      const fd = (nll(plus) - nll(minus)) / (plus[at + k] - minus[at + k]);
+      t.ok(Math.abs(fd - view[k]) < 2e-3 + 1e-2 * Math.abs(fd), `${name}[${k}]: analytic ${view[k].toFixed(5)}, finite difference ${fd.toFixed(5)}`);
+    }
+  }
+});
+
+t.test('the first node of a rule-free model has no destination: jointly its add-edge is forced and scores nothing', async (t) => {
+  const seqs: Decisions[] = [[0, 1, 1], [0, 1, 0, 1, 1]];
+  const plain = compileSchedule(seqs);
+  const joint = compileSchedule(seqs, undefined, null, 0, true);
+  t.equal(plain.addEdge.graph.length, 3, 'DGMG scores the three "no more edges"');
+  t.equal(joint.addEdge.graph.length, 1, 'jointly only node 1 decides');
+  t.same(Array.from(joint.addEdgeCandidates?.start ?? []), [0, 1], 'node 1 has one candidate, node 0');
+  // a single node: log p is the two add-node decisions alone
+  const cfg: ModelConfig = { ...untyped, jointEdgeChoice: true };
+  const { layout, flat } = params(cfg, 3);
+  const addNodeOnly = logLikelihoods({ ...untyped, jointEdgeChoice: true }, layout, flat, [[0, 1, 1]])[0];
+  const withEdgeTerm = logLikelihoods(untyped, layout, flat, [[0, 1, 1]])[0];
+  t.ok(addNodeOnly > withEdgeTerm, `without the forced term log p is larger: ${addNodeOnly} > ${withEdgeTerm}`);
+});
+
+t.test('the candidates of each add-edge decision are those the valence rule leaves, per bond type', async (t) => {
+  // O=C then N: N may bond C by a single or a double bond (C has 2 left) but not O (full); a triple does not fit C
+  const cfg: ModelConfig = { ...molecules, jointEdgeChoice: true };
+  const types = typeCounts(cfg);
+  const g: Graph = { numNodes: 3, edges: [[1, 0], [2, 1]], nodeTypes: [2, 0, 1], edgeTypes: [1, 0] };
+  const sch = compileSchedule([encodeGraph(g, undefined, types)], types, rulesOf(cfg), 0, true);
+  const c = sch.addEdgeCandidates;
+  if (!c) throw new Error('no candidates');
+  // decisions: node 1 (one: C to O), node 1 again (C to nothing left: O full), node 2 (N to C), node 2 again
+  const perType = (e: number): number[] => [0, 1, 2].map((b) => c.start[e * 3 + b + 1] - c.start[e * 3 + b]);
+  const decisions = sch.addEdge.graph.length;
+  const lists = Array.from({ length: decisions }, (_, e) => perType(e));
+  t.same(lists[0], [1, 1, 0], 'C beside O: single or double to O, no triple (O takes 2)');
+  t.ok(lists.some((l) => l[0] === 1 && l[1] === 1 && l[2] === 0), 'N beside C: single or double to C');
+  t.ok(lists.every((l) => l.reduce((a, b) => a + b, 0) > 0), 'a recorded decision has some destination');
+});
+
+t.test('the sampler draws each graph with probability exp(log-likelihood) under the joint choice: chi-square', async (t) => {
+  // Fluorine only (cap 1), single and double bonds, v_max = 4, as in the valence test: every node
+  // makes at most one edge, never a repeated one, so the generations are the matchings built in
+  // order (18). Jointly, P(add) grows with the scores of the atoms still free, which the counts see.
+  const cfg: ModelConfig = { nodeSize: 4, propRounds: 2, nodeTypes: ['F'], edgeTypes: ['single', 'double'], valenceMask: true, jointEdgeChoice: true };
+  const layout = paramLayout(cfg);
+  const flat = initParams(layout, 13);
+  const at = (name: string): number => layout.offsets[layout.specs.findIndex((s) => s.name === name)];
+  flat.fill(0, at('addNode.stop.w'), at('addNode.stop.w') + 2 * cfg.nodeSize);
+  flat[at('addNode.stop.b')] = -1.2;
+  flat[at('addEdge.stop.b') + 2] = 0; // with the scores below every generation has p > 4e-4, 20 draws expected
+  const w = at('chooseDest.score.w');
+  for (let i = 0; i < 4 * cfg.nodeSize; i++) flat[w + i] *= 1.5; // sharper destination scores: a wrong sum moves the counts far
+  const stop = 1 / (1 + Math.exp(1.2));
+  const vMax = 4;
+  const outcomes: Array<{ graph: Graph; seq: number[] }> = [];
+  const grow = (n: number, edges: Array<[number, number]>, seq: number[]): void => {
+    outcomes.push({ graph: { numNodes: n, edges, edgeTypes: edges.map(() => 0) }, seq: [...seq, 1] });
+    if (n === vMax) return;
+    const bonded = new Set(edges.flat());
+    grow(n + 1, edges, [...seq, 0, 2]);
+    for (let d = 0; d < n; d++) if (!bonded.has(d)) grow(n + 1, [...edges, [n, d]], [...seq, 0, 0, d, 2]);
+  };
+  grow(0, [], []);
+  t.equal(outcomes.length, 18, '18 generations');
+  const factored = logLikelihoods({ ...cfg, jointEdgeChoice: false }, layout, flat, outcomes.map((o) => o.seq));
+  const joint = logLikelihoods(cfg, layout, flat, outcomes.map((o) => o.seq));
+  t.ok(factored.some((x, i) => Math.abs(x - joint[i]) > 0.05), `the joint choice moves these probabilities: ${Array.from(joint, (x) => Math.exp(x).toFixed(3))}`);
+  // 17 degrees of freedom: P(chi2 > 40.79) = 0.001 when the sampler is exact.
+  checkSamplerChiSquare(t, { cfg, layout, flat, vMax, stopAtVMax: stop, seed: 79 }, outcomes, 'no double bond, no atom with two bonds', 40.79);
+});
+
+t.test('off and an absent key are the same model, bit for bit; a shipped checkpoint loads with it off', async (t) => {
+  for (const base of [untyped, molecules]) {
+    const { layout, flat } = params(base, 5);
+    const seqs = base.nodeTypes ? moleculeSeqs(base, 9, 6) : untypedSeqs(9, 6);
+    t.same(logLikelihoods({ ...base, jointEdgeChoice: false }, layout, flat, seqs), logLikelihoods(base, layout, flat, seqs), 'the same log p');
+    const rngs = (): Rng[] => Array.from({ length: 30 }, (_, i) => Rng.derive(4, i));
+    t.equal(JSON.stringify(sampleGraphs({ ...base, jointEdgeChoice: false }, layout, flat, rngs(), 10)), JSON.stringify(sampleGraphs(base, layout, flat, rngs(), 10)), 'the same samples');
+    const joint = sampleGraphs({ ...base, jointEdgeChoice: true }, layout, flat, rngs(), 10);
+    t.same(joint, sampleGraphs({ ...base, jointEdgeChoice: true }, layout, flat, rngs(), 10), 'joint sampling is reproducible');
+    const ll = logLikelihoods({ ...base, jointEdgeChoice: true }, layout, flat, joint.map((g) => encodeGraph(g, undefined, typeCounts(base))));
+    t.ok(ll.every((x) => Number.isFinite(x) && x <= 0), 'joint samples score finite under teacher forcing');
+  }
+  t.equal(loadCheckpoint('models/molecules-base.json').config.model.jointEdgeChoice, false, 'a checkpoint written before the key loads with it off');
+});
+
+t.test('model.jointEdgeChoice: off by default, a boolean, passed on by a cluster task', async (t) => {
+  t.equal(configFromJson({}, 'cfg.json').model.jointEdgeChoice, false);
+  t.equal(configFromJson({ model: { jointEdgeChoice: true } }, 'cfg.json').model.jointEdgeChoice, true);
+  t.throws(() => configFromJson({ model: { jointEdgeChoice: 'yes' } }, 'cfg.json'), { message: /^cfg\.json: model\.jointEdgeChoice must be a boolean, got "yes"$/ });
+  const task = (m: Record<string, unknown>): unknown => ({ format: CLUSTER_FORMAT, kind: 'sample', run: '0123456789abcdef', model: { nodeSize: 4, propRounds: 1, ...m }, seed: 0, from: 0, count: 1, vMax: 5 });
+  t.same(parseTask(task({ jointEdgeChoice: true })).model, { nodeSize: 4, propRounds: 1, jointEdgeChoice: true }, 'a task passes it on');
+  t.throws(() => parseTask(task({ jointEdgeChoice: 1 })), { message: 'task model field jointEdgeChoice must be true or false, got 1' });
+});
