@@ -77,7 +77,11 @@ function traverse(g: Graph, visit: Visit): number[] {
 }
 
 function randomDfs(g: Graph, rng: Rng): number[] {
-  const adj = adjacency(g).map((ns) => rng.permutation(ns.length).map((i) => ns[i]));
+  // neighbours sorted before the shuffle, so that a draw depends on the graph, not on how a file lists its edges
+  const adj = adjacency(g).map((ns) => {
+    ns.sort((x, y) => x - y);
+    return rng.permutation(ns.length).map((i) => ns[i]);
+  });
   const seen = new Uint8Array(g.numNodes);
   const out: number[] = [];
   for (const root of rng.permutation(g.numNodes)) {

@@ -295,8 +295,8 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
   const dAeB = new Float64Array(ce);
   // under a joint edge choice, type b's logit gains L_b = log sum_u exp(s_ub) over its candidates
   const jc = sch.addEdgeCandidates;
-  const jointScore = (j: number, hRow: number, b: number): number =>
-    F[hp + wh * (jc as EdgeCandidateRows).uRow[j] + ce + b] + F[hp + wh * hRow + ce + cb + b] + cdB[b] + (delta && jc?.bucket ? delta[jc.bucket[j] * cb + b] : 0);
+  const jointScore = (c: EdgeCandidateRows, j: number, hRow: number, b: number): number =>
+    F[hp + wh * c.uRow[j] + ce + b] + F[hp + wh * hRow + ce + cb + b] + cdB[b] + (delta && c.bucket ? delta[c.bucket[j] * cb + b] : 0);
   const L = new Float64Array(cb);
   for (let i = 0; i < ae.graph.length; i++) {
     const row = ae.hgRow[i];
@@ -309,9 +309,9 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
         const from = jc.start[i * cb + b];
         const to = jc.start[i * cb + b + 1];
         let max = -Infinity;
-        for (let j = from; j < to; j++) max = Math.max(max, jointScore(j, hRow, b));
+        for (let j = from; j < to; j++) max = Math.max(max, jointScore(jc, j, hRow, b));
         let sum = 0;
-        for (let j = from; j < to; j++) sum += Math.exp(jointScore(j, hRow, b) - max);
+        for (let j = from; j < to; j++) sum += Math.exp(jointScore(jc, j, hRow, b) - max);
         // no candidate: the type is removed (the walk left it out of allowed, so z[b] is -inf already or the decision is forced)
         L[b] = from < to ? max + Math.log(sum) : -Infinity;
         z[b] += L[b];
@@ -331,7 +331,7 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
           const to = jc.start[i * cb + b + 1];
           if (from === to || dz[b] === 0) continue;
           for (let j = from; j < to; j++) {
-            const ds = dz[b] * Math.exp(jointScore(j, hRow, b) - L[b]);
+            const ds = dz[b] * Math.exp(jointScore(jc, j, hRow, b) - L[b]);
             F[hC + wh * jc.uRow[j] + ce + b] += ds;
             F[hC + wh * hRow + ce + cb + b] += ds;
             if (dDelta && jc.bucket) dDelta[jc.bucket[j] * cb + b] += ds;
