@@ -152,3 +152,22 @@ export function checkSamplerChiSquare(
   expected.forEach((p, i) => (chi2 += ((counts.get(keys[i]) ?? 0) - N * p) ** 2 / (N * p)));
   t.ok(chi2 < critical, `chi-square ${chi2.toFixed(2)} < ${critical} (${outcomes.length - 1} degrees of freedom, p = 0.001)`);
 }
+
+/**
+ * Every generation of a model of one atom type of valence 1 with two bond types (single, double)
+ * up to `vMax` atoms: the double bond is always removed and a bonded atom is full, so each atom
+ * makes at most one single bond to a free earlier atom; the generations are the matchings built
+ * in order (18 for v_max = 4), each with its graph and decision sequence.
+ */
+export function matchingsInOrder(vMax: number): Array<{ graph: Graph; seq: number[] }> {
+  const outcomes: Array<{ graph: Graph; seq: number[] }> = [];
+  const grow = (n: number, edges: Array<[number, number]>, seq: number[]): void => {
+    outcomes.push({ graph: { numNodes: n, edges, edgeTypes: edges.map(() => 0) }, seq: [...seq, 1] });
+    if (n === vMax) return;
+    const bonded = new Set(edges.flat());
+    grow(n + 1, edges, [...seq, 0, 2]);
+    for (let d = 0; d < n; d++) if (!bonded.has(d)) grow(n + 1, [...edges, [n, d]], [...seq, 0, 0, d, 2]);
+  };
+  grow(0, [], []);
+  return outcomes;
+}

@@ -10,7 +10,7 @@ import { rulesOf } from '../model/rules';
 import { loadCheckpoint } from '../pipeline/checkpoint';
 import { configFromJson } from '../pipeline/config';
 import { CLUSTER_FORMAT, parseTask } from '../actors/cluster-protocol';
-import { checkSamplerChiSquare, maxRelDiff, randomGraph, randomMolecule, referenceGradients, testBackend } from './helpers';
+import { checkSamplerChiSquare, matchingsInOrder, maxRelDiff, randomGraph, randomMolecule, referenceGradients, testBackend } from './helpers';
 
 /** The joint edge choice (docs/design.md, 'Joint edge choice'): add-edge's logit of type b gains log sum_u exp(s_ub). */
 
@@ -148,15 +148,7 @@ t.test('the sampler draws each graph with probability exp(log-likelihood) under 
   for (let i = 0; i < 4 * cfg.nodeSize; i++) flat[w + i] *= 1.5; // sharper destination scores: a wrong sum moves the counts far
   const stop = 1 / (1 + Math.exp(1.2));
   const vMax = 4;
-  const outcomes: Array<{ graph: Graph; seq: number[] }> = [];
-  const grow = (n: number, edges: Array<[number, number]>, seq: number[]): void => {
-    outcomes.push({ graph: { numNodes: n, edges, edgeTypes: edges.map(() => 0) }, seq: [...seq, 1] });
-    if (n === vMax) return;
-    const bonded = new Set(edges.flat());
-    grow(n + 1, edges, [...seq, 0, 2]);
-    for (let d = 0; d < n; d++) if (!bonded.has(d)) grow(n + 1, [...edges, [n, d]], [...seq, 0, 0, d, 2]);
-  };
-  grow(0, [], []);
+  const outcomes = matchingsInOrder(vMax);
   t.equal(outcomes.length, 18, '18 generations');
   const factored = logLikelihoods({ ...cfg, jointEdgeChoice: false }, layout, flat, outcomes.map((o) => o.seq));
   const joint = logLikelihoods(cfg, layout, flat, outcomes.map((o) => o.seq));

@@ -14,7 +14,7 @@ import { rulesOf } from '../model/rules';
 import { loadCheckpoint } from '../pipeline/checkpoint';
 import { configFromJson } from '../pipeline/config';
 import { graphToSmiles, loadRDKit, parseMolecule } from '../pipeline/molecules';
-import { maxRelDiff, randomMolecule, referenceGradients, checkSamplerChiSquare, testBackend, thrown, tf } from './helpers';
+import { maxRelDiff, matchingsInOrder, randomMolecule, referenceGradients, checkSamplerChiSquare, testBackend, thrown, tf } from './helpers';
 
 t.before(testBackend);
 
@@ -94,20 +94,7 @@ t.test('the sampler draws each graph with probability exp(log-likelihood) under 
   const stop = 1 / (1 + Math.exp(1.2));
   const vMax = 4;
 
-  interface Outcome {
-    readonly graph: Graph;
-    readonly seq: number[];
-  }
-  const outcomes: Outcome[] = [];
-  const grow = (n: number, edges: Array<[number, number]>, seq: number[]): void => {
-    const graph = { numNodes: n, edges, edgeTypes: edges.map(() => 0) };
-    outcomes.push({ graph, seq: [...seq, 1] });
-    if (n === vMax) return;
-    const bonded = new Set(edges.flat());
-    grow(n + 1, edges, [...seq, 0, 2]);
-    for (let d = 0; d < n; d++) if (!bonded.has(d)) grow(n + 1, [...edges, [n, d]], [...seq, 0, 0, d, 2]);
-  };
-  grow(0, [], []);
+  const outcomes = matchingsInOrder(vMax);
   t.equal(outcomes.length, 18, '18 generations');
   // 17 degrees of freedom: P(chi2 > 40.79) = 0.001 when the sampler is exact.
   checkSamplerChiSquare(t, { cfg, layout, flat, vMax, stopAtVMax: stop, seed: 77 }, outcomes, 'no double bond, no atom with two bonds', 40.79);
