@@ -15,7 +15,7 @@ import type { ShardGradients } from '../model/teacher';
 import { decodeGraphs, decodeSequences, encodeGraphs, encodeSequences } from './protocol';
 
 /** Bumped whenever a task or a blob changes meaning; a worker refuses any other. */
-export const CLUSTER_FORMAT = 3;
+export const CLUSTER_FORMAT = 4;
 
 /** TTL of every key a run writes (a second guard: a finished run deletes its keys). */
 export const KEY_TTL_SECONDS = 3600;
@@ -128,9 +128,9 @@ export function parseTask(data: unknown): ClusterTask {
   if (data.format !== CLUSTER_FORMAT) throw new TaskRefused(`task format ${JSON.stringify(data.format)}, this worker speaks format ${CLUSTER_FORMAT} (run the same dgmg-pipe version on the coordinator and the workers)`);
   if (typeof data.run !== 'string' || !RUN_ID.test(data.run)) throw new TaskRefused(`task run id must be 16 hex digits, got ${JSON.stringify(data.run)}`);
   const m = data.model;
-  if (!isRecord(m)) throw new TaskRefused('task model must be an object {nodeSize, propRounds, nodeTypes, edgeTypes, valenceMask, destinationDistance, nodeCountInput, constraints, jointEdgeChoice}');
-  exactKeys(m, ['nodeSize', 'propRounds', 'nodeTypes', 'edgeTypes', 'valenceMask', 'destinationDistance', 'nodeCountInput', 'constraints', 'jointEdgeChoice'], 'task model');
-  for (const key of ['valenceMask', 'jointEdgeChoice'] as const) {
+  if (!isRecord(m)) throw new TaskRefused('task model must be an object {nodeSize, propRounds, nodeTypes, edgeTypes, valenceMask, destinationDistance, nodeCountInput, constraints, jointEdgeChoice, distanceWeights}');
+  exactKeys(m, ['nodeSize', 'propRounds', 'nodeTypes', 'edgeTypes', 'valenceMask', 'destinationDistance', 'nodeCountInput', 'constraints', 'jointEdgeChoice', 'distanceWeights'], 'task model');
+  for (const key of ['valenceMask', 'jointEdgeChoice', 'distanceWeights'] as const) {
     if (key in m && typeof m[key] !== 'boolean') throw new TaskRefused(`task model field ${key} must be true or false, got ${JSON.stringify(m[key]).slice(0, 80)}`);
   }
   const model: ModelConfig = {
@@ -143,6 +143,7 @@ export function parseTask(data: unknown): ClusterTask {
     ...('nodeCountInput' in m ? { nodeCountInput: intIn(m, 'nodeCountInput', 0, MODEL_LIMITS.nodeCountInput) } : {}),
     ...constraintNames(m),
     ...(typeof m.jointEdgeChoice === 'boolean' ? { jointEdgeChoice: m.jointEdgeChoice } : {}),
+    ...(typeof m.distanceWeights === 'boolean' ? { distanceWeights: m.distanceWeights } : {}),
   };
   const base = { format: CLUSTER_FORMAT, run: data.run, model };
   if (data.kind === 'train') {

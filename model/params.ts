@@ -40,6 +40,13 @@ export interface ModelConfig {
    * p(add b, then u) is proportional to exp(l_b + s_ub); absent or false: DGMG's add-edge.
    */
   readonly jointEdgeChoice?: boolean;
+  /**
+   * Under a destination-distance term, the destination score's weights depend on the distance
+   * bucket: s_ub = (w_b + q_kappa,b)·[h_u ; h_v] + c_b + delta[kappa, b] (docs/design.md, 'Weights
+   * by distance'), with the table chooseDest.distanceWeights of q; absent or false: one w_b for
+   * every distance.
+   */
+  readonly distanceWeights?: boolean;
 }
 
 /** K and B of a model. */
@@ -55,6 +62,15 @@ export function destinationDistanceOf(cfg: ModelConfig): number {
 /** Whether a model's add-edge decision reads its destination scores (docs/design.md, 'Joint edge choice'). */
 export function jointEdgeChoiceOf(cfg: ModelConfig): boolean {
   return cfg.jointEdgeChoice === true;
+}
+
+/**
+ * How many weight groups the destination score has: D + 1 (one per distance bucket kappa) under
+ * model.distanceWeights, else 1; the score of a candidate in bucket kappa reads group kappa, or
+ * the one group.
+ */
+export function distanceGroups(cfg: ModelConfig): number {
+  return cfg.distanceWeights === true ? destinationDistanceOf(cfg) + 1 : 1;
 }
 
 /** N of a model: the largest node count with its own row of the add-node count table, 0 for none. */
@@ -96,6 +112,7 @@ export function modelSizeProblem(cfg: ModelConfig): string | null {
   }
   const N = nodeCountRows(cfg);
   if (!Number.isInteger(N) || N < 0 || N > MODEL_LIMITS.nodeCountInput) return `model.nodeCountInput must be an integer from 0 to ${MODEL_LIMITS.nodeCountInput}, got ${N}`;
+  if (cfg.distanceWeights === true && D === 0) return 'model.distanceWeights needs model.destinationDistance >= 1: its weights are one set per distance bucket';
   return null;
 }
 
@@ -131,8 +148,9 @@ export interface ParamSpec {
  * B), so a typed model's columns start like the untyped one. So K = B = 1 is the untyped model's
  * layout and draws exactly, and its checkpoints load. With model.destinationDistance D >= 1 the
  * table `chooseDest.distance` of (D + 1) x B entries, delta[kappa, b] (model/distance.ts), comes
- * last, and with model.nodeCountInput N >= 1 the table `addNode.count` (N + 1 rows of the add-node
- * head's columns) follows `addNode.stop`; both start at zero and draw nothing, so every other
+ * last, then under model.distanceWeights q, `chooseDest.distanceWeights` (2n x (D + 1)·B), and
+ * with model.nodeCountInput N >= 1 the table `addNode.count` (N + 1 rows of the add-node head's
+ * columns) follows `addNode.stop`; all start at zero and draw nothing, so every other
  * parameter draws as without them, a fresh model decides as plain DGMG does, and a checkpoint
  * without them carries over by name with the new tables at zeros (carryParams).
  */
@@ -171,6 +189,9 @@ export function paramSpecs(cfg: ModelConfig): ParamSpec[] {
   );
   const D = destinationDistanceOf(cfg);
   if (D > 0) specs.push({ name: 'chooseDest.distance', shape: [D + 1, B], init: { kind: 'zeros' } });
+  // q: column kappa·B + b is added to w_b for a candidate in bucket kappa; zeros: one w_b at every distance
+  const G = distanceGroups(cfg);
+  if (G > 1) specs.push({ name: 'chooseDest.distanceWeights', shape: [2 * n, G * B], init: { kind: 'zeros' } });
   return specs;
 }
 

@@ -52,14 +52,22 @@ function outcomeLogProb(logits: tf.Tensor1D, token: number, allowed: readonly nu
 
 /**
  * ChooseDest: the score w_b·[h_u ; h_v] + c_b of candidate u for source v, one pair per row, b the
- * new edge's type; with `buckets` (a destination-distance term), plus delta[kappa(u, v), b].
+ * new edge's type; with `buckets` (a destination-distance term), plus delta[kappa(u, v), b], and
+ * under model.distanceWeights plus q_kappa,b·[h_u ; h_v].
  */
 function chooseDestScore(p: Params, hu: tf.Tensor2D, hv: tf.Tensor2D, b: number, buckets: readonly number[] | null): tf.Tensor1D {
-  const all = linear(p, 'chooseDest.score', tf.concat([hu, hv], 1) as tf.Tensor2D);
+  const pair = tf.concat([hu, hv], 1) as tf.Tensor2D;
+  const all = linear(p, 'chooseDest.score', pair);
   const plain = all.slice([0, b], [-1, 1]).reshape([-1]) as tf.Tensor1D;
   if (!buckets) return plain;
   const delta = p['chooseDest.distance'] as tf.Tensor2D;
-  return tf.add(plain, gatherRows(delta.slice([0, b], [-1, 1]) as tf.Tensor2D, indices(buckets)).reshape([-1]));
+  const withDelta = tf.add(plain, gatherRows(delta.slice([0, b], [-1, 1]) as tf.Tensor2D, indices(buckets)).reshape([-1])) as tf.Tensor1D;
+  const q = p['chooseDest.distanceWeights'] as tf.Tensor2D | undefined;
+  if (!q) return withDelta;
+  // q's columns kappa·B + b for this b, one row per kappa, then each pair's row by its bucket
+  const B = delta.shape[1];
+  const qb = q.reshape([q.shape[0], -1, B]).slice([0, 0, b], [-1, -1, 1]).reshape([q.shape[0], -1]).transpose() as tf.Tensor2D;
+  return tf.add(withDelta, tf.sum(tf.mul(pair, gatherRows(qb, indices(buckets))), 1)) as tf.Tensor1D;
 }
 
 /** h_G = sum_v sigmoid(g(h_v)) * f(h_v) over the rows of one graph. */

@@ -3,7 +3,7 @@ import { GrowingGraph } from '../graphs/growing';
 import type { Rng } from '../graphs/random';
 import { distanceBucket } from './distance';
 import { allocWeights, dot, emptyGraphEmbeddings, fillWeights, forwardStep, messageWidth, sigmoid, type StepBuffers } from './engine';
-import { destinationDistanceOf, headColumns, jointEdgeChoiceOf, nodeCountRows, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
+import { destinationDistanceOf, distanceGroups, headColumns, jointEdgeChoiceOf, nodeCountRows, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
 import { planStep, type GraphEvent, type LiveGraph } from './schedule';
 import { rulesOf, type RuleSet } from './rules';
 import { arena } from './wasm';
@@ -24,8 +24,9 @@ interface Sampler {
 /**
  * The decision heads' parameters, read once per call: the add heads' Cn and Ce columns (params.ts's
  * headColumns) stored column after column (a column of the [in, out] weight is strided), their
- * biases, the destination scorer's B columns (one per edge type) stored the same way, its
- * distance table delta (model/distance.ts; null: no term), the node-count table nu (N + 1 rows of
+ * biases, the destination scorer's G·B columns (one per weight group and edge type, w_b + q_g,b:
+ * params.ts's distanceGroups) stored the same way, its distance table delta (model/distance.ts;
+ * null: no term), the node-count table nu (N + 1 rows of
  * Cn, null when N = 0), and room for the C logits of one decision.
  */
 interface Heads {
@@ -39,6 +40,8 @@ interface Heads {
   readonly addEdgeB: Float32Array;
   readonly destW: Float32Array;
   readonly destB: Float32Array;
+  /** Under model.distanceWeights, a candidate's weights are those of its distance bucket's group. */
+  readonly weightsByDistance: boolean;
   /** delta[kappa, b] at kappa·B + b, and D. */
   readonly destDistance: Float32Array | null;
   readonly maxDistance: number;
@@ -53,6 +56,19 @@ function columns(w: Float32Array, C: number): Float32Array {
   const out = new Float32Array(w.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < C; c++) out[c * rows + r] = w[r * C + c];
   return out;
+}
+
+/** The destination scorer's columns w_b + q_g,b, group after group (params.ts's distanceGroups), as `columns` lays them. */
+function destinationColumns(cfg: ModelConfig, P: (name: string) => Float32Array): Float32Array {
+  const B = typeCounts(cfg).edgeTypes;
+  const w = P('chooseDest.score.w');
+  const G = distanceGroups(cfg);
+  if (G === 1) return columns(w, B);
+  const q = P('chooseDest.distanceWeights');
+  const rows = w.length / B;
+  const sum = new Float32Array(q.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < G * B; c++) sum[r * G * B + c] = w[r * B + (c % B)] + q[r * G * B + c];
+  return columns(sum, G * B);
 }
 
 /**
@@ -95,21 +111,26 @@ interface DestScratch {
 
 /**
  * Scores the destinations of an edge of `edgeType` from the newest node v into `dest`: s_u =
- * w_b·[h_u ; h_v] + c_b (+ delta[kappa(u, v), b], distances in the graph as sampled so far) for
- * every candidate u the rules leave (every earlier node without rules). Returns how many.
+ * w_b·[h_u ; h_v] + c_b (+ delta[kappa(u, v), b], distances in the graph as sampled so far, and
+ * under model.distanceWeights w_b + q_kappa,b for w_b) for every candidate u the rules leave
+ * (every earlier node without rules). Returns how many.
  */
 function scoreDestinations(s: Sampler, heads: Heads, at: StateView, dest: DestScratch, v: number, edgeType: number): number {
   const n = at.n;
   let count = v;
   if (s.rules) count = s.rules.candidates(edgeType, dest.nodes);
   else for (let u = 0; u < v; u++) dest.nodes[u] = u;
-  // the column of the edge type: s_u = w_b·[h_u ; h_v] + c_b
-  const col = edgeType * 2 * n;
-  const hv = dot(at.F, at.h + v * n, heads.destW, col + n, n);
-  for (let j = 0; j < count; j++) dest.scores[j] = heads.destB[edgeType] + dot(at.F, at.h + dest.nodes[j] * n, heads.destW, col, n) + hv;
-  if (heads.destDistance && s.distances) {
-    const dist = s.distances.distancesFrom(v);
-    for (let j = 0; j < count; j++) dest.scores[j] += heads.destDistance[distanceBucket(dist[dest.nodes[j]], heads.maxDistance) * heads.edgeTypes + edgeType];
+  const B = heads.edgeTypes;
+  const dist = heads.destDistance && s.distances ? s.distances.distancesFrom(v) : null;
+  // with one group, v's half of the score is the same for every candidate
+  const hv = heads.weightsByDistance ? 0 : dot(at.F, at.h + v * n, heads.destW, edgeType * 2 * n + n, n);
+  for (let j = 0; j < count; j++) {
+    const kappa = dist ? distanceBucket(dist[dest.nodes[j]], heads.maxDistance) : 0;
+    // the column of the edge type in the candidate's group: s_u = w·[h_u ; h_v] + c_b
+    const col = ((heads.weightsByDistance ? kappa * B : 0) + edgeType) * 2 * n;
+    const hvOf = heads.weightsByDistance ? dot(at.F, at.h + v * n, heads.destW, col + n, n) : hv;
+    dest.scores[j] = heads.destB[edgeType] + dot(at.F, at.h + dest.nodes[j] * n, heads.destW, col, n) + hvOf;
+    if (dist && heads.destDistance) dest.scores[j] += heads.destDistance[kappa * B + edgeType];
   }
   return count;
 }
@@ -300,8 +321,9 @@ function sampleLockstep(cfg: ModelConfig, layout: ParamLayout, flat: Float32Arra
     countRows: nodeCountRows(cfg),
     addEdgeW: columns(P('addEdge.stop.w'), ce),
     addEdgeB: P('addEdge.stop.b'),
-    destW: columns(P('chooseDest.score.w'), types.edgeTypes),
+    destW: destinationColumns(cfg, P),
     destB: P('chooseDest.score.b'),
+    weightsByDistance: distanceGroups(cfg) > 1,
     destDistance: D > 0 ? P('chooseDest.distance') : null,
     maxDistance: D,
     joint: jointEdgeChoiceOf(cfg),

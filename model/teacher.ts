@@ -13,7 +13,7 @@ import {
   type StepBuffers,
   type WeightGrads,
 } from './engine';
-import { destinationDistanceOf, headColumns, jointEdgeChoiceOf, nodeCountRows, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
+import { destinationDistanceOf, distanceGroups, headColumns, jointEdgeChoiceOf, nodeCountRows, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
 import { compileSchedule, type EdgeCandidateRows, type Schedule } from './schedule';
 import { arena, EngineMemoryError, engineRoom, type Arena } from './wasm';
 import { rulesOf } from './rules';
@@ -31,14 +31,20 @@ import { rulesOf } from './rules';
  * is projected once (two products) and each decision adds up two or three of those numbers:
  * hG rows · [W_addNode | W_addEdge,G] and H rows · [W_addEdge,v | W_dest,u | W_dest,v], the add
  * heads with Cn and Ce columns (params.ts's headColumns), the destination scorer with one column
- * per edge type (a decision of type b reads column b of both). Their backward is the same pair of
- * products, transposed, on per-row sums of d(-log p).
+ * per edge type and weight group (a decision of type b reads column g·B + b of both, g the
+ * candidate's distance bucket under model.distanceWeights, else 0, the column holding
+ * w_b + q_g,b). Their backward is the same pair of products, transposed, on per-row sums of
+ * d(-log p).
  */
 interface HeadBuffers {
-  /** Cn, Ce, the B destination columns, and the widths of the two projections: Cn + Ce and Ce + 2B. */
+  /**
+   * Cn, Ce, the B destination types, the G·B destination columns of each side, and the widths
+   * of the two projections: Cn + Ce and Ce + 2·G·B.
+   */
   readonly cn: number;
   readonly ce: number;
   readonly cb: number;
+  readonly cq: number;
   readonly wg: number;
   readonly wh: number;
   readonly hgW: number;
@@ -146,11 +152,13 @@ function layOut(a: Arena, cfg: ModelConfig, sch: Schedule, grads: boolean): Laid
   const ce = headColumns(types.edgeTypes);
   const wg = cn + ce;
   const cb = types.edgeTypes;
-  const wh = ce + 2 * cb;
+  const cq = distanceGroups(cfg) * cb;
+  const wh = ce + 2 * cq;
   const heads = {
     cn,
     ce,
     cb,
+    cq,
     wg,
     wh,
     hgW: a.f32(2 * n * wg),
@@ -213,7 +221,7 @@ function putPlans(a: Arena, sch: Schedule, laid: Laid): void {
 }
 
 /** The heads' weight columns (see HeadBuffers) and their transposes, from the parameters. */
-function fillHeads(a: Arena, n: number, h: HeadBuffers, P: (name: string) => Float32Array): void {
+function fillHeads(a: Arena, n: number, h: HeadBuffers, P: (name: string) => Float32Array, q: Float32Array | null): void {
   const F = a.F;
   const an = P('addNode.stop.w');
   const ae = P('addEdge.stop.w');
@@ -228,9 +236,11 @@ function fillHeads(a: Arena, n: number, h: HeadBuffers, P: (name: string) => Flo
   }
   for (let r = 0; r < n; r++) {
     for (let c = 0; c < h.ce; c++) put(h.hW, h.hWT, n, h.wh, r, c, ae[(2 * n + r) * h.ce + c]);
-    for (let b = 0; b < h.cb; b++) {
-      put(h.hW, h.hWT, n, h.wh, r, h.ce + b, cd[r * h.cb + b]);
-      put(h.hW, h.hWT, n, h.wh, r, h.ce + h.cb + b, cd[(n + r) * h.cb + b]);
+    // group g's column b: w_b + q_g,b (q absent: w_b alone, one group)
+    for (let c = 0; c < h.cq; c++) {
+      const b = c % h.cb;
+      put(h.hW, h.hWT, n, h.wh, r, h.ce + c, q ? cd[r * h.cb + b] + q[r * h.cq + c] : cd[r * h.cb + b]);
+      put(h.hW, h.hWT, n, h.wh, r, h.ce + h.cq + c, q ? cd[(n + r) * h.cb + b] + q[(n + r) * h.cq + c] : cd[(n + r) * h.cb + b]);
     }
   }
 }
@@ -249,8 +259,9 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
   const k = a.k;
   const P = (name: string): Float32Array => paramView(layout, flat, name);
   const h = laid.heads;
-  const { cn, ce, cb, wg, wh } = h;
-  fillHeads(a, n, h, P);
+  const { cn, ce, cb, cq, wg, wh } = h;
+  const q = cq > cb ? P('chooseDest.distanceWeights') : null;
+  fillHeads(a, n, h, P, q);
   k.matmul(laid.hgTable, h.hgW, 0, h.hgProj, laid.totalGraphs, 2 * n, wg, 0);
   k.matmul(laid.hTable, h.hW, 0, h.hProj, laid.totalRows, n, wh, 0);
   const F = a.F;
@@ -295,8 +306,10 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
   const dAeB = new Float64Array(ce);
   // under a joint edge choice, type b's logit gains L_b = log sum_u exp(s_ub) over its candidates
   const jc = sch.addEdgeCandidates;
+  // candidate j's column of type b: in its bucket's group under model.distanceWeights, else group 0
+  const jointColumn = (c: EdgeCandidateRows, j: number, b: number): number => (q && c.bucket ? c.bucket[j] * cb + b : b);
   const jointScore = (c: EdgeCandidateRows, j: number, hRow: number, b: number): number =>
-    F[hp + wh * c.uRow[j] + ce + b] + F[hp + wh * hRow + ce + cb + b] + cdB[b] + (delta && c.bucket ? delta[c.bucket[j] * cb + b] : 0);
+    F[hp + wh * c.uRow[j] + ce + jointColumn(c, j, b)] + F[hp + wh * hRow + ce + cq + jointColumn(c, j, b)] + cdB[b] + (delta && c.bucket ? delta[c.bucket[j] * cb + b] : 0);
   const L = new Float64Array(cb);
   for (let i = 0; i < ae.graph.length; i++) {
     const row = ae.hgRow[i];
@@ -332,8 +345,8 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
           if (from === to || dz[b] === 0) continue;
           for (let j = from; j < to; j++) {
             const ds = dz[b] * Math.exp(jointScore(jc, j, hRow, b) - L[b]);
-            F[hC + wh * jc.uRow[j] + ce + b] += ds;
-            F[hC + wh * hRow + ce + cb + b] += ds;
+            F[hC + wh * jc.uRow[j] + ce + jointColumn(jc, j, b)] += ds;
+            F[hC + wh * hRow + ce + cq + jointColumn(jc, j, b)] += ds;
             if (dDelta && jc.bucket) dDelta[jc.bucket[j] * cb + b] += ds;
           }
           dCdB[b] += dz[b];
@@ -342,8 +355,9 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
     }
   }
   const bucket = cd.bucket;
-  // column b of the u and v projections, b the segment's edge type; delta's entry (kappa, b) is kappa·B + b
-  const plain = (i: number, b: number): number => F[hp + wh * cd.uRow[i] + ce + b] + F[hp + wh * cd.vRow[i] + ce + cb + b] + cdB[b];
+  // column b of the u and v projections, b the segment's edge type, in candidate i's group; delta's entry (kappa, b) is kappa·B + b
+  const column = (i: number, b: number): number => (q && bucket ? bucket[i] * cb + b : b);
+  const plain = (i: number, b: number): number => F[hp + wh * cd.uRow[i] + ce + column(i, b)] + F[hp + wh * cd.vRow[i] + ce + cq + column(i, b)] + cdB[b];
   const score = bucket && delta ? (i: number, b: number): number => plain(i, b) + delta[bucket[i] * cb + b] : plain;
   for (let seg = 0, from = 0; seg < cd.graph.length; seg++) {
     const b = cd.type[seg];
@@ -358,8 +372,8 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
       // d(-log p)/ds_i = softmax_i - [i chosen]; they sum to zero over a segment, so c_b's gradient is 0
       for (let i = from; i < to; i++) {
         const ds = Math.exp(score(i, b) - logZ) - (i === cd.chosen[seg] ? 1 : 0);
-        F[hC + wh * cd.uRow[i] + ce + b] += ds;
-        F[hC + wh * cd.vRow[i] + ce + cb + b] += ds;
+        F[hC + wh * cd.uRow[i] + ce + column(i, b)] += ds;
+        F[hC + wh * cd.vRow[i] + ce + cq + column(i, b)] += ds;
         if (bucket && dDelta) dDelta[bucket[i] * cb + b] += ds;
       }
     }
@@ -375,15 +389,23 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
     const dAn = G('addNode.stop.w');
     const dAe = G('addEdge.stop.w');
     const dCd = G('chooseDest.score.w');
+    const dQ = q ? G('chooseDest.distanceWeights') : null;
     for (let r = 0; r < 2 * n; r++) {
       for (let c = 0; c < cn; c++) dAn[r * cn + c] += F[(g.dHgW >>> 2) + wg * r + c];
       for (let c = 0; c < ce; c++) dAe[r * ce + c] += F[(g.dHgW >>> 2) + wg * r + cn + c];
     }
     for (let r = 0; r < n; r++) {
       for (let c = 0; c < ce; c++) dAe[(2 * n + r) * ce + c] += F[(g.dHW >>> 2) + wh * r + c];
-      for (let b = 0; b < cb; b++) {
-        dCd[r * cb + b] += F[(g.dHW >>> 2) + wh * r + ce + b];
-        dCd[(n + r) * cb + b] += F[(g.dHW >>> 2) + wh * r + ce + cb + b];
+      // column g·B + b holds w_b + q_g,b: its gradient goes to both
+      for (let c = 0; c < cq; c++) {
+        const du = F[(g.dHW >>> 2) + wh * r + ce + c];
+        const dv = F[(g.dHW >>> 2) + wh * r + ce + cq + c];
+        dCd[r * cb + (c % cb)] += du;
+        dCd[(n + r) * cb + (c % cb)] += dv;
+        if (dQ) {
+          dQ[r * cq + c] += du;
+          dQ[(n + r) * cq + c] += dv;
+        }
       }
     }
     const dB = (name: string, d: Float64Array): void => {
@@ -595,7 +617,7 @@ export function trainingBytes(cfg: ModelConfig, c: SequenceCost): number {
   const { nodeTypes: K, edgeTypes: B } = typeCounts(cfg);
   const m = messageWidth(cfg);
   const wg = headColumns(K) + headColumns(B);
-  const wh = headColumns(B) + 2 * B;
+  const wh = headColumns(B) + 2 * distanceGroups(cfg) * B;
   const tableRows = c.nodeRows + c.propRows;
   const hgRows = c.graphs + c.steps;
   // per table row: H, Y, gate, graphOfRow, assemble, the head projection; with gradients dH, hCoef, dY

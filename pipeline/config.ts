@@ -60,6 +60,11 @@ export interface RunConfig {
      * (docs/design.md, 'Joint edge choice'); false: DGMG's add-edge, as before the key.
      */
     readonly jointEdgeChoice: boolean;
+    /**
+     * Under a destination-distance term, the destination score has its own weights for each
+     * distance bucket (docs/design.md, 'Weights by distance'); false: one set, as before the key.
+     */
+    readonly distanceWeights: boolean;
   };
   readonly train: {
     readonly epochs: number;
@@ -106,7 +111,7 @@ export const BIAS_INITS: readonly string[] = ['normal', 'baseRate'];
 
 export const DEFAULT_CONFIG: RunConfig = {
   data: { family: 'cycles', familyParams: {}, file: '', trainSize: 4000, testSize: 500, order: 'natural', maxAtoms: 0, skipInvalid: false },
-  model: { nodeSize: 16, propRounds: 2, nodeTypes: [], edgeTypes: [], valenceMask: true, destinationDistance: 0, nodeCountInput: 0, constraints: [], jointEdgeChoice: false },
+  model: { nodeSize: 16, propRounds: 2, nodeTypes: [], edgeTypes: [], valenceMask: true, destinationDistance: 0, nodeCountInput: 0, constraints: [], jointEdgeChoice: false, distanceWeights: false },
   train: { epochs: 25, batchSize: 10, lr: 5e-4, lrFinalFraction: 1, beta1: 0.9, beta2: 0.999, eps: 1e-8, clipNorm: 0.25, seed: 0, biasInit: 'normal', checkpointEvery: 500, checkpointSeconds: 30, taskTimeoutSeconds: 120 },
   sample: { vMax: 25 },
 };

@@ -10,7 +10,7 @@ import { rulesOf } from '../model/rules';
 import { loadCheckpoint } from '../pipeline/checkpoint';
 import { configFromJson } from '../pipeline/config';
 import { CLUSTER_FORMAT, parseTask } from '../actors/cluster-protocol';
-import { checkSamplerChiSquare, matchingsInOrder, maxRelDiff, randomGraph, randomMolecule, referenceGradients, testBackend } from './helpers';
+import { checkFiniteDifferences, checkSamplerChiSquare, checkTeacherAgainstReference, matchingsInOrder, moleculeSequences, paramsWithTables, testBackend, untypedSequences } from './helpers';
 
 /** The joint edge choice (docs/design.md, 'Joint edge choice'): add-edge's logit of type b gains log sum_u exp(s_ub). */
 
@@ -19,58 +19,24 @@ t.before(testBackend);
 const ATOMS = ['C', 'N', 'O', 'S', 'F'];
 const BONDS = ['single', 'double', 'triple'];
 
-function untypedSeqs(seed: number, count: number): Decisions[] {
-  const rng = new Rng(seed);
-  const seqs: Decisions[] = [[1], [0, 1, 1]];
-  for (let i = 0; i < count; i++) {
-    const g = randomGraph(rng, rng.int(2, 10), [0.15, 0.3, 0.6][i % 3]);
-    seqs.push(encodeGraph(g, rng.permutation(g.numNodes)));
-  }
-  return seqs;
-}
-
-function moleculeSeqs(cfg: ModelConfig, seed: number, count: number): Decisions[] {
-  const rng = new Rng(seed);
-  const vocab = { nodeTypes: cfg.nodeTypes ?? [], edgeTypes: cfg.edgeTypes ?? [] };
-  return Array.from({ length: count }, (_, i) => {
-    const g = randomMolecule(rng, rng.int(2, 10), [0.25, 0.4, 0.6][i % 3], vocab);
-    return encodeGraph(g, rng.permutation(g.numNodes), typeCounts(cfg));
-  });
-}
-
 const untyped: ModelConfig = { nodeSize: 5, propRounds: 2 };
 const molecules: ModelConfig = { nodeSize: 5, propRounds: 1, nodeTypes: ATOMS, edgeTypes: BONDS, valenceMask: true };
 
 const cases: Array<{ what: string; cfg: ModelConfig; seqs: (cfg: ModelConfig) => Decisions[] }> = [
-  { what: 'untyped', cfg: untyped, seqs: () => untypedSeqs(3, 10) },
-  { what: 'untyped, destination distance 3 and node-count input 4', cfg: { ...untyped, destinationDistance: 3, nodeCountInput: 4 }, seqs: () => untypedSeqs(4, 10) },
-  { what: 'molecules, valence mask on', cfg: molecules, seqs: (cfg) => moleculeSeqs(cfg, 5, 10) },
-  { what: 'molecules, valence mask on, destination distance 3', cfg: { ...molecules, destinationDistance: 3 }, seqs: (cfg) => moleculeSeqs(cfg, 6, 10) },
+  { what: 'untyped', cfg: untyped, seqs: () => untypedSequences(3, 10) },
+  { what: 'untyped, destination distance 3 and node-count input 4', cfg: { ...untyped, destinationDistance: 3, nodeCountInput: 4 }, seqs: () => untypedSequences(4, 10) },
+  { what: 'molecules, valence mask on', cfg: molecules, seqs: (cfg) => moleculeSequences(cfg, 5, 10) },
+  { what: 'molecules, valence mask on, destination distance 3', cfg: { ...molecules, destinationDistance: 3 }, seqs: (cfg) => moleculeSequences(cfg, 6, 10) },
 ];
 
-/** Fresh parameters with every zero-started table (distance, node count) filled, so that none hides a wrong index. */
-function params(cfg: ModelConfig, seed: number): { layout: ParamLayout; flat: Float32Array } {
-  const layout = paramLayout(cfg);
-  const flat = initParams(layout, seed);
-  const rng = new Rng(seed + 100);
-  for (const name of ['chooseDest.distance', 'addNode.count']) {
-    if (!layout.specs.some((s) => s.name === name)) continue;
-    const table = paramView(layout, flat, name);
-    for (let i = 0; i < table.length; i++) table[i] = rng.normal();
-  }
-  return { layout, flat };
-}
+const params = (cfg: ModelConfig, seed: number): { layout: ParamLayout; flat: Float32Array } => paramsWithTables(cfg, seed, ['chooseDest.distance', 'addNode.count']);
 
 for (const { what, cfg: base, seqs: make } of cases) {
   t.test(`${what}: batched teacher forcing with the joint edge choice equals the one-graph reference, log p and every gradient`, async (t) => {
     const cfg: ModelConfig = { ...base, jointEdgeChoice: true };
     const { layout, flat } = params(cfg, 11);
     const seqs = make(cfg);
-    const { refLL, refGrad } = referenceGradients(cfg, layout, flat, seqs);
-    const batched = shardGradients(cfg, layout, flat, seqs);
-    t.ok(maxRelDiff(batched.logLik, refLL, 1e-6) < 1e-5, `per-graph log-likelihoods agree (max rel ${maxRelDiff(batched.logLik, refLL, 1e-6)})`);
-    const scale = Math.max(...Array.from(refGrad, Math.abs));
-    t.ok(maxRelDiff(batched.gradSum, refGrad, scale) < 1e-5, `gradients agree elementwise (max diff / max |g| ${maxRelDiff(batched.gradSum, refGrad, scale)})`);
+    const batched = checkTeacherAgainstReference(t, cfg, layout, flat, seqs);
     const factored = logLikelihoods(base, layout, flat, seqs);
     t.ok(factored.some((x, i) => Math.abs(x - batched.logLik[i]) > 1e-3), 'the joint choice changes the likelihoods');
     // the destination bias c_b now moves add-edge; in DGMG's softmax over destinations alone it cancels
@@ -83,22 +49,8 @@ for (const { what, cfg: base, seqs: make } of cases) {
 t.test('the gradient of the destination scorer matches finite differences under the joint choice', async (t) => {
   const cfg: ModelConfig = { ...molecules, nodeSize: 3, destinationDistance: 2, jointEdgeChoice: true };
   const { layout, flat } = params(cfg, 7);
-  const seqs = moleculeSeqs(cfg, 8, 6);
-  const grad = shardGradients(cfg, layout, flat, seqs).gradSum;
-  const nll = (p: Float32Array): number => -logLikelihoods(cfg, layout, p, seqs).reduce((a, b) => a + b, 0);
-  const h = 1e-2;
-  for (const name of ['chooseDest.score.b', 'chooseDest.distance']) {
-    const at = layout.offsets[layout.specs.findIndex((s) => s.name === name)];
-    const view = paramView(layout, grad, name);
-    for (let k = 0; k < view.length; k++) {
-      const plus = Float32Array.from(flat);
-      const minus = Float32Array.from(flat);
-      plus[at + k] += h;
-      minus[at + k] -= h;
-      const fd = (nll(plus) - nll(minus)) / (plus[at + k] - minus[at + k]);
-      t.ok(Math.abs(fd - view[k]) < 2e-3 + 1e-2 * Math.abs(fd), `${name}[${k}]: analytic ${view[k].toFixed(5)}, finite difference ${fd.toFixed(5)}`);
-    }
-  }
+  const seqs = moleculeSequences(cfg, 8, 6);
+  checkFiniteDifferences(t, cfg, layout, flat, seqs, ['chooseDest.score.b', 'chooseDest.distance']);
 });
 
 t.test('the first node of a rule-free model has no destination: jointly its add-edge is forced and scores nothing', async (t) => {
@@ -160,7 +112,7 @@ t.test('the sampler draws each graph with probability exp(log-likelihood) under 
 t.test('off and an absent key are the same model, bit for bit; a shipped checkpoint loads with it off', async (t) => {
   for (const base of [untyped, molecules]) {
     const { layout, flat } = params(base, 5);
-    const seqs = base.nodeTypes ? moleculeSeqs(base, 9, 6) : untypedSeqs(9, 6);
+    const seqs = base.nodeTypes ? moleculeSequences(base, 9, 6) : untypedSequences(9, 6);
     t.same(logLikelihoods({ ...base, jointEdgeChoice: false }, layout, flat, seqs), logLikelihoods(base, layout, flat, seqs), 'the same log p');
     const rngs = (): Rng[] => Array.from({ length: 30 }, (_, i) => Rng.derive(4, i));
     t.equal(JSON.stringify(sampleGraphs({ ...base, jointEdgeChoice: false }, layout, flat, rngs(), 10)), JSON.stringify(sampleGraphs(base, layout, flat, rngs(), 10)), 'the same samples');

@@ -55,19 +55,23 @@ t.test('a batch laid out past 2^31 computes exactly what it computes at the bott
 });
 
 t.test('the layout bound holds every training layout it is asked about, closely', async (t) => {
-  for (const [seed, count, maxNodes] of [
-    [2, 1, 30],
-    [3, 10, 12],
-    [4, 40, 20],
-  ]) {
+  // weights by distance widen the node-state projection: 2·(D + 1) destination columns, not 2
+  const byDistance = { ...cfg, destinationDistance: 8, distanceWeights: true };
+  for (const [model, seed, count, maxNodes] of [
+    [cfg, 2, 1, 30],
+    [cfg, 3, 10, 12],
+    [cfg, 4, 40, 20],
+    [byDistance, 5, 10, 12],
+  ] as const) {
     const seqs = mixed(seed, count, maxNodes);
     const a = arena();
     a.reset();
     const base = a.mark();
-    shardGradients(cfg, layout, flat, seqs);
+    const modelLayout = paramLayout(model);
+    shardGradients(model, modelLayout, initParams(modelLayout, 1), seqs);
     const actual = a.mark() - base;
-    const bound = trainingBytes(cfg, seqs.map((s) => sequenceCost(cfg, s)).reduce(addCosts));
-    t.ok(bound >= actual && bound < actual * 1.1 + 65536, `${count} graphs of up to ${maxNodes} nodes: bound ${bound} B, layout ${actual} B`);
+    const bound = trainingBytes(model, seqs.map((s) => sequenceCost(model, s)).reduce(addCosts));
+    t.ok(bound >= actual && bound < actual * 1.1 + 65536, `${count} graphs of up to ${maxNodes} nodes${model === cfg ? '' : ', weights by distance'}: bound ${bound} B, layout ${actual} B`);
   }
 });
 

@@ -113,6 +113,25 @@ t.test('a destination-distance table may switch on fine-tuning: it starts at zer
   }
 });
 
+t.test('weights by distance may switch on fine-tuning with the distance term: q starts at zero, so the run starts as the checkpoint\'s model; switching it off is refused', async (t) => {
+  const base = loadCheckpoint(baseCkpt);
+  const common = { data: { maxAtoms: 20, skipInvalid: true, testSize: 1 }, train: { epochs: 2, batchSize: 4, lr: LR, lrFinalFraction: 1, clipNorm: 0 }, sample: { vMax: 20 } };
+  const data = file('mine-q.smi', MINE);
+  const on = await train({ configFile: file('q.json', JSON.stringify({ ...common, model: { destinationDistance: 3, distanceWeights: true } })), initFrom: baseCkpt, outDir: join(dir, 'q'), overrides: { dataFile: data }, stopAtStep: 1 });
+  const plain = await train({ configFile: file('q-plain.json', JSON.stringify(common)), initFrom: baseCkpt, outDir: join(dir, 'q-plain'), overrides: { dataFile: data }, stopAtStep: 1 });
+  t.equal(on.finalLoss, plain.finalLoss, 'the first step\'s loss is the checkpoint model\'s');
+  const tuned = loadCheckpoint(on.checkpoint);
+  t.equal(tuned.config.model.distanceWeights, true, 'the config switches it on');
+  const n = base.config.model.nodeSize;
+  t.equal(tuned.params.length, base.params.length + 4 * 3 + 2 * n * 4 * 3, 'the checkpoint\'s parameters, a (D + 1) x B table and q, 2n x (D + 1)·B');
+  const q = paramView(paramLayout(tuned.config.model), tuned.params, 'chooseDest.distanceWeights');
+  t.ok(q.some((x) => x !== 0) && q.every((x) => Math.abs(x) <= LR * 1.001), 'q moved from zero, by at most lr');
+  const config = file('q-off.json', JSON.stringify({ model: { distanceWeights: false } }));
+  await t.rejects(train({ configFile: config, initFrom: on.checkpoint, outDir: join(dir, 'q-off'), overrides: { dataFile: data } }), {
+    message: `${on.checkpoint}: has model.distanceWeights = true, but ${config} asks for false; --init-from keeps the checkpoint's model (leave model.distanceWeights out of the config)`,
+  });
+});
+
 t.test('the node-count input may switch on fine-tuning: the run starts as the checkpoint\'s model exactly; any other change of it is refused', async (t) => {
   const base = loadCheckpoint(baseCkpt);
   t.equal(base.config.model.nodeCountInput, 0, 'the base model has none');

@@ -111,13 +111,13 @@ function modelKeysOf(file: string): string[] {
 
 /**
  * Whether a fine-tune may set model `key` to `given` on a checkpoint whose value is `had`: the
- * valence and structural constraints and the joint edge choice shape no parameter, and a destination-distance or node-count
- * table switched on starts at zero, so the fine-tune starts as exactly the checkpoint's model
- * (docs/design.md, 'Destination distance', 'Node-count input'); any other change would not be the
- * checkpoint's model.
+ * valence and structural constraints and the joint edge choice shape no parameter, and a
+ * destination-distance, node-count or distance-weights table switched on starts at zero, so the
+ * fine-tune starts as exactly the checkpoint's model (docs/design.md, 'Destination distance',
+ * 'Node-count input', 'Weights by distance'); any other change would not be the checkpoint's model.
  */
 function mayChange(key: string, had: unknown, given: unknown): boolean {
-  const switchedOn = (key === 'destinationDistance' || key === 'nodeCountInput') && (had ?? 0) === 0;
+  const switchedOn = ((key === 'destinationDistance' || key === 'nodeCountInput') && (had ?? 0) === 0) || (key === 'distanceWeights' && had !== true);
   return key === 'valenceMask' || key === 'constraints' || key === 'jointEdgeChoice' || switchedOn || JSON.stringify(given) === JSON.stringify(had);
 }
 
@@ -136,7 +136,7 @@ function initializedConfig(file: string, init: Checkpoint, config: RunConfig, co
       throw new CheckpointError(file, `has model.${key} = ${JSON.stringify(had[key])}, but ${configFile} asks for ${JSON.stringify(given[key])}; --init-from keeps the checkpoint's model (leave model.${key} out of the config)`);
     }
   }
-  const from = (key: 'valenceMask' | 'constraints' | 'destinationDistance' | 'nodeCountInput' | 'jointEdgeChoice'): RunConfig['model'] => (keys.includes(key) ? config.model : init.config.model);
+  const from = (key: 'valenceMask' | 'constraints' | 'destinationDistance' | 'nodeCountInput' | 'jointEdgeChoice' | 'distanceWeights'): RunConfig['model'] => (keys.includes(key) ? config.model : init.config.model);
   const model = {
     ...init.config.model,
     valenceMask: from('valenceMask').valenceMask,
@@ -144,6 +144,7 @@ function initializedConfig(file: string, init: Checkpoint, config: RunConfig, co
     destinationDistance: from('destinationDistance').destinationDistance,
     nodeCountInput: from('nodeCountInput').nodeCountInput,
     jointEdgeChoice: from('jointEdgeChoice').jointEdgeChoice,
+    distanceWeights: from('distanceWeights').distanceWeights,
   };
   return validateConfig({ ...config, model }, `${configFile ?? file} with the model of ${file}`);
 }
