@@ -121,7 +121,7 @@ t.test('off and an absent key are the same model, bit for bit; a shipped checkpo
     const ll = logLikelihoods({ ...base, jointEdgeChoice: true }, layout, flat, joint.map((g) => encodeGraph(g, undefined, typeCounts(base))));
     t.ok(ll.every((x) => Number.isFinite(x) && x <= 0), 'joint samples score finite under teacher forcing');
   }
-  t.equal(loadCheckpoint('models/molecules-base.json').config.model.jointEdgeChoice, false, 'a checkpoint written before the key loads with it off');
+  t.equal(loadCheckpoint('models/molecules-nci.json').config.model.jointEdgeChoice, false, 'a checkpoint written before the key loads with it off');
 });
 
 t.test('model.jointEdgeChoice: off by default, a boolean, passed on by a cluster task', async (t) => {
