@@ -73,6 +73,22 @@ export function distanceGroups(cfg: ModelConfig): number {
   return cfg.distanceWeights === true ? destinationDistanceOf(cfg) + 1 : 1;
 }
 
+/**
+ * The destination scorer's weights per group, [2n, G·B]: column g·B + b is w_b + q_g,b, in
+ * float32 (the chooseDest.score.w view itself when there is one group). The teacher and the
+ * sampler both score with these columns.
+ */
+export function destinationWeights(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array): Float32Array {
+  const w = paramView(layout, flat, 'chooseDest.score.w');
+  const G = distanceGroups(cfg);
+  if (G === 1) return w;
+  const B = typeCounts(cfg).edgeTypes;
+  const q = paramView(layout, flat, 'chooseDest.distanceWeights');
+  const sum = new Float32Array(q.length);
+  for (let r = 0; r < w.length / B; r++) for (let c = 0; c < G * B; c++) sum[r * G * B + c] = w[r * B + (c % B)] + q[r * G * B + c];
+  return sum;
+}
+
 /** N of a model: the largest node count with its own row of the add-node count table, 0 for none. */
 export function nodeCountRows(cfg: ModelConfig): number {
   return cfg.nodeCountInput ?? 0;

@@ -3,7 +3,7 @@ import { GrowingGraph } from '../graphs/growing';
 import type { Rng } from '../graphs/random';
 import { distanceBucket } from './distance';
 import { allocWeights, dot, emptyGraphEmbeddings, fillWeights, forwardStep, messageWidth, sigmoid, type StepBuffers } from './engine';
-import { destinationDistanceOf, distanceGroups, headColumns, jointEdgeChoiceOf, nodeCountRows, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
+import { destinationDistanceOf, destinationWeights, distanceGroups, headColumns, jointEdgeChoiceOf, nodeCountRows, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
 import { planStep, type GraphEvent, type LiveGraph } from './schedule';
 import { rulesOf, type RuleSet } from './rules';
 import { arena } from './wasm';
@@ -56,19 +56,6 @@ function columns(w: Float32Array, C: number): Float32Array {
   const out = new Float32Array(w.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < C; c++) out[c * rows + r] = w[r * C + c];
   return out;
-}
-
-/** The destination scorer's columns w_b + q_g,b, group after group (params.ts's distanceGroups), as `columns` lays them. */
-function destinationColumns(cfg: ModelConfig, P: (name: string) => Float32Array): Float32Array {
-  const B = typeCounts(cfg).edgeTypes;
-  const w = P('chooseDest.score.w');
-  const G = distanceGroups(cfg);
-  if (G === 1) return columns(w, B);
-  const q = P('chooseDest.distanceWeights');
-  const rows = w.length / B;
-  const sum = new Float32Array(q.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < G * B; c++) sum[r * G * B + c] = w[r * B + (c % B)] + q[r * G * B + c];
-  return columns(sum, G * B);
 }
 
 /**
@@ -321,7 +308,7 @@ function sampleLockstep(cfg: ModelConfig, layout: ParamLayout, flat: Float32Arra
     countRows: nodeCountRows(cfg),
     addEdgeW: columns(P('addEdge.stop.w'), ce),
     addEdgeB: P('addEdge.stop.b'),
-    destW: destinationColumns(cfg, P),
+    destW: columns(destinationWeights(cfg, layout, flat), distanceGroups(cfg) * types.edgeTypes),
     destB: P('chooseDest.score.b'),
     weightsByDistance: distanceGroups(cfg) > 1,
     destDistance: D > 0 ? P('chooseDest.distance') : null,

@@ -13,7 +13,7 @@ import {
   type StepBuffers,
   type WeightGrads,
 } from './engine';
-import { destinationDistanceOf, distanceGroups, headColumns, jointEdgeChoiceOf, nodeCountRows, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
+import { destinationDistanceOf, destinationWeights, distanceGroups, headColumns, jointEdgeChoiceOf, nodeCountRows, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
 import { compileSchedule, type EdgeCandidateRows, type Schedule } from './schedule';
 import { arena, EngineMemoryError, engineRoom, type Arena } from './wasm';
 import { rulesOf } from './rules';
@@ -221,11 +221,10 @@ function putPlans(a: Arena, sch: Schedule, laid: Laid): void {
 }
 
 /** The heads' weight columns (see HeadBuffers) and their transposes, from the parameters. */
-function fillHeads(a: Arena, n: number, h: HeadBuffers, P: (name: string) => Float32Array, q: Float32Array | null): void {
+function fillHeads(a: Arena, n: number, h: HeadBuffers, P: (name: string) => Float32Array, cd: Float32Array): void {
   const F = a.F;
   const an = P('addNode.stop.w');
   const ae = P('addEdge.stop.w');
-  const cd = P('chooseDest.score.w');
   const put = (W: number, WT: number, rows: number, width: number, r: number, c: number, x: number): void => {
     F[(W >>> 2) + width * r + c] = x;
     F[(WT >>> 2) + c * rows + r] = x;
@@ -236,11 +235,9 @@ function fillHeads(a: Arena, n: number, h: HeadBuffers, P: (name: string) => Flo
   }
   for (let r = 0; r < n; r++) {
     for (let c = 0; c < h.ce; c++) put(h.hW, h.hWT, n, h.wh, r, c, ae[(2 * n + r) * h.ce + c]);
-    // group g's column b: w_b + q_g,b (q absent: w_b alone, one group)
     for (let c = 0; c < h.cq; c++) {
-      const b = c % h.cb;
-      put(h.hW, h.hWT, n, h.wh, r, h.ce + c, q ? cd[r * h.cb + b] + q[r * h.cq + c] : cd[r * h.cb + b]);
-      put(h.hW, h.hWT, n, h.wh, r, h.ce + h.cq + c, q ? cd[(n + r) * h.cb + b] + q[(n + r) * h.cq + c] : cd[(n + r) * h.cb + b]);
+      put(h.hW, h.hWT, n, h.wh, r, h.ce + c, cd[r * h.cq + c]);
+      put(h.hW, h.hWT, n, h.wh, r, h.ce + h.cq + c, cd[(n + r) * h.cq + c]);
     }
   }
 }
@@ -260,8 +257,8 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
   const P = (name: string): Float32Array => paramView(layout, flat, name);
   const h = laid.heads;
   const { cn, ce, cb, cq, wg, wh } = h;
-  const q = cq > cb ? P('chooseDest.distanceWeights') : null;
-  fillHeads(a, n, h, P, q);
+  const byDistance = cq > cb;
+  fillHeads(a, n, h, P, destinationWeights(cfg, layout, flat));
   k.matmul(laid.hgTable, h.hgW, 0, h.hgProj, laid.totalGraphs, 2 * n, wg, 0);
   k.matmul(laid.hTable, h.hW, 0, h.hProj, laid.totalRows, n, wh, 0);
   const F = a.F;
@@ -306,10 +303,10 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
   const dAeB = new Float64Array(ce);
   // under a joint edge choice, type b's logit gains L_b = log sum_u exp(s_ub) over its candidates
   const jc = sch.addEdgeCandidates;
-  // candidate j's column of type b: in its bucket's group under model.distanceWeights, else group 0
-  const jointColumn = (c: EdgeCandidateRows, j: number, b: number): number => (q && c.bucket ? c.bucket[j] * cb + b : b);
+  // a candidate's column of type b: in its bucket's group under model.distanceWeights, else group 0
+  const column = (buckets: Int32Array | null, i: number, b: number): number => (byDistance && buckets ? buckets[i] * cb + b : b);
   const jointScore = (c: EdgeCandidateRows, j: number, hRow: number, b: number): number =>
-    F[hp + wh * c.uRow[j] + ce + jointColumn(c, j, b)] + F[hp + wh * hRow + ce + cq + jointColumn(c, j, b)] + cdB[b] + (delta && c.bucket ? delta[c.bucket[j] * cb + b] : 0);
+    F[hp + wh * c.uRow[j] + ce + column(c.bucket, j, b)] + F[hp + wh * hRow + ce + cq + column(c.bucket, j, b)] + cdB[b] + (delta && c.bucket ? delta[c.bucket[j] * cb + b] : 0);
   const L = new Float64Array(cb);
   for (let i = 0; i < ae.graph.length; i++) {
     const row = ae.hgRow[i];
@@ -345,8 +342,8 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
           if (from === to || dz[b] === 0) continue;
           for (let j = from; j < to; j++) {
             const ds = dz[b] * Math.exp(jointScore(jc, j, hRow, b) - L[b]);
-            F[hC + wh * jc.uRow[j] + ce + jointColumn(jc, j, b)] += ds;
-            F[hC + wh * hRow + ce + cq + jointColumn(jc, j, b)] += ds;
+            F[hC + wh * jc.uRow[j] + ce + column(jc.bucket, j, b)] += ds;
+            F[hC + wh * hRow + ce + cq + column(jc.bucket, j, b)] += ds;
             if (dDelta && jc.bucket) dDelta[jc.bucket[j] * cb + b] += ds;
           }
           dCdB[b] += dz[b];
@@ -356,8 +353,7 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
   }
   const bucket = cd.bucket;
   // column b of the u and v projections, b the segment's edge type, in candidate i's group; delta's entry (kappa, b) is kappa·B + b
-  const column = (i: number, b: number): number => (q && bucket ? bucket[i] * cb + b : b);
-  const plain = (i: number, b: number): number => F[hp + wh * cd.uRow[i] + ce + column(i, b)] + F[hp + wh * cd.vRow[i] + ce + cq + column(i, b)] + cdB[b];
+  const plain = (i: number, b: number): number => F[hp + wh * cd.uRow[i] + ce + column(bucket, i, b)] + F[hp + wh * cd.vRow[i] + ce + cq + column(bucket, i, b)] + cdB[b];
   const score = bucket && delta ? (i: number, b: number): number => plain(i, b) + delta[bucket[i] * cb + b] : plain;
   for (let seg = 0, from = 0; seg < cd.graph.length; seg++) {
     const b = cd.type[seg];
@@ -372,8 +368,8 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
       // d(-log p)/ds_i = softmax_i - [i chosen]; they sum to zero over a segment, so c_b's gradient is 0
       for (let i = from; i < to; i++) {
         const ds = Math.exp(score(i, b) - logZ) - (i === cd.chosen[seg] ? 1 : 0);
-        F[hC + wh * cd.uRow[i] + ce + column(i, b)] += ds;
-        F[hC + wh * cd.vRow[i] + ce + cq + column(i, b)] += ds;
+        F[hC + wh * cd.uRow[i] + ce + column(bucket, i, b)] += ds;
+        F[hC + wh * cd.vRow[i] + ce + cq + column(bucket, i, b)] += ds;
         if (bucket && dDelta) dDelta[bucket[i] * cb + b] += ds;
       }
     }
@@ -389,7 +385,7 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
     const dAn = G('addNode.stop.w');
     const dAe = G('addEdge.stop.w');
     const dCd = G('chooseDest.score.w');
-    const dQ = q ? G('chooseDest.distanceWeights') : null;
+    const dQ = byDistance ? G('chooseDest.distanceWeights') : null;
     for (let r = 0; r < 2 * n; r++) {
       for (let c = 0; c < cn; c++) dAn[r * cn + c] += F[(g.dHgW >>> 2) + wg * r + c];
       for (let c = 0; c < ce; c++) dAe[r * ce + c] += F[(g.dHgW >>> 2) + wg * r + cn + c];
