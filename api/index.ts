@@ -17,7 +17,7 @@ import { loadDataset, splitDataset, type Dataset } from '../pipeline/dataset';
 import { graphRecord, logLikelihoodsOf, recordGraph, sampleWith, type GraphRecord } from '../pipeline/model';
 import { graphToSmiles, loadRDKit, smiLines, typedMolecules } from '../pipeline/molecules';
 import { inProcessRunner, inThreadSampler, type ChunkSampler, type ShardRunner } from '../pipeline/runner';
-import { trainEvents, type EarlyStop, type StepReport } from '../pipeline/train';
+import { shardsOf, trainEvents, type EarlyStop, type StepReport } from '../pipeline/train';
 import { moleculeConfig } from '../pipeline/commands/molecules';
 import { DEFAULT_MODEL_FILE, resolveShipped } from '../pipeline/commands/shared';
 
@@ -186,8 +186,9 @@ export function train(config: string | object, o: TrainOptions = {}): Observable
     const workers = positive('workers', o.workers ?? 1);
     return from(prepare(o.resume ? o.resume.config : configOf(config), o.data)).pipe(
       switchMap(({ config: c, dataset }) => {
-        const runner: ShardRunner = workers > 1 ? new TrainPool(c, workers) : inProcessRunner(c);
-        const run = { config: c, data: dataset, checkpointFile: o.checkpointFile ?? null, resume: o.resume?.checkpoint ?? null, runner, shards: workers, stopAtStep: o.maxSteps ?? null };
+        const shards = shardsOf(c, workers);
+        const runner: ShardRunner = workers > 1 ? new TrainPool(c, Math.min(workers, shards)) : inProcessRunner(c);
+        const run = { config: c, data: dataset, checkpointFile: o.checkpointFile ?? null, resume: o.resume?.checkpoint ?? null, runner, shards, stopAtStep: o.maxSteps ?? null };
         return trainEvents(run, o.signal).pipe(
           map((e): TrainUpdate => (e.kind === 'step' ? { kind: 'step', report: e.report } : { kind: 'done', model: new Model(e.checkpoint, o.checkpointFile ?? 'trained model'), completed: e.completed, stopped: e.stopped })),
           finalize(() => void runner.close()),

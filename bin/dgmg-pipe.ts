@@ -14,7 +14,7 @@ import type { Checkpoint } from '../pipeline/checkpoint';
 import type { RunConfig } from '../pipeline/config';
 import { inThreadSampler, type ChunkSampler } from '../pipeline/runner';
 import { SAMPLE_CHUNK, sampleChunks } from '../pipeline/sampling';
-import { MAX_SEED, MAX_V_MAX } from '../pipeline/config';
+import { MAX_BATCH_SIZE, MAX_SEED, MAX_V_MAX } from '../pipeline/config';
 import { formatReport } from '../pipeline/table';
 import { SamplePool, TrainPool } from '../actors/pool';
 import { RedisChunkSampler, RedisShardRunner, type CoordinatorOptions } from '../actors/cluster-runner';
@@ -144,6 +144,9 @@ function integerFlag(flag: string, given: string, min: number, max: number): num
 /** `--<flag>` as a positive integer. */
 const positiveInt = (flag: string, given: string): number => integerFlag(flag, given, 1, Number.MAX_SAFE_INTEGER);
 
+/** `--shards` as a shard count: 0 (one per worker) up to the largest batch. */
+const shardsFlag = (flag: string, given: string): number => integerFlag(flag, given, 0, MAX_BATCH_SIZE);
+
 /** `--seed` as a seed: the random streams take 32 bits, so larger seeds would fold onto smaller ones. */
 const seedFlag = (flag: string, given: string): number => integerFlag(flag, given, 0, MAX_SEED);
 
@@ -233,14 +236,15 @@ void yargs(hideBin(process.argv))
         .option('data', { type: 'string', describe: 'train on this graph file (.jsonl or .g6) or molecule file (.smi, .csv with a SMILES column) instead of the config\'s family' })
         .option('order', { choices: ORDER_KINDS, describe: 'node order of the decision sequences' })
         .option('valence-mask', { type: 'boolean', describe: 'molecule models: never add a bond beyond RDKit\'s default valences (model.valenceMask, on by default); --no-valence-mask for the ablation' })
-        .option('workers', integerOption(`shards of every batch, computed on worker threads, at most one per core (default: the number of cores, ${availableParallelism()}; 1 = in this thread)`))
+        .option('workers', integerOption(`worker threads, at most one per core and one per shard; without train.shards also the shards of every batch (default: the number of cores, ${availableParallelism()}; 1 = in this thread)`))
+        .option('shards', integerOption('override train.shards: cut every batch into this many shards, so that any --workers trains the same model (0: one per worker)'))
         .option('max-steps', integerOption('stop after this many steps in total (the summary then says stopped: "max-steps")'))
         .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
         .option('quiet', quietOption)
         .options(clusterOptions),
     guarded(async (a) => {
       const cluster = coordinator(a);
-      // shards per batch, the same here and on worker hosts (the parameters depend on them, never on the threads)
+      // without train.shards, also the shards per batch, the same here and on worker hosts (the parameters depend on them, never on the threads)
       const workers = workersAsked('workers', a.workers);
       const maxSteps = optional('max-steps', a['max-steps'], positiveInt);
       if (cluster && workers < 2) throw new Error('--redis splits every batch into --workers shards: give --workers 2 or more');
@@ -254,6 +258,7 @@ void yargs(hideBin(process.argv))
           overrides: {
             epochs: optional('epochs', a.epochs, positiveInt),
             batchSize: optional('batch-size', a['batch-size'], positiveInt),
+            shards: optional('shards', a.shards, shardsFlag),
             lr: a.lr,
             seed: optional('seed', a.seed, seedFlag),
             dataFile: a.data,

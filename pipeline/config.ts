@@ -69,6 +69,13 @@ export interface RunConfig {
   readonly train: {
     readonly epochs: number;
     readonly batchSize: number;
+    /**
+     * Shards every batch is cut into, computed in parallel (docs/design.md, 'Training dataflow').
+     * The parameters depend on the shards, never on the threads that compute them, so a config
+     * that fixes them trains the same model on any number of workers; 0: one shard per worker,
+     * resolved when the run starts and kept in its checkpoint.
+     */
+    readonly shards: number;
     readonly lr: number;
     /** The learning rate falls along a cosine from lr to lr * lrFinalFraction over the run (1: constant). */
     readonly lrFinalFraction: number;
@@ -112,7 +119,7 @@ export const BIAS_INITS: readonly string[] = ['normal', 'baseRate'];
 export const DEFAULT_CONFIG: RunConfig = {
   data: { family: 'cycles', familyParams: {}, file: '', trainSize: 4000, testSize: 500, order: 'natural', maxAtoms: 0, skipInvalid: false },
   model: { nodeSize: 16, propRounds: 2, nodeTypes: [], edgeTypes: [], valenceMask: true, destinationDistance: 0, nodeCountInput: 0, constraints: [], jointEdgeChoice: false, distanceWeights: false },
-  train: { epochs: 25, batchSize: 10, lr: 5e-4, lrFinalFraction: 1, beta1: 0.9, beta2: 0.999, eps: 1e-8, clipNorm: 0.25, seed: 0, biasInit: 'normal', checkpointEvery: 500, checkpointSeconds: 30, taskTimeoutSeconds: 120 },
+  train: { epochs: 25, batchSize: 10, shards: 0, lr: 5e-4, lrFinalFraction: 1, beta1: 0.9, beta2: 0.999, eps: 1e-8, clipNorm: 0.25, seed: 0, biasInit: 'normal', checkpointEvery: 500, checkpointSeconds: 30, taskTimeoutSeconds: 120 },
   sample: { vMax: 25 },
 };
 
@@ -193,6 +200,7 @@ export function validateConfig(c: RunConfig, source: string): RunConfig {
   check(!(c.model.constraints.includes('connected') && c.data.order === 'random'), source, 'model.constraints: connected needs every node after the first to have an earlier neighbour, which data.order random cannot give; use bfs, dfs or path');
   check(posInt(c.train.epochs), source, `train.epochs must be a positive integer, got ${c.train.epochs}`);
   check(posInt(c.train.batchSize) && c.train.batchSize <= MAX_BATCH_SIZE, source, `train.batchSize must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${c.train.batchSize}`);
+  check(Number.isInteger(c.train.shards) && c.train.shards >= 0 && c.train.shards <= MAX_BATCH_SIZE, source, `train.shards must be an integer from 0 to ${MAX_BATCH_SIZE} (0: one per worker), got ${c.train.shards}`);
   check(c.train.lr > 0, source, `train.lr must be > 0, got ${c.train.lr}`);
   check(c.train.lrFinalFraction > 0 && c.train.lrFinalFraction <= 1, source, `train.lrFinalFraction must be in (0, 1], got ${c.train.lrFinalFraction}`);
   check(c.train.beta1 >= 0 && c.train.beta1 < 1 && c.train.beta2 >= 0 && c.train.beta2 < 1, source, 'train.beta1 and train.beta2 must be in [0, 1)');

@@ -112,7 +112,8 @@ export async function engineSpeed(ckpt: Checkpoint, config: RunConfig, n: number
     await sampleWith(inThreadSampler(ckpt), n, 0, ckpt.config.sample.vMax);
     sample = Math.max(sample, n / ((performance.now() - t) / 1000));
     t = performance.now();
-    const done = await lastValueFrom(trainEvents({ config, data, checkpointFile: null, resume: null, runner: inProcessRunner(config), shards: 1, stopAtStep: steps }));
+    const oneShard = { ...config, train: { ...config.train, shards: 1 } };
+    const done = await lastValueFrom(trainEvents({ config: oneShard, data, checkpointFile: null, resume: null, runner: inProcessRunner(config), shards: 1, stopAtStep: steps }));
     if (done.kind === 'done') train = Math.max(train, done.checkpoint.graphsSeen / ((performance.now() - t) / 1000));
   }
   return { sampleGraphsPerSecond: sample, trainGraphsPerSecond: train };

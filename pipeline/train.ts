@@ -30,7 +30,7 @@ export interface TrainRun {
   /** Continue from this checkpoint instead of fresh parameters. */
   readonly resume: Checkpoint | null;
   readonly runner: ShardRunner;
-  /** Shards per batch (the number of workers). */
+  /** Shards every batch is cut into: shardsOf the config and the workers. */
   readonly shards: number;
   /** Stop after this step (exclusive) even if epochs remain; null runs them all. */
   readonly stopAtStep: number | null;
@@ -153,6 +153,21 @@ function checkpointer(run: TrainRun, state: OptimizerState): { afterStep: (r: St
   };
 }
 
+/** The shards a run of `config` on `workers` workers cuts every batch into: train.shards, or for 0 one per worker. */
+export function shardsOf(config: RunConfig, workers: number): number {
+  return config.train.shards > 0 ? config.train.shards : Math.max(1, workers);
+}
+
+/**
+ * `config` with train.shards the `shards` its run cuts batches into: the config's own value (any
+ * other is refused), or for 0 the run's, which the checkpoint then keeps, so that a resumed run
+ * cuts its batches as before whatever its workers.
+ */
+function withShards(config: RunConfig, shards: number): RunConfig {
+  if (config.train.shards !== 0 && config.train.shards !== shards) throw new Error(`train.shards is ${config.train.shards}, but the run would cut its batches into ${shards} shards`);
+  return { ...config, train: { ...config.train, shards } };
+}
+
 /**
  * The training stream (docs/design.md, 'Training dataflow'), a loop closed by the parameters:
  *
@@ -162,7 +177,8 @@ function checkpointer(run: TrainRun, state: OptimizerState): { afterStep: (r: St
  * The source is pulled once per parameter version, so it never runs ahead of the optimizer by
  * more than one batch and memory stays flat. `onStep` sees every step and the parameters after it.
  */
-export function trainSteps(run: TrainRun, onStep: (r: StepReport, params: Readonly<Float32Array>) => void): Promise<TrainResult> {
+export function trainSteps(given: TrainRun, onStep: (r: StepReport, params: Readonly<Float32Array>) => void): Promise<TrainResult> {
+  const run = { ...given, config: withShards(given.config, given.shards) };
   const { config } = run;
   const source = new BatchSource(run.data.train, config.data.order, config.train.batchSize, config.train.seed, typeCounts(config.model));
   const totalSteps = config.train.epochs * source.batchesPerEpoch;

@@ -66,7 +66,7 @@ t.test('a checkpoint goes out as text or a file and comes back the same model', 
   t.throws(() => loadModel(join(dir, 'missing.json')), /missing\.json: not a readable checkpoint/);
 });
 
-t.test('train streams a report per step and ends with the model; 2 workers give the model of 1 to round-off', async (t) => {
+t.test('train streams a report per step and ends with the model; 2 workers give the model of 1 to round-off, and the same bits with train.shards fixed', async (t) => {
   const run = async (workers: number): Promise<TrainUpdate[]> => lastValueFrom(train(TINY, { workers }).pipe(toArray()));
   const one = await run(1);
   const steps = one.filter((u) => u.kind === 'step');
@@ -88,6 +88,14 @@ t.test('train streams a report per step and ends with the model; 2 workers give 
   const b = last2.model.checkpoint.params;
   const off = a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
   t.ok(off < 1e-4, `the same parameters to round-off (largest difference ${off})`);
+  t.same([last.model.config.train.shards, last2.model.config.train.shards], [1, 2], 'each model records the shards it was trained with');
+  // with train.shards fixed the threads do not matter: bit for bit
+  const fixed = async (workers: number): Promise<number[]> => {
+    const u = await lastValueFrom(train({ ...TINY, train: { ...TINY.train, shards: 2 } }, { workers }));
+    if (u.kind !== 'done') throw new Error('no model');
+    return Array.from(u.model.checkpoint.params);
+  };
+  t.same(await fixed(1), await fixed(2), 'train.shards 2: this thread and 2 worker threads give the same parameters, bit for bit');
   // the trained model samples in the CLI, and a resumed run continues it
   const file = join(dir, 'trained.json');
   last.model.save(file);

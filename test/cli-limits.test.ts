@@ -86,6 +86,30 @@ t.test('train: --workers shards every batch as asked, on at most as many threads
   t.same(Array.from(loadCheckpoint(join(dir, 'w1000', 'checkpoint.json')).params), Array.from(loadCheckpoint(join(dir, 'w5', 'checkpoint.json')).params), 'the same parameters, bit for bit');
 });
 
+t.test('train: --shards fixes the shards of every batch, so any --workers gives the same parameters; the checkpoint keeps the count and --resume cuts batches by it', async (t) => {
+  const run = (name: string, ...args: string[]): Run => cli('train', '--config', tiny, '--out', join(dir, name), '--quiet', '--json', ...args);
+  const params = (name: string): number[] => Array.from(loadCheckpoint(join(dir, name, 'checkpoint.json')).params);
+  const inThread = run('s3w1', '--workers', '1', '--shards', '3');
+  t.equal(inThread.status, 0, inThread.stderr);
+  t.match(JSON.parse(inThread.stdout), { completed: true, workers: 1, shards: 3 });
+  const pooled = run('s3w2', '--workers', '2', '--shards', '3');
+  t.equal(pooled.status, 0, pooled.stderr);
+  t.same(params('s3w2'), params('s3w1'), '3 shards on 2 threads and in this thread: the same parameters, bit for bit');
+  t.equal(loadCheckpoint(join(dir, 's3w1', 'checkpoint.json')).config.train.shards, 3, 'the checkpoint keeps the count');
+  const oneShard = run('s1w1', '--workers', '1');
+  t.equal(oneShard.status, 0, oneShard.stderr);
+  t.notSame(params('s1w1'), params('s3w1'), 'one shard rounds its sums otherwise: the count is part of the run');
+  // without --shards the first start resolves one per worker (3) and records it; the resumed run on one worker keeps 3
+  t.equal(run('w3', '--workers', '3', '--max-steps', '2').status, 0);
+  t.equal(loadCheckpoint(join(dir, 'w3', 'checkpoint.json')).config.train.shards, 3);
+  const resumed = cli('train', '--resume', join(dir, 'w3'), '--workers', '1', '--quiet', '--json');
+  t.equal(resumed.status, 0, resumed.stderr);
+  t.match(JSON.parse(resumed.stdout), { completed: true, steps: 4, shards: 3 });
+  t.same(params('w3'), params('s3w1'), 'resumed on one worker: the run of 3 shards, bit for bit');
+  failsWith(t, cli('train', '--resume', join(dir, 'w3'), '--shards', '2'), `--resume continues ${join(dir, 'w3', 'checkpoint.json')} exactly; only --epochs may change, not shards`, '--shards on --resume');
+  failsWith(t, cli('train', '--config', tiny, '--out', join(dir, 'never'), '--shards', '-1'), '--shards must be an integer from 0 to 65536, got "-1"', '--shards -1');
+});
+
 t.test('with --redis the workers are remote: no local-cores line, chunks in flight capped by the chunks', { skip: haveRedis() ? false : 'redis-server is not installed (apt-get install redis-server)' }, async (t) => {
   const redis = await startRedis();
   t.teardown(() => redis.stop());

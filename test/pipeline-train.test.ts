@@ -87,8 +87,11 @@ t.test('a mismatched or damaged checkpoint is refused with the reason', async (t
 });
 
 t.test('config errors name the source and the key', async (t) => {
-  t.throws(() => configFromJson({ train: { lrr: 1 } }, 'my.json'), new ConfigError('my.json', 'unknown key train.lrr (known: train.epochs, train.batchSize, train.lr, train.lrFinalFraction, train.beta1, train.beta2, train.eps, train.clipNorm, train.seed, train.biasInit, train.checkpointEvery, train.checkpointSeconds, train.taskTimeoutSeconds)'));
+  t.throws(() => configFromJson({ train: { lrr: 1 } }, 'my.json'), new ConfigError('my.json', 'unknown key train.lrr (known: train.epochs, train.batchSize, train.shards, train.lr, train.lrFinalFraction, train.beta1, train.beta2, train.eps, train.clipNorm, train.seed, train.biasInit, train.checkpointEvery, train.checkpointSeconds, train.taskTimeoutSeconds)'));
   t.throws(() => configFromJson({ train: { lr: '0.1' } }, 'my.json'), /my\.json: train\.lr must be a number/);
+  for (const shards of [-1, 2.5, 65_537]) {
+    t.throws(() => configFromJson({ train: { shards } }, 'my.json'), new ConfigError('my.json', `train.shards must be an integer from 0 to 65536 (0: one per worker), got ${shards}`));
+  }
   t.throws(() => configFromJson({ data: { family: 'blobs' } }, 'my.json'), /my\.json: data: unknown graph family "blobs"/);
   t.throws(() => configFromJson({ data: { order: 'sideways' } }, 'my.json'), /data\.order must be one of natural, bfs, dfs, path, random/);
 });

@@ -20,7 +20,7 @@ import { engineSpeed, generationPage, sampleWith } from '../pipeline/model';
 import { csvSmiles, graphToSmiles, loadRDKit, smiLine, smiLines, typedMolecules } from '../pipeline/molecules';
 import { inProcessRunner, inThreadSampler, type ShardRunner } from '../pipeline/runner';
 import { sampleChunk } from '../pipeline/sampling';
-import { trainEvents, type StepReport } from '../pipeline/train';
+import { shardsOf, trainEvents, type StepReport } from '../pipeline/train';
 import { moleculeGridOptions } from '../pipeline/commands/molecules';
 import { WebWorkerRunner } from './runner';
 
@@ -190,7 +190,7 @@ async function trainInTab(source: { config: string } | { file: File }, steps: nu
   const name = 'config' in source ? source.config : source.file.name;
   const isValid = await validityTest(config);
   const runner: ShardRunner = workers > 0 ? new WebWorkerRunner(config.model, await kernelBytes, workers) : inProcessRunner(config);
-  const shards = Math.max(1, workers);
+  const shards = shardsOf(config, workers);
   const losses: number[] = [];
   const curve: Array<{ seconds: number; loss: number; validity: number | null }> = [];
   const every = Math.max(1, Math.floor(steps / 10));
@@ -220,7 +220,7 @@ async function trainInTab(source: { config: string } | { file: File }, steps: nu
             curve.push({ seconds, loss: window.reduce((a, b) => a + b, 0) / window.length, validity });
             window = [];
           }
-          status('train-status', `step ${r.step} of ${Math.min(steps, r.totalSteps)}, epoch ${r.epoch + 1}, loss ${r.loss.toFixed(3)}${curve.length && curve[curve.length - 1].validity !== null ? `, valid ${curve[curve.length - 1].validity?.toFixed(2)}` : ''}, ${Math.round(r.graphsSeen / seconds)} graphs/s on ${shards} worker${shards > 1 ? 's' : ''}`);
+          status('train-status', `step ${r.step} of ${Math.min(steps, r.totalSteps)}, epoch ${r.epoch + 1}, loss ${r.loss.toFixed(3)}${curve.length && curve[curve.length - 1].validity !== null ? `, valid ${curve[curve.length - 1].validity?.toFixed(2)}` : ''}, ${Math.round(r.graphsSeen / seconds)} graphs/s, ${shards} shard${shards > 1 ? 's' : ''} a batch`);
           if (performance.now() - drawnAt > 250 || final) {
             draw();
             drawnAt = performance.now();

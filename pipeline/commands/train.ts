@@ -9,7 +9,7 @@ import { loadDataset, type Dataset } from '../dataset';
 import { isMoleculeVocabulary } from '../../graphs/molecule';
 import { progress } from '../progress';
 import { inProcessRunner, type ShardRunner } from '../runner';
-import { trainSteps, type EarlyStop, type StepReport } from '../train';
+import { shardsOf, trainSteps, type EarlyStop, type StepReport } from '../train';
 import { graphToSmiles, loadRDKit, type MoleculeCounts } from '../molecules';
 import { moleculeConfig } from './molecules';
 import { DEFAULT_CONFIG_FILE, resolveShipped } from './shared';
@@ -21,7 +21,7 @@ export interface TrainOptions {
   readonly resumeDir: string | null;
   /** Start from this checkpoint's parameters (and model), with a fresh optimizer: fine-tuning. */
   readonly initFrom: string | null;
-  readonly overrides: { epochs?: number; batchSize?: number; lr?: number; seed?: number; dataFile?: string; order?: RunConfig['data']['order']; valenceMask?: boolean; skipInvalid?: boolean };
+  readonly overrides: { epochs?: number; batchSize?: number; shards?: number; lr?: number; seed?: number; dataFile?: string; order?: RunConfig['data']['order']; valenceMask?: boolean; skipInvalid?: boolean };
   readonly workers: number;
   /** Builds the shard runner for `workers` > 1 (the actor pool); in process otherwise. */
   readonly makeRunner: (config: RunConfig, workers: number) => ShardRunner;
@@ -47,6 +47,8 @@ export interface TrainSummary {
   /** Loss and validity against time, drawn at the end. */
   readonly curve: string;
   readonly workers: number;
+  /** Shards every batch was cut into (train.shards, or one per worker): the parameters depend on them, never on the workers. */
+  readonly shards: number;
   /** A molecule file's counts of kept and skipped molecules; null for other data. */
   readonly molecules: MoleculeCounts | null;
   /** The checkpoint whose parameters the run started from (--init-from); null otherwise. */
@@ -77,11 +79,13 @@ function configDifferences(a: RunConfig, b: RunConfig): string[] {
  */
 function resumedConfig(file: string, resume: Checkpoint, o: TrainOptions): RunConfig {
   const t = o.overrides;
-  const changed = Object.keys(defined({ batchSize: t.batchSize, lr: t.lr, seed: t.seed, file: t.dataFile, order: t.order, valenceMask: t.valenceMask, skipInvalid: t.skipInvalid }));
+  const changed = Object.keys(defined({ batchSize: t.batchSize, shards: t.shards, lr: t.lr, seed: t.seed, file: t.dataFile, order: t.order, valenceMask: t.valenceMask, skipInvalid: t.skipInvalid }));
   if (changed.length) throw new Error(`--resume continues ${file} exactly; only --epochs may change, not ${changed.join(', ')}`);
   let epochs = t.epochs ?? resume.config.train.epochs;
   if (o.configFile) {
-    const given = loadConfig(resolveShipped(o.configFile));
+    const written = loadConfig(resolveShipped(o.configFile));
+    // a config that leaves the shards to the workers (0) is the run's: its checkpoint keeps the count its first start resolved
+    const given = written.train.shards === 0 ? { ...written, train: { ...written.train, shards: resume.config.train.shards } } : written;
     assertCheckpointMatches(file, resume, given, o.configFile);
     const differ = configDifferences(resume.config, given).filter((k) => k !== 'train.epochs');
     if (differ.length) throw new Error(`${o.configFile}: differs from the config of ${file} in ${differ.join(', ')}; --resume continues a run exactly, only train.epochs may change`);
@@ -179,7 +183,7 @@ export async function runTrain(o: TrainOptions, stopRequested: () => boolean): P
     config = resumedConfig(file, resume, o);
   } else {
     const t = o.overrides;
-    const over = { train: defined({ epochs: t.epochs, batchSize: t.batchSize, lr: t.lr, seed: t.seed }), data: defined({ file: t.dataFile, order: t.order, skipInvalid: t.skipInvalid }), model: defined({ valenceMask: t.valenceMask }) };
+    const over = { train: defined({ epochs: t.epochs, batchSize: t.batchSize, shards: t.shards, lr: t.lr, seed: t.seed }), data: defined({ file: t.dataFile, order: t.order, skipInvalid: t.skipInvalid }), model: defined({ valenceMask: t.valenceMask }) };
     if (o.initFrom) {
       init = loadCheckpoint(o.initFrom);
       const configFile = o.configFile === null ? null : resolveShipped(o.configFile);
@@ -195,14 +199,16 @@ export async function runTrain(o: TrainOptions, stopRequested: () => boolean): P
   const isValid = await validityTest(config, data);
   // the curve before the runner: a damaged metrics.jsonl is refused before any worker starts
   const curve = new TrainingCurve(join(o.outDir, 'metrics.jsonl'), isValid, config.model, config.sample.vMax, resume?.step ?? null);
-  const runner = o.workers > 1 ? o.makeRunner(config, o.workers) : inProcessRunner(config);
+  const shards = shardsOf(config, o.workers);
+  // never more threads than shards: a thread without a shard would wait every step
+  const runner = o.workers > 1 ? o.makeRunner(config, Math.min(o.workers, shards)) : inProcessRunner(config);
   const bar = progress('train', { quiet: o.quiet });
   const started = Date.now();
   const startGraphs = resume?.graphsSeen ?? 0;
   let last: StepReport | null = null;
   try {
     const result = await trainSteps(
-      { config, data, checkpointFile, resume: startOf(resume, init, config), runner, shards: o.workers, stopAtStep: o.stopAtStep, stopRequested },
+      { config, data, checkpointFile, resume: startOf(resume, init, config), runner, shards, stopAtStep: o.stopAtStep, stopRequested },
       (r, params) => {
         last = r;
         const secs = (Date.now() - started) / 1000;
@@ -237,6 +243,7 @@ export async function runTrain(o: TrainOptions, stopRequested: () => boolean): P
       checkpoint: checkpointFile,
       curve: join(o.outDir, 'training-curve.svg'),
       workers: o.workers,
+      shards,
       molecules: data.molecules,
       initFrom: o.initFrom,
     };
