@@ -117,8 +117,9 @@ const MOLECULE_FIXTURE = join(__dirname, '..', '..', 'test', 'fixtures', 'molecu
 
 /**
  * One thread on molecules: training steps at batch 64 on the NCI fixture's molecules with the
- * model shape of configs/molecules-base.json (its node size and 11 atom types), and sampling
- * chunks of 100 from the shipped molecule model (models/molecules-nci.json, up to 23 atoms).
+ * model shape of configs/molecules-base.json (its node size, propagation rounds and 11 atom
+ * types), and sampling chunks of 100 from the shipped molecule model (models/molecules-nci.json,
+ * up to 23 atoms).
  */
 export async function moleculeThread(seconds: number): Promise<Row[]> {
   const base = loadConfig(join(__dirname, '..', '..', 'configs', 'molecules-base.json')).model;
