@@ -128,8 +128,8 @@ export function parseTask(data: unknown): ClusterTask {
   if (data.format !== CLUSTER_FORMAT) throw new TaskRefused(`task format ${JSON.stringify(data.format)}, this worker speaks format ${CLUSTER_FORMAT} (run the same dgmg-pipe version on the coordinator and the workers)`);
   if (typeof data.run !== 'string' || !RUN_ID.test(data.run)) throw new TaskRefused(`task run id must be 16 hex digits, got ${JSON.stringify(data.run)}`);
   const m = data.model;
-  if (!isRecord(m)) throw new TaskRefused('task model must be an object {nodeSize, propRounds, nodeTypes, edgeTypes, valenceMask, destinationDistance, nodeCountInput, constraints, jointEdgeChoice, distanceWeights}');
-  exactKeys(m, ['nodeSize', 'propRounds', 'nodeTypes', 'edgeTypes', 'valenceMask', 'destinationDistance', 'nodeCountInput', 'constraints', 'jointEdgeChoice', 'distanceWeights'], 'task model');
+  if (!isRecord(m)) throw new TaskRefused('task model must be an object {nodeSize, propRounds, nodeTypes, edgeTypes, valenceMask, destinationDistance, nodeCountInput, plannedSize, constraints, jointEdgeChoice, distanceWeights}');
+  exactKeys(m, ['nodeSize', 'propRounds', 'nodeTypes', 'edgeTypes', 'valenceMask', 'destinationDistance', 'nodeCountInput', 'plannedSize', 'constraints', 'jointEdgeChoice', 'distanceWeights'], 'task model');
   for (const key of ['valenceMask', 'jointEdgeChoice', 'distanceWeights'] as const) {
     if (key in m && typeof m[key] !== 'boolean') throw new TaskRefused(`task model field ${key} must be true or false, got ${JSON.stringify(m[key]).slice(0, 80)}`);
   }
@@ -141,6 +141,7 @@ export function parseTask(data: unknown): ClusterTask {
     ...(typeof m.valenceMask === 'boolean' ? { valenceMask: m.valenceMask } : {}),
     ...('destinationDistance' in m ? { destinationDistance: intIn(m, 'destinationDistance', 0, MODEL_LIMITS.destinationDistance) } : {}),
     ...('nodeCountInput' in m ? { nodeCountInput: intIn(m, 'nodeCountInput', 0, MODEL_LIMITS.nodeCountInput) } : {}),
+    ...('plannedSize' in m ? { plannedSize: intIn(m, 'plannedSize', 0, MODEL_LIMITS.plannedSize) } : {}),
     ...constraintNames(m),
     ...(typeof m.jointEdgeChoice === 'boolean' ? { jointEdgeChoice: m.jointEdgeChoice } : {}),
     ...(typeof m.distanceWeights === 'boolean' ? { distanceWeights: m.distanceWeights } : {}),

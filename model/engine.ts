@@ -1,4 +1,4 @@
-import { paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
+import { paramView, remainingRows, typeCounts, type ModelConfig, type ParamLayout } from './params';
 import type { Arena, Kernels } from './wasm';
 
 /**
@@ -15,7 +15,9 @@ import type { Arena, Kernels } from './wasm';
  *   (MsgIn_t, (2n+B+1) x 3n): a propagation round is two products, Z·MsgIn_t and h·W_h, and the gates.
  * - GraphEmbed's gate and projection are one product h·[w_gate | W_proj].
  * - AddNode's init: W_init [e_k ; h_G] + b = h_G·W_init,G + (e_k·W_init,e + b), the second term one
- *   row per node type k (InitConst, K x n), gathered by the new nodes' types.
+ *   row per node type k (InitConst, K x n), gathered by the new nodes' types. Under a planned size
+ *   the state also gains rho[r], r = n - |V| (docs/design.md, 'Planned size'): InitConst then has
+ *   R = N + 1 rows per type, row k·R + r = e_k·W_init,e + b + rho[r] (initConstRow).
  */
 
 /** Width of Z, the rows of MsgIn: 2n + B + 1. */
@@ -38,7 +40,7 @@ export interface Weights {
   readonly wh: readonly number[];
   readonly whT: readonly number[];
   readonly bh: readonly number[];
-  /** W_init's h_G rows (2n x n), its transpose, and InitConst: e_k·W_init,e + b_init for every type k (K x n). */
+  /** W_init's h_G rows (2n x n), its transpose, and InitConst: e_k·W_init,e + b_init (+ rho[r]) for every type k (and remaining count r), (K·R x n). */
   readonly initFromGraph: number;
   readonly initFromGraphT: number;
   readonly initConst: number;
@@ -77,7 +79,7 @@ export function allocWeights(arena: Arena, cfg: ModelConfig): Weights {
     bh: rounds(cfg, () => f(3 * n)),
     initFromGraph: f(2 * n * n),
     initFromGraphT: f(2 * n * n),
-    initConst: f(typeCounts(cfg).nodeTypes * n),
+    initConst: f(typeCounts(cfg).nodeTypes * remainingRows(cfg) * n),
     stage: f(m * 2 * n + 2 * n * 3 * n),
   };
 }
@@ -93,7 +95,7 @@ export function allocWeightGrads(arena: Arena, cfg: ModelConfig): WeightGrads {
     wh: rounds(cfg, () => f(n * 3 * n)),
     bh: rounds(cfg, () => f(3 * n)),
     initFromGraph: f(2 * n * n),
-    initConst: f(typeCounts(cfg).nodeTypes * n),
+    initConst: f(typeCounts(cfg).nodeTypes * remainingRows(cfg) * n),
   };
 }
 
@@ -145,13 +147,25 @@ export function fillWeights(arena: Arena, cfg: ModelConfig, layout: ParamLayout,
   transpose(F, w.initFromGraph, 2 * n, n, w.initFromGraphT);
   const e = P('addNode.typeEmbed');
   const b = P('addNode.init.b');
+  const R = remainingRows(cfg);
+  const rho = R > 1 ? P('addNode.remaining') : null;
   for (let type = 0; type < typeCounts(cfg).nodeTypes; type++) {
     for (let c = 0; c < n; c++) {
       let s = b[c];
       for (let r = 0; r < n; r++) s += e[type * n + r] * initW[r * n + c];
-      F[(w.initConst >>> 2) + type * n + c] = s;
+      for (let r = 0; r < R; r++) F[(w.initConst >>> 2) + initConstRow(type, r, R) * n + c] = rho ? s + rho[r * n + c] : s;
     }
   }
+}
+
+/** The InitConst row of a new node of type `type` with `remaining` nodes still to come, R rows per type (remainingRows). */
+export function initConstRow(type: number, remaining: number, R: number): number {
+  return type * R + remaining;
+}
+
+/** The InitConst rows (initConstRow) of a step's new nodes, from their types and remaining counts. */
+export function initConstRows(types: Int32Array, remaining: Int32Array, R: number): Int32Array {
+  return R === 1 ? types : types.map((k, i) => initConstRow(k, remaining[i], R));
 }
 
 /**
@@ -212,9 +226,16 @@ export function addWeightGrads(arena: Arena, cfg: ModelConfig, layout: ParamLayo
   const dInitW = G('addNode.init.w');
   const dE = G('addNode.typeEmbed');
   const dInitB = G('addNode.init.b');
+  const R = remainingRows(cfg);
+  const dRho = R > 1 ? G('addNode.remaining') : null;
   for (let type = 0; type < typeCounts(cfg).nodeTypes; type++) {
     for (let c = 0; c < n; c++) {
-      const d = at(g.initConst, type * n + c);
+      let d = 0;
+      for (let r = 0; r < R; r++) {
+        const dr = at(g.initConst, initConstRow(type, r, R) * n + c);
+        d += dr;
+        if (dRho) dRho[r * n + c] += dr;
+      }
       dInitB[c] += d;
       for (let r = 0; r < n; r++) {
         dInitW[r * n + c] += e[type * n + r] * d;

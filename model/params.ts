@@ -30,6 +30,13 @@ export interface ModelConfig {
    */
   readonly nodeCountInput?: number;
   /**
+   * N: the model first draws the graph's size n in 0..N from softmax(sigma) (size.logits), then
+   * builds the graph knowing it: a new node's state starts with row n - |V| of addNode.remaining,
+   * and the add-node decision may stop only at |V| = n (docs/design.md, 'Planned size'); absent or
+   * 0: DGMG's own stop decision, no such parameters.
+   */
+  readonly plannedSize?: number;
+  /**
    * Structural constraints of an untyped model, "connected" and "planar" (model/constraints.ts);
    * absent or empty: none.
    */
@@ -94,6 +101,17 @@ export function nodeCountRows(cfg: ModelConfig): number {
   return cfg.nodeCountInput ?? 0;
 }
 
+/** N of a model's planned size (docs/design.md, 'Planned size'): the largest size it draws, 0 for none. */
+export function plannedSizeOf(cfg: ModelConfig): number {
+  return cfg.plannedSize ?? 0;
+}
+
+/** Rows of the engine's InitConst per node type: one per remaining count 0..N under a planned size, else one. */
+export function remainingRows(cfg: ModelConfig): number {
+  const N = plannedSizeOf(cfg);
+  return N > 0 ? N + 1 : 1;
+}
+
 /**
  * Columns of the add-node (K types) and add-edge (B types) heads: one stop logit l when the kind
  * has a single type (P(stop) = sigmoid(l), today's and the DGL example's model), else one logit
@@ -112,7 +130,7 @@ export const DEFAULT_MODEL: ModelConfig = { nodeSize: 16, propRounds: 2 };
  * 40 MB, their orthogonal initialisation takes seconds, and an edge-type count cannot widen every
  * propagated row (B floats each) by more than 64.
  */
-export const MODEL_LIMITS = { nodeSize: 256, propRounds: 8, nodeTypes: 1024, edgeTypes: 64, destinationDistance: 32, nodeCountInput: 4096 } as const;
+export const MODEL_LIMITS = { nodeSize: 256, propRounds: 8, nodeTypes: 1024, edgeTypes: 64, destinationDistance: 32, nodeCountInput: 4096, plannedSize: 4096 } as const;
 
 /** Why `cfg` is not a model this engine builds (the config key, its bound and the value), or null. */
 export function modelSizeProblem(cfg: ModelConfig): string | null {
@@ -128,6 +146,8 @@ export function modelSizeProblem(cfg: ModelConfig): string | null {
   }
   const N = nodeCountRows(cfg);
   if (!Number.isInteger(N) || N < 0 || N > MODEL_LIMITS.nodeCountInput) return `model.nodeCountInput must be an integer from 0 to ${MODEL_LIMITS.nodeCountInput}, got ${N}`;
+  const S = plannedSizeOf(cfg);
+  if (!Number.isInteger(S) || S < 0 || S > MODEL_LIMITS.plannedSize) return `model.plannedSize must be an integer from 0 to ${MODEL_LIMITS.plannedSize}, got ${S}`;
   if (cfg.distanceWeights === true && D === 0) return 'model.distanceWeights needs model.destinationDistance >= 1: its weights are one set per distance bucket';
   return null;
 }
@@ -168,7 +188,10 @@ export interface ParamSpec {
  * with model.nodeCountInput N >= 1 the table `addNode.count` (N + 1 rows of the add-node head's
  * columns) follows `addNode.stop`; all start at zero and draw nothing, so every other
  * parameter draws as without them, a fresh model decides as plain DGMG does, and a checkpoint
- * without them carries over by name with the new tables at zeros (carryParams).
+ * without them carries over by name with the new tables at zeros (carryParams). With
+ * model.plannedSize N >= 1, `size.logits` (sigma, N + 1 entries) and `addNode.remaining` (rho,
+ * N + 1 rows of n) come last, at zeros too; the training run starts sigma at the data's sizes
+ * (startPlannedSizes).
  */
 export function paramSpecs(cfg: ModelConfig): ParamSpec[] {
   const n = cfg.nodeSize;
@@ -208,6 +231,8 @@ export function paramSpecs(cfg: ModelConfig): ParamSpec[] {
   // q: column kappa·B + b is added to w_b for a candidate in bucket kappa; zeros: one w_b at every distance
   const G = distanceGroups(cfg);
   if (G > 1) specs.push({ name: 'chooseDest.distanceWeights', shape: [2 * n, G * B], init: { kind: 'zeros' } });
+  const S = plannedSizeOf(cfg);
+  if (S > 0) specs.push({ name: 'size.logits', shape: [S + 1], init: { kind: 'zeros' } }, { name: 'addNode.remaining', shape: [S + 1, n], init: { kind: 'zeros' } });
   return specs;
 }
 
@@ -346,6 +371,24 @@ export function initParams(layout: ParamLayout, seed: number, stopRates?: StopRa
     view('embed.empty').set(w.map((x) => scale * x));
   }
   return flat;
+}
+
+/**
+ * Starts sigma, the planned-size logits (docs/design.md, 'Planned size'), at the data's sizes:
+ * sigma_k = log(c_k + 1/2), c_k the training graphs of k nodes (the add-half estimate, so that a
+ * size the training split lacks keeps some probability). Softmax(sigma) is then the smoothed
+ * frequency, the maximum-likelihood answer the gradient would approach. A graph larger than N
+ * cannot be drawn: refused, naming `source` (the data) and both sizes.
+ */
+export function startPlannedSizes(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, sizes: Iterable<number>, source: string): void {
+  const N = plannedSizeOf(cfg);
+  const sigma = paramView(layout, flat, 'size.logits');
+  const counts = new Float64Array(N + 1);
+  for (const k of sizes) {
+    if (k > N) throw new Error(`${source}: a training graph has ${k} nodes, more than model.plannedSize ${N} (raise it, or leave larger graphs out)`);
+    counts[k]++;
+  }
+  counts.forEach((c, k) => (sigma[k] = Math.log(c + 0.5)));
 }
 
 const indexByName = new WeakMap<ParamLayout, Map<string, number>>();

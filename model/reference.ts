@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Decisions } from '../graphs/graph';
 import { GrowingGraph } from '../graphs/growing';
+import { decodeDecisions } from '../graphs/sequence';
 import { distanceBucket } from './distance';
 import { binaryLogProb, gatherRows, indices, linear, segmentSum } from './ops';
-import { destinationDistanceOf, jointEdgeChoiceOf, nodeCountRows, size, typeCounts, type ModelConfig, type ParamLayout } from './params';
+import { destinationDistanceOf, jointEdgeChoiceOf, nodeCountRows, plannedSizeOf, size, typeCounts, type ModelConfig, type ParamLayout } from './params';
 import { rulesOf } from './rules';
 
 /** The model's parameters as named tensors (the reference path's form of the flat vector). */
@@ -135,17 +136,28 @@ export function referenceLogLikelihood(p: Params, cfg: ModelConfig, s: Decisions
   const terms: tf.Tensor[] = [];
   // the graph with no nodes has its own learned embedding, embed.empty
   const embed = (): tf.Tensor2D => (h.shape[0] === 0 ? p['embed.empty'].reshape([1, 2 * n]) : plainGraphEmbed(p, h));
+  // a planned size: log p(n) = log softmax(sigma)[n] first, then the graph is built to n nodes
+  const planned = plannedSizeOf(cfg) > 0 ? decodeDecisions(s, { nodeTypes: K, edgeTypes: B }).numNodes : null;
+  if (planned !== null) {
+    if (planned > plannedSizeOf(cfg)) throw new Error(`a graph of ${planned} nodes is larger than model.plannedSize ${plannedSizeOf(cfg)}`);
+    terms.push(tf.logSoftmax(p['size.logits']).slice([planned], [1]));
+  }
   let i = 0;
   for (;;) {
     const hG = embed();
     const addNode = s[i++];
-    terms.push(outcomeLogProb(addNodeLogits(p, cfg, hG, h.shape[0]), addNode, every(K + 1)));
+    // the planned size decides the stop: certain at n nodes, removed before (and then certain for one type)
+    if (planned === null) terms.push(outcomeLogProb(addNodeLogits(p, cfg, hG, h.shape[0]), addNode, every(K + 1)));
+    else if (h.shape[0] < planned && K > 1) terms.push(outcomeLogProb(addNodeLogits(p, cfg, hG, h.shape[0]), addNode, every(K)));
     if (addNode === K) break;
     set?.addNode(addNode);
     graph?.addNode();
     // e_k, the embedding of the new node's type
     const e = p['addNode.typeEmbed'].slice([addNode, 0], [1, n]) as tf.Tensor2D;
-    h = tf.concat([h, linear(p, 'addNode.init', tf.concat([e, hG], 1) as tf.Tensor2D)], 0) as tf.Tensor2D;
+    const init = linear(p, 'addNode.init', tf.concat([e, hG], 1) as tf.Tensor2D);
+    // and under a planned size rho[n - |V|], |V| counting the new node
+    const remaining = planned === null ? null : p['addNode.remaining'].slice([planned - h.shape[0] - 1, 0], [1, n]);
+    h = tf.concat([h, remaining ? tf.add(init, remaining) : init], 0) as tf.Tensor2D;
     const v = h.shape[0] - 1;
     for (;;) {
       const addEdge = s[i++];

@@ -2,8 +2,8 @@ import type { Graph } from '../graphs/graph';
 import { GrowingGraph } from '../graphs/growing';
 import type { Rng } from '../graphs/random';
 import { distanceBucket } from './distance';
-import { allocWeights, dot, emptyGraphEmbeddings, fillWeights, forwardStep, messageWidth, sigmoid, type StepBuffers } from './engine';
-import { destinationDistanceOf, destinationWeights, distanceGroups, headColumns, jointEdgeChoiceOf, nodeCountRows, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
+import { allocWeights, dot, emptyGraphEmbeddings, fillWeights, forwardStep, initConstRows, messageWidth, sigmoid, type StepBuffers } from './engine';
+import { destinationDistanceOf, destinationWeights, distanceGroups, headColumns, jointEdgeChoiceOf, nodeCountRows, paramView, plannedSizeOf, remainingRows, typeCounts, type ModelConfig, type ParamLayout } from './params';
 import { planStep, type GraphEvent, type LiveGraph } from './schedule';
 import { rulesOf, type RuleSet } from './rules';
 import { arena } from './wasm';
@@ -184,12 +184,16 @@ function decide(s: Sampler, vMax: number, heads: Heads, at: StateView, dest: Des
       continue;
     }
     if (g.numNodes >= vMax) return null;
+    // under a planned size the graph stops at n nodes, and not before: stop's logit is -inf, one type is certain
+    const planned = g.plannedSize !== undefined;
+    if (planned && g.numNodes === g.plannedSize) return null;
     // logits W·h_G + b (+ nu[min(|V|, N)]), token K = stop
     const Cn = heads.addNodeB.length;
     for (let c = 0; c < Cn; c++) heads.logits[c] = heads.addNodeB[c] + dot(at.F, at.hG, heads.addNodeW, c * 2 * n, 2 * n);
     const nu = heads.addNodeCount;
     if (nu) for (let c = 0; c < Cn; c++) heads.logits[c] += nu[Math.min(g.numNodes, heads.countRows) * Cn + c];
-    const nodeType = drawOutcome(s.rng, heads.logits, Cn);
+    if (planned) heads.logits[Cn - 1] = -Infinity;
+    const nodeType = planned && Cn === 1 ? 0 : drawOutcome(s.rng, heads.logits, Cn);
     if (nodeType === heads.nodeTypes) return null;
     s.phase = 'edge';
     s.attempts = 0;
@@ -318,8 +322,10 @@ function sampleLockstep(cfg: ModelConfig, layout: ParamLayout, flat: Float32Arra
   };
   const dest: DestScratch = { scores: new Float64Array(vMax), nodes: new Int32Array(vMax) };
   const rules = rulesOf(cfg);
+  // a planned size is the graph's first draw, from softmax(sigma)
+  const sigma = plannedSizeOf(cfg) > 0 ? Float64Array.from(P('size.logits')) : null;
   const samplers: Sampler[] = rngs.map((rng, id) => ({
-    graph: { id, numNodes: 0, nodeTypes: [], edges: [], edgeTypes: [] },
+    graph: { id, numNodes: 0, nodeTypes: [], edges: [], edgeTypes: [], ...(sigma ? { plannedSize: drawSoftmax(rng, sigma, sigma.length) } : {}) },
     rng,
     phase: 'node',
     attempts: 0,
@@ -364,10 +370,10 @@ function sampleLockstep(cfg: ModelConfig, layout: ParamLayout, flat: Float32Arra
       st.prop = prop;
     }
     st.init = null;
-    if (plan.init && plan.initType) {
+    if (plan.init && plan.initType && plan.initRemaining) {
       init.count = plan.init.length;
       a.put(init.idx, plan.init);
-      a.put(init.type, plan.initType);
+      a.put(init.type, initConstRows(plan.initType, plan.initRemaining, remainingRows(cfg)));
       st.init = init;
     }
     forwardStep(a.k, cfg, w, st, scratch);

@@ -23,6 +23,8 @@ export interface LiveGraph {
   /** Undirected edges in the order they were added, and their types. */
   readonly edges: Array<[number, number]>;
   readonly edgeTypes: number[];
+  /** Under a planned size (docs/design.md, 'Planned size'), the size n the graph is built to; absent: none. */
+  readonly plannedSize?: number;
 }
 
 export interface PropPlan {
@@ -42,6 +44,8 @@ export interface StepPlan {
   readonly init: Int32Array | null;
   /** The type of each node added in this step. */
   readonly initType: Int32Array | null;
+  /** n - |V| after each node added in this step, its graph's planned size n less its nodes with it (0 without a planned size). */
+  readonly initRemaining: Int32Array | null;
   /** Source of every row of the new node table in concat([previous table, propagated rows, new nodes]). */
   readonly assemble: Int32Array;
   /** Row of the new graph-embedding table that each new node row sums into. */
@@ -80,6 +84,7 @@ export function planStep(live: readonly LiveGraph[], events: ReadonlyArray<Graph
   const typeCount = new Float32Array(propCount * edgeTypes);
   const init = new Int32Array(initCount);
   const initType = new Int32Array(initCount);
+  const initRemaining = new Int32Array(initCount);
   const assemble = new Int32Array(rowCount);
   const graphOfRow = new Int32Array(rowCount);
   const next: LiveGraph[] = [];
@@ -116,8 +121,9 @@ export function planStep(live: readonly LiveGraph[], events: ReadonlyArray<Graph
       init[newNodes] = slot;
       initType[newNodes] = ev.type;
       g.nodeTypes.push(ev.type);
-      assemble[r++] = newNodeBase + newNodes++;
       g.numNodes++;
+      initRemaining[newNodes] = g.plannedSize === undefined ? 0 : g.plannedSize - g.numNodes;
+      assemble[r++] = newNodeBase + newNodes++;
     }
     graphOfRow.fill(next.length, r - g.numNodes, r);
     next.push(g);
@@ -127,6 +133,7 @@ export function planStep(live: readonly LiveGraph[], events: ReadonlyArray<Graph
     prop: propCount ? { rows, src, dst, deg, typeCount } : null,
     init: initCount ? init : null,
     initType: initCount ? initType : null,
+    initRemaining: initCount ? initRemaining : null,
     assemble,
     graphOfRow,
     numGraphs: next.length,
@@ -345,7 +352,8 @@ export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = 
   const hgOffset = [0];
   const hOffset = [0, 0];
   const steps: StepPlan[] = [];
-  let live: LiveGraph[] = walks.map((_, g) => ({ id: g, numNodes: 0, nodeTypes: [], edges: [], edgeTypes: [] }));
+  // every graph is built to its own size: the teacher knows it (the planned size's n, read by the new nodes' states)
+  let live: LiveGraph[] = walks.map((w, g) => ({ id: g, numNodes: 0, nodeTypes: [], edges: [], edgeTypes: [], plannedSize: w.addNode.length - 1 }));
   for (let k = 1; live.length; k++) {
     const events = live.map((g) => walks[g.id].events[k - 1] ?? null);
     if (events.every((e) => e === null)) break;

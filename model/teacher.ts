@@ -7,13 +7,14 @@ import {
   emptyGraphEmbeddings,
   fillWeights,
   forwardStep,
+  initConstRows,
   messageWidth,
   outcomeLogProb,
   type BackwardBuffers,
   type StepBuffers,
   type WeightGrads,
 } from './engine';
-import { destinationDistanceOf, destinationWeights, distanceGroups, headColumns, jointEdgeChoiceOf, nodeCountRows, paramView, typeCounts, type ModelConfig, type ParamLayout } from './params';
+import { destinationDistanceOf, destinationWeights, distanceGroups, headColumns, jointEdgeChoiceOf, nodeCountRows, paramView, plannedSizeOf, remainingRows, typeCounts, type ModelConfig, type ParamLayout } from './params';
 import { compileSchedule, type EdgeCandidateRows, type Schedule } from './schedule';
 import { arena, EngineMemoryError, engineRoom, type Arena } from './wasm';
 import { rulesOf } from './rules';
@@ -201,7 +202,7 @@ function layOut(a: Arena, cfg: ModelConfig, sch: Schedule, grads: boolean): Laid
 }
 
 /** Copies the schedule's index plans into their places (after commit). */
-function putPlans(a: Arena, sch: Schedule, laid: Laid): void {
+function putPlans(a: Arena, cfg: ModelConfig, sch: Schedule, laid: Laid): void {
   sch.steps.forEach((plan, i) => {
     const st = laid.steps[i];
     a.put(st.graphOfRow, plan.graphOfRow);
@@ -213,9 +214,9 @@ function putPlans(a: Arena, sch: Schedule, laid: Laid): void {
       a.put(st.prop.deg, plan.prop.deg);
       a.put(st.prop.counts, plan.prop.typeCount);
     }
-    if (plan.init && plan.initType && st.init) {
+    if (plan.init && plan.initType && plan.initRemaining && st.init) {
       a.put(st.init.idx, plan.init);
-      a.put(st.init.type, plan.initType);
+      a.put(st.init.type, initConstRows(plan.initType, plan.initRemaining, remainingRows(cfg)));
     }
   });
 }
@@ -277,11 +278,15 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
   const N = nodeCountRows(cfg);
   const nu = N > 0 ? P('addNode.count') : null;
   const dNu = new Float64Array(nu ? nu.length : 0);
+  const size = plannedSizeOf(cfg) > 0 ? plannedSizes(cfg, layout, flat, sch, total, grad) : null;
   for (let i = 0; i < an.graph.length; i++) {
+    // a planned size decides the stop: at |V| = n it is certain, before it removed (logit -inf), and one type is then certain too
+    if (size && (an.nodes[i] === size[an.graph[i]] || cn === 1)) continue;
     const row = an.hgRow[i];
     for (let c = 0; c < cn; c++) z[c] = F[hg + wg * row + c] + anB[c];
     const count = Math.min(an.nodes[i], N) * cn;
     if (nu) for (let c = 0; c < cn; c++) z[c] += nu[count + c];
+    if (size) z[cn - 1] = -Infinity;
     total[an.graph[i]] += outcomeLogProb(z, cn, an.token[i], dz);
     if (g) {
       for (let c = 0; c < cn; c++) {
@@ -418,6 +423,35 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
 }
 
 /**
+ * Under a planned size (docs/design.md, 'Planned size'): every graph's size n, read from its stop
+ * decision, with log softmax(sigma)[n] added to its log p and, with `grad`, d(-log p)/dsigma =
+ * softmax(sigma) - onehot(n) added to sigma's gradient. A graph larger than N is refused.
+ */
+function plannedSizes(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, sch: Schedule, total: Float64Array, grad: Float32Array | null): Int32Array {
+  const N = plannedSizeOf(cfg);
+  const an = sch.addNode;
+  const stop = typeCounts(cfg).nodeTypes;
+  const size = new Int32Array(sch.numGraphs);
+  for (let i = 0; i < an.graph.length; i++) if (an.token[i] === stop) size[an.graph[i]] = an.nodes[i];
+  const sigma = paramView(layout, flat, 'size.logits');
+  let max = -Infinity;
+  for (const x of sigma) max = Math.max(max, x);
+  let sum = 0;
+  for (const x of sigma) sum += Math.exp(x - max);
+  const logZ = max + Math.log(sum);
+  const dSigma = grad ? paramView(layout, grad, 'size.logits') : null;
+  size.forEach((n, g) => {
+    if (n > N) throw new Error(`a graph of ${n} nodes is larger than model.plannedSize ${N}`);
+    total[g] += sigma[n] - logZ;
+    if (dSigma) {
+      for (let k = 0; k <= N; k++) dSigma[k] += Math.exp(sigma[k] - logZ);
+      dSigma[n] -= 1;
+    }
+  });
+  return size;
+}
+
+/**
  * Past this magnitude the backward's node-state gradients are scaled down by a power of two (see
  * run). A step multiplies them by far less than 2^88, so float32 (to 2^128) never overflows.
  */
@@ -450,7 +484,7 @@ function run(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, seqs: re
   const laid = layOut(a, cfg, sch, grad !== null);
   a.commit(describeBatch(seqs, cfg));
   fillWeights(a, cfg, layout, flat, w);
-  putPlans(a, sch, laid);
+  putPlans(a, cfg, sch, laid);
   emptyGraphEmbeddings(a, cfg, layout, flat, laid.hgTable, sch.numGraphs);
   if (laid.grads) a.zero(laid.grads.dHTable, laid.grads.zeroFloats);
   const scratch = { gi: laid.gi, gh: laid.gh };
@@ -626,7 +660,7 @@ export function trainingBytes(cfg: ModelConfig, c: SequenceCost): number {
   // the backward's dY, two dX, dGI, dGH, dZ; and the new nodes' rows, at most one per graph
   const scratch = c.nodes * (m + 6 * n + 2 * n + 1 + 2 * n + 6 * n + m) + c.graphs * 6 * n;
   const perStepPads = 4 * (12 + 3 * T);
-  const weights = 2 * n * (2 * n + 1) + 2 * n * n * 3 + K * n + T * (3 * m * 3 * n + 3 * n * 3 * n + 12 * n) + m * 2 * n + 2 * n * 3 * n + 3 * (2 * n * wg + n * wh) + 4 * (2 * n + 1);
+  const weights = 2 * n * (2 * n + 1) + 2 * n * n * 3 + 2 * K * remainingRows(cfg) * n + T * (3 * m * 3 * n + 3 * n * 3 * n + 12 * n) + m * 2 * n + 2 * n * 3 * n + 3 * (2 * n * wg + n * wh) + 4 * (2 * n + 1);
   const weightPads = 4 * (40 + 12 * T);
   const floats = tableRows * perTableRow + c.propRows * perPropRow + 2 * c.propEdges + hgRows * perGraphRow + 2 * c.nodes + scratch + c.steps * perStepPads + weights + weightPads;
   return 4 * floats;

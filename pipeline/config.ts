@@ -51,6 +51,11 @@ export interface RunConfig {
      */
     readonly nodeCountInput: number;
     /**
+     * N: the model draws each graph's size first, up to N, and builds the graph to it
+     * (docs/design.md, 'Planned size'); 0: DGMG's own stop decision, as before the key.
+     */
+    readonly plannedSize: number;
+    /**
      * Structural constraints of an untyped model (docs/design.md, 'Structural constraints'):
      * "connected", "planar"; empty: none, the model as before the key existed.
      */
@@ -118,7 +123,7 @@ export const BIAS_INITS: readonly string[] = ['normal', 'baseRate'];
 
 export const DEFAULT_CONFIG: RunConfig = {
   data: { family: 'cycles', familyParams: {}, file: '', trainSize: 4000, testSize: 500, order: 'natural', maxAtoms: 0, skipInvalid: false },
-  model: { nodeSize: 16, propRounds: 2, nodeTypes: [], edgeTypes: [], valenceMask: true, destinationDistance: 0, nodeCountInput: 0, constraints: [], jointEdgeChoice: false, distanceWeights: false },
+  model: { nodeSize: 16, propRounds: 2, nodeTypes: [], edgeTypes: [], valenceMask: true, destinationDistance: 0, nodeCountInput: 0, plannedSize: 0, constraints: [], jointEdgeChoice: false, distanceWeights: false },
   train: { epochs: 25, batchSize: 10, shards: 0, lr: 5e-4, lrFinalFraction: 1, beta1: 0.9, beta2: 0.999, eps: 1e-8, clipNorm: 0.25, seed: 0, biasInit: 'normal', checkpointEvery: 500, checkpointSeconds: 30, taskTimeoutSeconds: 120 },
   sample: { vMax: 25 },
 };

@@ -1,7 +1,7 @@
 import { catchError, concatMap, EMPTY, from, lastValueFrom, map, Observable, startWith, Subject, takeWhile, tap, throwError, type OperatorFunction } from 'rxjs';
 import type { Decisions } from '../graphs/graph';
 import { adamState, type AdamState } from '../model/adam';
-import { initParams, paramLayout, typeCounts, type ModelConfig } from '../model/params';
+import { initParams, paramLayout, plannedSizeOf, startPlannedSizes, typeCounts, type ModelConfig } from '../model/params';
 import { assertFitsEngine, sequenceCost, sequenceWork, type ShardGradients } from '../model/teacher';
 import { saveCheckpoint, type Checkpoint } from './checkpoint';
 import type { RunConfig } from './config';
@@ -75,6 +75,7 @@ function startState(run: TrainRun): OptimizerState {
   }
   const layout = paramLayout(config.model);
   const params = initParams(layout, config.train.seed, config.train.biasInit === 'baseRate' ? stopRates(run.data.train) : undefined);
+  if (plannedSizeOf(config.model) > 0) startPlannedSizes(config.model, layout, params, run.data.train.map((g) => g.numNodes), config.data.file);
   return { params, adam: adamState(layout.total), step: 0, graphsSeen: 0 };
 }
 

@@ -100,6 +100,9 @@ t.test('task descriptions are checked field by field; anything else is refused w
   t.same(parseTask({ ...task, model: counted }), { ...task, model: counted }, 'model.nodeCountInput travels with the model');
   t.throws(() => parseTask({ ...task, model: { ...model, nodeCountInput: 5000 } }), /task field nodeCountInput must be an integer from 0 to 4096, got 5000/);
   t.throws(() => parseTask({ ...task, model: { ...model, nodeCountInput: 'all' } }), /task field nodeCountInput must be an integer from 0 to 4096, got "all"/);
+  const planned = { ...model, plannedSize: 50 };
+  t.same(parseTask({ ...task, model: planned }), { ...task, model: planned }, 'model.plannedSize travels with the model');
+  t.throws(() => parseTask({ ...task, model: { ...model, plannedSize: -1 } }), /task field plannedSize must be an integer from 0 to 4096, got -1/);
   t.throws(() => parseTask({ ...task, format: CLUSTER_FORMAT + 1 }), new RegExp(`task format ${CLUSTER_FORMAT + 1}, this worker speaks format ${CLUSTER_FORMAT}`));
   t.throws(() => parseTask({ ...task, model: { ...model, require: 'child_process' } }), /task model has unknown fields require/);
   t.throws(() => parseTask({ ...task, model: { nodeSize: 1e9, propRounds: 2 } }), /nodeSize must be an integer from 1 to 512/);

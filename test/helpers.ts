@@ -106,7 +106,9 @@ export function referenceGradients(cfg: ModelConfig, layout: ParamLayout, flat: 
       names.forEach((n, i) => (p[n] = xs[i]));
       const lls = seqs.map((s) => referenceLogLikelihood(p, cfg, s));
       lls.forEach((l) => refLL.push(l.dataSync()[0]));
-      return tf.neg(tf.addN(lls)) as tf.Scalar;
+      // 0·sum(x) of every parameter: one no decision reads (the add-node head of an untyped model
+      // under a planned size) gets gradient 0 where tf.grads would refuse it
+      return tf.add(tf.neg(tf.addN(lls)), tf.mul(0, tf.addN(xs.map((x) => tf.sum(x))))) as tf.Scalar;
     };
     const g = tf.grads(f)(names.map((n) => params[n]));
     const flatGrad = new Float32Array(layout.total);
@@ -150,6 +152,36 @@ export function checkFiniteDifferences(t: { ok(value: unknown, message: string):
     }
   }
   return grad;
+}
+
+/**
+ * Sampled graphs round-trip: each encodes to a sequence the teacher scores finitely and equal to the
+ * one-graph reference (1e-5 relative).
+ */
+export function checkSamplesScoreAsReference(t: { ok(value: unknown, message: string): unknown }, name: string, cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, samples: readonly Graph[]): void {
+  const types = typeCounts(cfg);
+  const seqs = samples.map((g) => encodeGraph(g, undefined, types));
+  const refLL = tf.tidy(() => {
+    const p = paramTensors(layout, flat);
+    return seqs.map((s) => referenceLogLikelihood(p, cfg, s).dataSync()[0]);
+  });
+  const ll = logLikelihoods(cfg, layout, flat, seqs);
+  t.ok(ll.every(Number.isFinite), `${name}: finite log p`);
+  t.ok(maxRelDiff(ll, refLL, 1e-6) < 1e-5, `${name}: teacher = reference on the samples (max rel ${maxRelDiff(ll, refLL, 1e-6)})`);
+}
+
+/**
+ * A model option at its off value (`off`, e.g. { nodeCountInput: 0 }) is the model without the key,
+ * bit for bit: log p and gradients of `seqs`, and 40 samples of up to 12 nodes.
+ */
+export function checkOffIsAbsent(t: { same(found: unknown, wanted: unknown, message: string): unknown }, cfg: ModelConfig, off: Partial<ModelConfig>, seqs: readonly Decisions[]): void {
+  const layout = paramLayout(cfg);
+  const flat = initParams(layout, 9);
+  const zero = { ...cfg, ...off };
+  t.same(logLikelihoods(zero, layout, flat, seqs), logLikelihoods(cfg, layout, flat, seqs), 'log p');
+  t.same(shardGradients(zero, layout, flat, seqs), shardGradients(cfg, layout, flat, seqs), 'gradients');
+  const rngs = (): Rng[] => Array.from({ length: 40 }, (_, i) => Rng.derive(12, i));
+  t.same(sampleGraphs(zero, layout, flat, rngs(), 12), sampleGraphs(cfg, layout, flat, rngs(), 12), 'samples');
 }
 
 /** Fresh parameters (initParams) with the zero-started tables of `names` drawn N(0, scale²), so that none hides a wrong index. */

@@ -161,6 +161,39 @@ t.test('the node-count input may switch on fine-tuning: the run starts as the ch
   }
 });
 
+t.test('a planned size may switch on fine-tuning: sigma starts at the data\'s sizes (at every fine-tune), rho at zeros; switching it off, or data larger than N, is refused', async (t) => {
+  const base = loadCheckpoint(baseCkpt);
+  t.equal(base.config.model.plannedSize, 0, 'the base model has none');
+  // four molecules kept (CCO, c1ccccc1N, CC(=O)NC, OCCN: 3, 7, 5 and 4 atoms), all four trained (a fifth of four holds none out)
+  const tune = { data: { maxAtoms: 20, skipInvalid: true, testSize: 1 }, train: { epochs: 2, batchSize: 4, lr: LR, lrFinalFraction: 1, clipNorm: 0, seed: 0 }, sample: { vMax: 20 } };
+  const sized = await train({ configFile: file('size-on.json', JSON.stringify({ ...tune, model: { plannedSize: 12 } })), initFrom: baseCkpt, outDir: join(dir, 'size-on'), overrides: { dataFile: file('mine10.smi', MINE) }, stopAtStep: 1 });
+  const tuned = loadCheckpoint(sized.checkpoint);
+  t.equal(tuned.config.model.plannedSize, 12, 'the config switches it on');
+  const layout = paramLayout(tuned.config.model);
+  const n = base.config.model.nodeSize;
+  t.equal(tuned.params.length, base.params.length + 13 + 13 * n, 'the checkpoint\'s parameters, sigma (N + 1) and rho ((N + 1) x n)');
+  const sigma = Array.from(paramView(layout, tuned.params, 'size.logits'));
+  const countsAt = (sizes: number[]): number[] => Array.from({ length: 13 }, (_, k) => sizes.filter((x) => x === k).length);
+  t.ok(sigma.every((x, k) => Math.abs(x - Math.log(countsAt([3, 4, 5, 7])[k] + 0.5)) <= LR * 1.001), 'sigma = log(c + 1/2) of the sizes 3, 4, 5 and 7, moved by at most lr');
+  const rho = paramView(layout, tuned.params, 'addNode.remaining');
+  t.ok(rho.some((x) => x !== 0) && rho.every((x) => Math.abs(x) <= LR * 1.001), 'rho moved from zeros, by at most lr');
+  // fine-tuned again on other data: sigma starts at the new data's sizes, rho where the checkpoint left it
+  const again = await train({ initFrom: sized.checkpoint, outDir: join(dir, 'size-again'), overrides: { dataFile: file('chains.smi', 'CCCCCC\nCCCCCCCC\nCCCCC\nCCCC\n') }, stopAtStep: 1 });
+  const retuned = loadCheckpoint(again.checkpoint);
+  const sigma2 = paramView(layout, retuned.params, 'size.logits');
+  t.ok(sigma2.every((x, k) => Math.abs(x - Math.log(countsAt([6, 8, 5, 4])[k] + 0.5)) <= LR * 1.001), 'sigma = log(c + 1/2) of the new sizes 6, 8, 5 and 4');
+  t.ok(paramView(layout, retuned.params, 'addNode.remaining').every((x, i) => Math.abs(x - rho[i]) <= LR * 1.001), 'rho within lr of the checkpoint\'s');
+  const off = file('size-off.json', JSON.stringify({ model: { plannedSize: 0 } }));
+  await t.rejects(train({ configFile: off, initFrom: sized.checkpoint, outDir: join(dir, 'size-off'), overrides: { dataFile: file('mine11.smi', MINE) } }), {
+    message: `${sized.checkpoint}: has model.plannedSize = 12, but ${off} asks for 0; --init-from keeps the checkpoint's model (leave model.plannedSize out of the config)`,
+  });
+  const small = file('size-small.json', JSON.stringify({ ...tune, model: { plannedSize: 4 } }));
+  const data = file('mine12.smi', MINE);
+  await t.rejects(train({ configFile: small, initFrom: baseCkpt, outDir: join(dir, 'size-small'), overrides: { dataFile: data } }), {
+    message: /^.*mine12\.smi: a training graph has [57] nodes, more than model\.plannedSize 4 \(raise it, or leave larger graphs out\)$/,
+  });
+});
+
 t.test('outside types refused when skipping is off; model keys that differ refused by name', async (t) => {
   const data = file('mine2.smi', MINE);
   await t.rejects(train({ initFrom: baseCkpt, outDir: join(dir, 'strict'), overrides: { dataFile: data, skipInvalid: false } }), {

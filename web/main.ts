@@ -105,9 +105,10 @@ async function useModel(m: PageModel): Promise<void> {
   const c = m.ckpt.config;
   const types = c.model.nodeTypes.length ? `; node types ${c.model.nodeTypes.join(' ')}` : '';
   const counts = c.model.nodeCountInput ? `; add-node reads the node count up to ${c.model.nodeCountInput}` : '';
+  const planned = c.model.plannedSize ? `; draws its size first, up to ${c.model.plannedSize}` : '';
   const joint = c.model.jointEdgeChoice ? '; add-edge reads its destinations (joint edge choice)' : '';
   const byDistance = c.model.distanceWeights ? '; destination weights by distance' : '';
-  status('model-info', `${m.name}: ${m.ckpt.step} steps on ${m.ckpt.graphsSeen} graphs, ${m.ckpt.params.length} parameters (node state ${c.model.nodeSize}, ${c.model.propRounds} rounds), at most ${c.sample.vMax} nodes${types}${counts}${joint}${byDistance}`);
+  status('model-info', `${m.name}: ${m.ckpt.step} steps on ${m.ckpt.graphsSeen} graphs, ${m.ckpt.params.length} parameters (node state ${c.model.nodeSize}, ${c.model.propRounds} rounds), at most ${c.sample.vMax} nodes${types}${counts}${planned}${joint}${byDistance}`);
   offer('download-model', `${m.name}.json`, checkpointJson(m.ckpt), 'application/json');
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adamState } from '../../model/adam';
-import { carryParams, paramLayout } from '../../model/params';
+import { carryParams, paramLayout, plannedSizeOf, startPlannedSizes } from '../../model/params';
 import { assertCheckpointMatches, CheckpointError, loadCheckpoint, type Checkpoint } from '../checkpoint';
 import { loadConfig, validateConfig, withOverrides, type RunConfig } from '../config';
 import { TrainingCurve, type ValidityTest } from '../curve';
@@ -121,7 +121,7 @@ function modelKeysOf(file: string): string[] {
  * 'Node-count input', 'Weights by distance'); any other change would not be the checkpoint's model.
  */
 function mayChange(key: string, had: unknown, given: unknown): boolean {
-  const switchedOn = ((key === 'destinationDistance' || key === 'nodeCountInput') && (had ?? 0) === 0) || (key === 'distanceWeights' && had !== true);
+  const switchedOn = ((key === 'destinationDistance' || key === 'nodeCountInput' || key === 'plannedSize') && (had ?? 0) === 0) || (key === 'distanceWeights' && had !== true);
   return key === 'valenceMask' || key === 'constraints' || key === 'jointEdgeChoice' || switchedOn || JSON.stringify(given) === JSON.stringify(had);
 }
 
@@ -140,13 +140,14 @@ function initializedConfig(file: string, init: Checkpoint, config: RunConfig, co
       throw new CheckpointError(file, `has model.${key} = ${JSON.stringify(had[key])}, but ${configFile} asks for ${JSON.stringify(given[key])}; --init-from keeps the checkpoint's model (leave model.${key} out of the config)`);
     }
   }
-  const from = (key: 'valenceMask' | 'constraints' | 'destinationDistance' | 'nodeCountInput' | 'jointEdgeChoice' | 'distanceWeights'): RunConfig['model'] => (keys.includes(key) ? config.model : init.config.model);
+  const from = (key: 'valenceMask' | 'constraints' | 'destinationDistance' | 'nodeCountInput' | 'plannedSize' | 'jointEdgeChoice' | 'distanceWeights'): RunConfig['model'] => (keys.includes(key) ? config.model : init.config.model);
   const model = {
     ...init.config.model,
     valenceMask: from('valenceMask').valenceMask,
     constraints: from('constraints').constraints,
     destinationDistance: from('destinationDistance').destinationDistance,
     nodeCountInput: from('nodeCountInput').nodeCountInput,
+    plannedSize: from('plannedSize').plannedSize,
     jointEdgeChoice: from('jointEdgeChoice').jointEdgeChoice,
     distanceWeights: from('distanceWeights').distanceWeights,
   };
@@ -156,11 +157,15 @@ function initializedConfig(file: string, init: Checkpoint, config: RunConfig, co
 /**
  * Where a run starts: the checkpoint it resumes, or, with --init-from, another's parameters at
  * step 0 with a fresh optimizer. Parameters carry over by name; a table the checkpoint lacks
- * (destination distance, node count) starts at its zeros (model/params.ts, carryParams).
+ * (destination distance, node count, planned size) starts at its zeros (model/params.ts,
+ * carryParams), and a planned size's sigma at the new data's sizes (startPlannedSizes).
  */
-function startOf(resume: Checkpoint | null, init: Checkpoint | null, config: RunConfig): Checkpoint | null {
+function startOf(resume: Checkpoint | null, init: Checkpoint | null, config: RunConfig, data: Dataset): Checkpoint | null {
   if (resume || !init) return resume;
-  const params = carryParams(paramLayout(init.config.model), init.params, paramLayout(config.model));
+  const layout = paramLayout(config.model);
+  const params = carryParams(paramLayout(init.config.model), init.params, layout);
+  // the sizes are the new data's: sigma starts at them whether or not the checkpoint had a planned size
+  if (plannedSizeOf(config.model) > 0) startPlannedSizes(config.model, layout, params, data.train.map((g) => g.numNodes), config.data.file);
   return { config, params, adam: adamState(params.length), step: 0, graphsSeen: 0 };
 }
 
@@ -208,7 +213,7 @@ export async function runTrain(o: TrainOptions, stopRequested: () => boolean): P
   let last: StepReport | null = null;
   try {
     const result = await trainSteps(
-      { config, data, checkpointFile, resume: startOf(resume, init, config), runner, shards, stopAtStep: o.stopAtStep, stopRequested },
+      { config, data, checkpointFile, resume: startOf(resume, init, config, data), runner, shards, stopAtStep: o.stopAtStep, stopRequested },
       (r, params) => {
         last = r;
         const secs = (Date.now() - started) / 1000;
