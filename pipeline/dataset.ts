@@ -61,17 +61,20 @@ export async function loadDataset(c: RunConfig, seed: number): Promise<Dataset> 
   const draw = (stream: number, count: number, part: string): Graph[] => {
     const rng = Rng.derive(seed, stream);
     const graphs = Array.from({ length: count }, () => family.sample(rng));
-    graphs.forEach((g, i) => assertConstraintsHold(g, c, `family ${d.family}: ${part} graph ${i + 1}`));
+    graphs.forEach((g, i) => assertModelCanTeach(g, c, `family ${d.family}: ${part} graph ${i + 1}`));
     return graphs;
   };
   return { train: draw(STREAM.train, d.trainSize, 'training'), test: draw(STREAM.test, d.testSize, 'held-out'), family, source: `family ${d.family}`, molecules: null };
 }
 
 /**
- * Refuses, naming `where`, a graph that model.constraints cannot teach under data.order (config
- * validation keeps connected away from the random order, so the order here is the one trained on).
+ * Refuses, naming `where`, a graph the model cannot teach: one with more nodes than its planned
+ * size can draw, or one that model.constraints forbid under data.order (config validation keeps
+ * connected away from the random order, so the order here is the one trained on).
  */
-function assertConstraintsHold(g: Graph, c: RunConfig, where: string): void {
+function assertModelCanTeach(g: Graph, c: RunConfig, where: string): void {
+  const N = c.model.plannedSize;
+  if (N > 0 && g.numNodes > N) throw new GraphFormatError(where, `has ${g.numNodes} nodes, more than model.plannedSize = ${N} can draw; raise model.plannedSize in the config`);
   if (!c.model.constraints.length) return;
   // under the random order only planar can be on, which reads no order; every DFS keeps connected
   const breach = constraintBreach(g, nodeOrder(g, fixedOrder(c.data.order)), c.model.constraints);
@@ -103,7 +106,7 @@ function engineMemoryProblem(c: RunConfig, g: Graph): string | null {
  * held out. Refuses a graph larger than sample.vMax, one the engine cannot hold, for a model
  * with the valence constraint a typed graph beyond the valences (a molecule kept from SMILES is
  * one RDKit sanitized from its graph, so within them: a test holds the table to RDKit), and one
- * that breaks the model's structural constraints.
+ * that breaks the model's structural constraints or outgrows its planned size.
  */
 export function splitDataset(
   graphs: readonly Graph[],
@@ -116,7 +119,7 @@ export function splitDataset(
   const rule = molecules ? null : valenceRuleOf(c.model);
   graphs.forEach((graph, i) => {
     if (rule) assertWithinValence(graph, rule, c.model, where(i));
-    assertConstraintsHold(graph, c, where(i));
+    assertModelCanTeach(graph, c, where(i));
     if (graph.numNodes > c.sample.vMax) throw new GraphFormatError(where(i), `has ${graph.numNodes} nodes, more than sample.vMax = ${c.sample.vMax}; raise sample.vMax in the config`);
     const problem = engineMemoryProblem(c, graph);
     if (problem) throw new GraphFormatError(where(i), problem);

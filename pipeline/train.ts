@@ -75,7 +75,7 @@ function startState(run: TrainRun): OptimizerState {
   }
   const layout = paramLayout(config.model);
   const params = initParams(layout, config.train.seed, config.train.biasInit === 'baseRate' ? stopRates(run.data.train) : undefined);
-  if (plannedSizeOf(config.model) > 0) startPlannedSizes(config.model, layout, params, run.data.train.map((g) => g.numNodes), config.data.file);
+  if (plannedSizeOf(config.model) > 0) startPlannedSizes(config.model, layout, params, run.data.train.map((g) => g.numNodes), run.data.source);
   return { params, adam: adamState(layout.total), step: 0, graphsSeen: 0 };
 }
 

@@ -6,6 +6,7 @@ import { carryParams, initParams, paramLayout, paramView, startPlannedSizes, typ
 import { sampleGraphs } from '../model/sample';
 import { logLikelihoods } from '../model/teacher';
 import { configFromJson } from '../pipeline/config';
+import { loadDataset } from '../pipeline/dataset';
 import { checkFiniteDifferences, checkOffIsAbsent, checkSamplesScoreAsReference, checkTeacherAgainstReference, moleculeSequences, paramsWithTables, testBackend, untypedSequences } from './helpers';
 
 /** The planned size: p(n) first, then a graph built to n nodes (docs/design.md, 'Planned size'). */
@@ -152,10 +153,14 @@ t.test('startPlannedSizes sets sigma to the data\'s add-half log counts; larger 
   t.throws(() => logLikelihoods(cfg, layout, flat, [big]), { message: 'a graph of 5 nodes is larger than model.plannedSize 4' });
 });
 
-t.test('bad values of model.plannedSize are refused naming the key; carryParams starts the tables at zeros', async (t) => {
+t.test('bad values of model.plannedSize are refused naming the key, graphs larger than it naming the graph; carryParams starts the tables at zeros', async (t) => {
   for (const bad of [-1, 4097, 2.5]) {
     t.throws(() => configFromJson({ model: { plannedSize: bad } }, 'cfg.json'), { name: 'ConfigError', message: `cfg.json: model.plannedSize must be an integer from 0 to 4096, got ${bad}` });
   }
+  // a family's graph larger than N is refused when the data is drawn, naming it
+  await t.rejects(loadDataset(configFromJson({ data: { family: 'cycles', familyParams: { minNodes: 10, maxNodes: 20 }, trainSize: 50, testSize: 5 }, model: { plannedSize: 15 } }, 'cfg.json'), 0), {
+    message: /^family cycles: training graph \d+: has (1[6-9]|20) nodes, more than model\.plannedSize = 15 can draw; raise model\.plannedSize in the config$/,
+  });
   const from = paramLayout(molecule);
   const flat = initParams(from, 4);
   const to = paramLayout({ ...molecule, plannedSize: 6 });

@@ -165,7 +165,7 @@ function startOf(resume: Checkpoint | null, init: Checkpoint | null, config: Run
   const layout = paramLayout(config.model);
   const params = carryParams(paramLayout(init.config.model), init.params, layout);
   // the sizes are the new data's: sigma starts at them whether or not the checkpoint had a planned size
-  if (plannedSizeOf(config.model) > 0) startPlannedSizes(config.model, layout, params, data.train.map((g) => g.numNodes), config.data.file);
+  if (plannedSizeOf(config.model) > 0) startPlannedSizes(config.model, layout, params, data.train.map((g) => g.numNodes), data.source);
   return { config, params, adam: adamState(params.length), step: 0, graphsSeen: 0 };
 }
 
