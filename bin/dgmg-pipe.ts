@@ -86,6 +86,10 @@ class Interrupted extends Error {
 /** The exit status of a process ended by `sig`, as a shell reports it: 128 + its number (130 for SIGINT). */
 const signalStatus = (sig: NodeJS.Signals): number => 128 + constants.signals[sig];
 
+// A reader that stops early (`| head`) closes stdout: end quietly with the status of a process that
+// SIGPIPE ended, as Unix tools do, rather than with a stack trace
+process.stdout.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(signalStatus('SIGPIPE')) : fail(e)));
+
 /** A command handler whose errors end the process through `fail`; an Interrupted one with one line and the signal's status. */
 function guarded<A>(handler: (a: A) => Promise<void>): (a: A) => Promise<void> {
   return async (a) => {

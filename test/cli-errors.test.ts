@@ -1,13 +1,14 @@
 import t from 'tap';
 import type { BuiltPlugins, Test } from '@tapjs/test';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatJsonlLine, parseGraph6File, parseJsonl } from '../graphs/formats';
 import type { Graph } from '../graphs/graph';
 import { loadCheckpoint } from '../pipeline/checkpoint';
 import { mountTmpfs, noTmpfs } from './tmpfs';
-import { cliIn } from './cli-run';
+import { BIN, cliIn } from './cli-run';
 
 /**
  * Issue 7: every bad input through the shipped CLI ends with one line naming the file (and line)
@@ -82,6 +83,12 @@ t.test('sample --out into a read-only folder: one line, before any sampling, no 
   const r = cli('sample', '--n', '20', '--out', out, '--workers', '1', '--quiet');
   failsWith(t, r, new RegExp(`^dgmg-pipe: ${out}: could not write JSONL graphs: (EACCES|EROFS)`), 'read-only folder');
   t.same(readdirSync(ro), [], 'nothing written');
+});
+
+t.test('a reader that closes stdout early (| head) ends the command quietly with the status SIGPIPE gives, no stack', async (t) => {
+  // `true` exits at once, so the report that eval writes after sampling meets a closed pipe
+  const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" eval --model models/cycles.json -n 20 --quiet | true; echo "status \${PIPESTATUS[0]}" >&2`], { encoding: 'utf8' });
+  t.equal(r.stderr, 'status 141\n', 'nothing on stderr but the status: 128 + SIGPIPE');
 });
 
 t.test('sample --out under a file: one line, before any sampling', async (t) => {
