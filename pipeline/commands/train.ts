@@ -118,7 +118,9 @@ function modelKeysOf(file: string): string[] {
  * valence and structural constraints and the joint edge choice shape no parameter, and a
  * destination-distance, node-count or distance-weights table switched on starts at zero, so the
  * fine-tune starts as exactly the checkpoint's model (docs/design.md, 'Destination distance',
- * 'Node-count input', 'Weights by distance'); any other change would not be the checkpoint's model.
+ * 'Node-count input', 'Weights by distance'); a planned size switched on keeps every parameter and
+ * adds its own, drawing the size where the checkpoint decided the stop ('Planned size'); any other
+ * change would not be the checkpoint's model.
  */
 function mayChange(key: string, had: unknown, given: unknown): boolean {
   const switchedOn = ((key === 'destinationDistance' || key === 'nodeCountInput' || key === 'plannedSize') && (had ?? 0) === 0) || (key === 'distanceWeights' && had !== true);
