@@ -189,6 +189,8 @@ export interface DestDecisionRows {
  */
 export interface Schedule {
   readonly numGraphs: number;
+  /** Every graph's node count n (a planned size's n: docs/design.md, 'Planned size'). */
+  readonly sizes: Int32Array;
   readonly steps: readonly StepPlan[];
   readonly addNode: OutcomeDecisionRows;
   readonly addEdge: OutcomeDecisionRows;
@@ -353,7 +355,8 @@ export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = 
   const hOffset = [0, 0];
   const steps: StepPlan[] = [];
   // every graph is built to its own size: the teacher knows it (the planned size's n, read by the new nodes' states)
-  let live: LiveGraph[] = walks.map((w, g) => ({ id: g, numNodes: 0, nodeTypes: [], edges: [], edgeTypes: [], plannedSize: w.addNode.length - 1 }));
+  const sizes = Int32Array.from(walks, (w) => w.addNode.length - 1);
+  let live: LiveGraph[] = walks.map((_, g) => ({ id: g, numNodes: 0, nodeTypes: [], edges: [], edgeTypes: [], plannedSize: sizes[g] }));
   for (let k = 1; live.length; k++) {
     const events = live.map((g) => walks[g.id].events[k - 1] ?? null);
     if (events.every((e) => e === null)) break;
@@ -454,5 +457,5 @@ export function compileSchedule(seqs: readonly Decisions[], types: TypeCounts = 
     }
   });
   if (addEdgeCandidates) addEdgeCandidates.start[addEdges * E] = listed;
-  return { numGraphs: B, steps, addNode, addEdge, chooseDest, addEdgeCandidates };
+  return { numGraphs: B, sizes, steps, addNode, addEdge, chooseDest, addEdgeCandidates };
 }

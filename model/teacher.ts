@@ -278,7 +278,8 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
   const N = nodeCountRows(cfg);
   const nu = N > 0 ? P('addNode.count') : null;
   const dNu = new Float64Array(nu ? nu.length : 0);
-  const size = plannedSizeOf(cfg) > 0 ? plannedSizes(cfg, layout, flat, sch, total, grad) : null;
+  const size = plannedSizeOf(cfg) > 0 ? sch.sizes : null;
+  if (size) addSizeTerms(cfg, layout, flat, size, total, grad);
   for (let i = 0; i < an.graph.length; i++) {
     // a planned size decides the stop: at |V| = n it is certain, before it removed (logit -inf), and one type is then certain too
     if (size && (an.nodes[i] === size[an.graph[i]] || cn === 1)) continue;
@@ -423,32 +424,20 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
 }
 
 /**
- * Under a planned size (docs/design.md, 'Planned size'): every graph's size n, read from its stop
- * decision, with log softmax(sigma)[n] added to its log p and, with `grad`, d(-log p)/dsigma =
- * softmax(sigma) - onehot(n) added to sigma's gradient. A graph larger than N is refused.
+ * Under a planned size (docs/design.md, 'Planned size'): log softmax(sigma)[n] added to every
+ * graph's log p, n its size, and with `grad` d(-log p)/dsigma = softmax(sigma) - onehot(n) added
+ * to sigma's gradient. A graph larger than N is refused.
  */
-function plannedSizes(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, sch: Schedule, total: Float64Array, grad: Float32Array | null): Int32Array {
+function addSizeTerms(cfg: ModelConfig, layout: ParamLayout, flat: Float32Array, sizes: Int32Array, total: Float64Array, grad: Float32Array | null): void {
   const N = plannedSizeOf(cfg);
-  const an = sch.addNode;
-  const stop = typeCounts(cfg).nodeTypes;
-  const size = new Int32Array(sch.numGraphs);
-  for (let i = 0; i < an.graph.length; i++) if (an.token[i] === stop) size[an.graph[i]] = an.nodes[i];
-  const sigma = paramView(layout, flat, 'size.logits');
-  let max = -Infinity;
-  for (const x of sigma) max = Math.max(max, x);
-  let sum = 0;
-  for (const x of sigma) sum += Math.exp(x - max);
-  const logZ = max + Math.log(sum);
+  const sigma = Float64Array.from(paramView(layout, flat, 'size.logits'));
+  const dz = new Float64Array(N + 1);
   const dSigma = grad ? paramView(layout, grad, 'size.logits') : null;
-  size.forEach((n, g) => {
+  sizes.forEach((n, g) => {
     if (n > N) throw new Error(`a graph of ${n} nodes is larger than model.plannedSize ${N}`);
-    total[g] += sigma[n] - logZ;
-    if (dSigma) {
-      for (let k = 0; k <= N; k++) dSigma[k] += Math.exp(sigma[k] - logZ);
-      dSigma[n] -= 1;
-    }
+    total[g] += outcomeLogProb(sigma, N + 1, n, dz);
+    if (dSigma) for (let k = 0; k <= N; k++) dSigma[k] += dz[k];
   });
-  return size;
 }
 
 /**
