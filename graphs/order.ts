@@ -2,22 +2,24 @@ import { canonicalLabelling } from './canonical';
 import { Graph, adjacency } from './graph';
 import { Rng } from './random';
 
-export const ORDER_KINDS = ['natural', 'bfs', 'dfs', 'path', 'random', 'random-dfs'] as const;
+export const ORDER_KINDS = ['natural', 'bfs', 'dfs', 'ring-dfs', 'path', 'random', 'random-dfs', 'random-ring-dfs'] as const;
 export type OrderKind = (typeof ORDER_KINDS)[number];
 
 /** The orders drawn afresh at every visit of a graph in training (from an Rng), not fixed by the graph. */
 export function drawnPerVisit(kind: OrderKind): boolean {
-  return kind === 'random' || kind === 'random-dfs';
+  return kind === 'random' || kind === 'random-dfs' || kind === 'random-ring-dfs';
 }
 
 /**
  * The fixed order that stands in for a drawn one where one sequence per graph is needed (the
  * held-out likelihood, the checks of a graph against the model's rules): `natural` for `random`,
- * canonical `dfs` for `random-dfs` (a DFS too, so every rule a random DFS keeps holds under it).
+ * canonical `dfs` for `random-dfs` and canonical `ring-dfs` for `random-ring-dfs` (DFS orders too,
+ * so every rule a random DFS keeps holds under them).
  */
 export function fixedOrder(kind: OrderKind): OrderKind {
   if (kind === 'random') return 'natural';
   if (kind === 'random-dfs') return 'dfs';
+  if (kind === 'random-ring-dfs') return 'ring-dfs';
   return kind;
 }
 
@@ -39,23 +41,33 @@ export function fixedOrder(kind: OrderKind): OrderKind {
  * at every visit (the graph form of randomized SMILES): each node after a component's first joins
  * an earlier one, as in canonical DFS, but the model sees many sequences of each graph and cannot
  * learn a training graph as one memorised sequence (docs/design.md, 'Node orders').
+ *
+ * `ring-dfs` and `random-ring-dfs` are `dfs` and `random-dfs` that, at every node, follow the
+ * edges on a cycle before the bridges: a ring is closed before the search leaves it for a side
+ * chain, so the model never has to come back to a half-built ring after writing a substituent
+ * (docs/design.md, 'Node orders').
  */
 export function nodeOrder(g: Graph, kind: OrderKind, rng?: Rng): number[] {
   switch (kind) {
     case 'natural':
       return Array.from({ length: g.numNodes }, (_, i) => i);
     case 'bfs':
-      return traverse(g, bfsFrom);
+      return traverse(g, bfsFrom, false);
     case 'dfs':
-      return traverse(g, dfsFrom);
+      return traverse(g, dfsFrom, false);
+    case 'ring-dfs':
+      return traverse(g, dfsFrom, true);
     case 'path':
-      return traverse(g, pathFrom);
+      return traverse(g, pathFrom, false);
     case 'random':
       if (rng === undefined) throw new Error('nodeOrder: the random order needs an Rng');
       return rng.permutation(g.numNodes);
     case 'random-dfs':
       if (rng === undefined) throw new Error('nodeOrder: the random-dfs order needs an Rng');
-      return randomDfs(g, rng);
+      return randomDfs(g, rng, false);
+    case 'random-ring-dfs':
+      if (rng === undefined) throw new Error('nodeOrder: the random-ring-dfs order needs an Rng');
+      return randomDfs(g, rng, true);
     default:
       throw new Error(`nodeOrder: unknown order kind ${JSON.stringify(kind)}; known: ${ORDER_KINDS.join(', ')}`);
   }
@@ -63,10 +75,11 @@ export function nodeOrder(g: Graph, kind: OrderKind, rng?: Rng): number[] {
 
 type Visit = (adj: readonly number[][], root: number, seen: Uint8Array, out: number[]) => void;
 
-function traverse(g: Graph, visit: Visit): number[] {
+function traverse(g: Graph, visit: Visit, ringsFirst: boolean): number[] {
   const rank = new Int32Array(g.numNodes);
   canonicalLabelling(g).forEach((v, i) => (rank[v] = i));
   const adj = adjacency(g).map((ns) => ns.sort((a, b) => rank[a] - rank[b]));
+  if (ringsFirst) cycleEdgesFirst(adj);
   const roots = Array.from({ length: g.numNodes }, (_, v) => v).sort((a, b) => adj[a].length - adj[b].length || rank[a] - rank[b]);
   const seen = new Uint8Array(g.numNodes);
   const out: number[] = [];
@@ -76,16 +89,68 @@ function traverse(g: Graph, visit: Visit): number[] {
   return out;
 }
 
-function randomDfs(g: Graph, rng: Rng): number[] {
+function randomDfs(g: Graph, rng: Rng, ringsFirst: boolean): number[] {
   // neighbours sorted before the shuffle, so that a draw depends on the graph, not on how a file lists its edges
   const adj = adjacency(g).map((ns) => {
     ns.sort((x, y) => x - y);
     return rng.permutation(ns.length).map((i) => ns[i]);
   });
+  if (ringsFirst) cycleEdgesFirst(adj);
   const seen = new Uint8Array(g.numNodes);
   const out: number[] = [];
   for (const root of rng.permutation(g.numNodes)) {
     if (!seen[root]) dfsFrom(adj, root, seen, out);
+  }
+  return out;
+}
+
+/** Moves each node's neighbours across cycle edges before those across bridges, in place; a stable partition, so the order within each part survives. */
+function cycleEdgesFirst(adj: number[][]): void {
+  const bridge = bridges(adj);
+  adj.forEach((ns, v) => {
+    const across = (w: number): boolean => bridge.has(edgeKey(adj.length, v, w));
+    adj[v] = ns.filter((w) => !across(w)).concat(ns.filter(across));
+  });
+}
+
+/** The key of the edge u-w of a graph of n nodes in a bridges() set. */
+export function edgeKey(n: number, u: number, w: number): number {
+  return u < w ? u * n + w : w * n + u;
+}
+
+/**
+ * The bridges of a graph (the edges on no cycle), by Tarjan's low-link: a tree edge v-w of a DFS is
+ * a bridge when nothing below w reaches v or above by a back edge. An explicit stack, as dfsBelow.
+ */
+export function bridges(adj: readonly number[][]): Set<number> {
+  const n = adj.length;
+  const enter = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const out = new Set<number>();
+  let clock = 0;
+  for (let root = 0; root < n; root++) {
+    if (enter[root] >= 0) continue;
+    enter[root] = low[root] = clock++;
+    const stack: Array<[node: number, parent: number, next: number]> = [[root, -1, 0]];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      const [v, parent] = top;
+      if (top[2] < adj[v].length) {
+        const w = adj[v][top[2]++];
+        if (enter[w] < 0) {
+          enter[w] = low[w] = clock++;
+          stack.push([w, v, 0]);
+        } else if (w !== parent) {
+          low[v] = Math.min(low[v], enter[w]);
+        }
+        continue;
+      }
+      stack.pop();
+      if (parent >= 0) {
+        low[parent] = Math.min(low[parent], low[v]);
+        if (low[v] > enter[parent]) out.add(edgeKey(n, parent, v));
+      }
+    }
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Graph, adjacency } from '../graphs/graph';
-import { ORDER_KINDS, OrderKind, nodeOrder } from '../graphs/order';
+import { ORDER_KINDS, OrderKind, bridges, edgeKey, nodeOrder } from '../graphs/order';
 import { Rng } from '../graphs/random';
 import { encodeGraph } from '../graphs/sequence';
 import { differs, firstWrong, forAll, trials } from './property';
@@ -20,7 +20,7 @@ const isPermutation = (order: number[], n: number): boolean =>
 const sample: Graph = { numNodes: 8, edges: [[0, 3], [3, 2], [4, 1], [1, 0], [6, 5]] };
 
 t.test('ORDER_KINDS lists the kinds', async (t) => {
-  t.same([...ORDER_KINDS], ['natural', 'bfs', 'dfs', 'path', 'random', 'random-dfs']);
+  t.same([...ORDER_KINDS], ['natural', 'bfs', 'dfs', 'ring-dfs', 'path', 'random', 'random-dfs', 'random-ring-dfs']);
 });
 
 t.test('natural is the identity', async (t) => {
@@ -28,13 +28,13 @@ t.test('natural is the identity', async (t) => {
   t.same(nodeOrder({ numNodes: 0, edges: [] }, 'bfs'), []);
 });
 
-t.test('bfs, dfs and path depend on the graph only: a relabelled graph gets the same decision sequence', async (t) => {
+t.test('bfs, dfs, ring-dfs and path depend on the graph only: a relabelled graph gets the same decision sequence', async (t) => {
   const rng = new Rng(3);
-  forAll(t, 'bfs, dfs and path sequences unchanged by relabelling', trials(150), () => {
+  forAll(t, 'bfs, dfs, ring-dfs and path sequences unchanged by relabelling', trials(150), () => {
     const g = randomGraph(rng.int(1, 25), rng.uniform() * 0.4, rng);
     const perm = rng.permutation(g.numNodes);
     const relabelled: Graph = { numNodes: g.numNodes, edges: g.edges.map(([u, v]) => [perm[u], perm[v]] as const) };
-    return firstWrong(...(['bfs', 'dfs', 'path'] as const).map((kind) => differs(encodeGraph(relabelled, nodeOrder(relabelled, kind)), encodeGraph(g, nodeOrder(g, kind)), `${kind} of ${JSON.stringify(g)} relabelled by ${perm}`)));
+    return firstWrong(...(['bfs', 'dfs', 'ring-dfs', 'path'] as const).map((kind) => differs(encodeGraph(relabelled, nodeOrder(relabelled, kind)), encodeGraph(g, nodeOrder(g, kind)), `${kind} of ${JSON.stringify(g)} relabelled by ${perm}`)));
   });
   // natural does follow the labelling: the check above can fail
   const path: Graph = { numNodes: 3, edges: [[0, 1], [1, 2]] };
@@ -123,7 +123,7 @@ t.test('random needs an Rng and is a reproducible permutation', async (t) => {
   t.ok(isPermutation(a, 20));
   t.same(nodeOrder(g, 'random', new Rng(9)), a);
   t.not(a.join(), nodeOrder(g, 'random', new Rng(10)).join());
-  t.throws(() => nodeOrder(g, 'preorder' as OrderKind), /unknown order kind "preorder"; known: natural, bfs, dfs, path, random, random-dfs/);
+  t.throws(() => nodeOrder(g, 'preorder' as OrderKind), /unknown order kind "preorder"; known: natural, bfs, dfs, ring-dfs, path, random, random-dfs, random-ring-dfs/);
 });
 
 /** Why `order` is not a preorder of some depth-first search of `g` (restarting at any unplaced node), or null. */
@@ -176,5 +176,84 @@ t.test('dfs gives a cycle its natural-order sequence whatever its labelling, so 
     const relabelled: Graph = { numNodes: n, edges: Array.from({ length: n }, (_, i) => [perm[i], perm[(i + 1) % n]] as const) };
     const natural: Graph = { numNodes: n, edges: Array.from({ length: n }, (_, i) => [i, (i + 1) % n] as const) };
     return differs(encodeGraph(relabelled, nodeOrder(relabelled, 'dfs')), encodeGraph(natural, nodeOrder(natural, 'natural')), `cycle of ${n} relabelled by ${perm}`);
+  });
+});
+
+/** The number of connected components of g without the edge at index `skip`. */
+function componentsWithout(g: Graph, skip: number): number {
+  const adj = adjacency({ numNodes: g.numNodes, edges: g.edges.filter((_, i) => i !== skip) });
+  const seen = new Uint8Array(g.numNodes);
+  let count = 0;
+  for (let r = 0; r < g.numNodes; r++) {
+    if (seen[r]) continue;
+    count++;
+    const queue = [r];
+    seen[r] = 1;
+    for (let head = 0; head < queue.length; head++) for (const w of adj[queue[head]]) if (!seen[w]) (seen[w] = 1), queue.push(w);
+  }
+  return count;
+}
+
+t.test('bridges are the edges whose removal splits a component', async (t) => {
+  const rng = new Rng(21);
+  forAll(t, 'bridges() = the edges that raise the component count', trials(150), () => {
+    const g = randomGraph(rng.int(1, 30), rng.uniform() * 0.2, rng);
+    const found = bridges(adjacency(g));
+    const whole = componentsWithout(g, -1);
+    for (const [i, [u, v]] of g.edges.entries()) {
+      const isBridge = componentsWithout(g, i) > whole;
+      if (found.has(edgeKey(g.numNodes, u, v)) !== isBridge) return `${JSON.stringify(g)}: edge ${u}-${v} ${isBridge ? 'is' : 'is not'} a bridge`;
+    }
+    return found.size === g.edges.filter((_, i) => componentsWithout(g, i) > whole).length ? null : `${JSON.stringify(g)}: ${found.size} bridges found`;
+  });
+});
+
+/** Why `order`, a DFS preorder, steps over a bridge from a node that still has an unplaced neighbour on a cycle, or null. */
+function leavesARingOpen(g: Graph, order: readonly number[]): string | null {
+  const adj = adjacency(g);
+  const bridge = bridges(adj);
+  const placed = new Uint8Array(g.numNodes);
+  const stack: number[] = [];
+  for (const v of order) {
+    while (stack.length && !adj[stack[stack.length - 1]].some((w) => !placed[w])) stack.pop();
+    const from = stack[stack.length - 1];
+    if (from !== undefined && bridge.has(edgeKey(g.numNodes, from, v))) {
+      const open = adj[from].find((w) => !placed[w] && !bridge.has(edgeKey(g.numNodes, from, w)));
+      if (open !== undefined) return `stepped from ${from} over the bridge to ${v} before the cycle edge to ${open}`;
+    }
+    placed[v] = 1;
+    stack.push(v);
+  }
+  return null;
+}
+
+t.test('random-ring-dfs is a random DFS that follows cycle edges before bridges, so a ring closes before its side chains start', async (t) => {
+  // a six-ring 0..5 with the chain 0-6-7-8 and a methyl 9 on atom 3
+  const ringWithChain: Graph = { numNodes: 10, edges: [[0, 1], [1, 2], [2, 3], [3, 4], [4, 5], [5, 0], [0, 6], [6, 7], [7, 8], [3, 9]] };
+  t.throws(() => nodeOrder(ringWithChain, 'random-ring-dfs'), /random-ring-dfs order needs an Rng/);
+  let ringFirst = 0;
+  let randomOpen = 0;
+  for (let s = 0; s < 200; s++) {
+    const o = nodeOrder(ringWithChain, 'random-ring-dfs', new Rng(s));
+    if (o[0] < 6) {
+      ringFirst++;
+      t.same(o.slice(0, 6).sort(), [0, 1, 2, 3, 4, 5], `seed ${s}: a ring root places the whole ring first (${o})`);
+    }
+    if (leavesARingOpen(ringWithChain, nodeOrder(ringWithChain, 'random-dfs', new Rng(s))) !== null) randomOpen++;
+  }
+  t.ok(ringFirst > 0 && ringFirst < 200, `roots drawn in and out of the ring (${ringFirst} of 200 in it)`);
+  t.ok(randomOpen > 0, `random-dfs does leave a ring open (${randomOpen} of 200 draws): the check can fail`);
+  const rng = new Rng(8);
+  forAll(t, 'random-ring-dfs and ring-dfs: (reproducible) permutations, DFS preorders, cycle edges before bridges', trials(150), () => {
+    const g = randomGraph(rng.int(1, 30), rng.uniform() * 0.15, rng);
+    const seed = rng.int(0, 1000);
+    const o = nodeOrder(g, 'random-ring-dfs', new Rng(seed));
+    if (nodeOrder(g, 'random-ring-dfs', new Rng(seed)).join() !== o.join()) return `random-ring-dfs of ${JSON.stringify(g)} differs under one seed`;
+    for (const [kind, order] of [['random-ring-dfs', o], ['ring-dfs', nodeOrder(g, 'ring-dfs')]] as const) {
+      if (!isPermutation(order, g.numNodes)) return `${kind} of ${JSON.stringify(g)}: ${order} is no permutation`;
+      const why = notDfsPreorder(g, order) ?? leavesARingOpen(g, order);
+      if (why) return `${kind} of ${JSON.stringify(g)} = ${order}: ${why}`;
+    }
+    return null;
   });
 });
