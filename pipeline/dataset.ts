@@ -152,7 +152,7 @@ export interface Batch {
  * The training data as decision sequences, epoch by epoch, in batches. Batch `step` is a pure
  * function of (seed, step), so a resumed run sees exactly the batches the uninterrupted run would
  * have. Each epoch visits the training graphs in a fresh permutation (the last batch of an epoch
- * may be short); with an order drawn per visit (`random`, `random-dfs`), each visit draws a fresh one.
+ * may be short); with an order drawn per visit (`random`, `random-dfs`, `random-ring-dfs`), each visit draws a fresh one.
  */
 export class BatchSource {
   readonly batchesPerEpoch: number;

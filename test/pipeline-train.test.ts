@@ -93,7 +93,7 @@ t.test('config errors name the source and the key', async (t) => {
     t.throws(() => configFromJson({ train: { shards } }, 'my.json'), new ConfigError('my.json', `train.shards must be an integer from 0 to 65536 (0: one per worker), got ${shards}`));
   }
   t.throws(() => configFromJson({ data: { family: 'blobs' } }, 'my.json'), /my\.json: data: unknown graph family "blobs"/);
-  t.throws(() => configFromJson({ data: { order: 'sideways' } }, 'my.json'), /data\.order must be one of natural, bfs, dfs, path, random/);
+  t.throws(() => configFromJson({ data: { order: 'sideways' } }, 'my.json'), /data\.order must be one of natural, bfs, dfs, ring-dfs, path, random, random-dfs, random-ring-dfs, got sideways/);
 });
 
 t.test('an order drawn per visit gives a graph new sequences in each epoch, the same ones for the same seed', async (t) => {
