@@ -126,15 +126,24 @@ t.test('random needs an Rng and is a reproducible permutation', async (t) => {
   t.throws(() => nodeOrder(g, 'preorder' as OrderKind), /unknown order kind "preorder"; known: natural, bfs, dfs, ring-dfs, path, random, random-dfs, random-ring-dfs/);
 });
 
-/** Why `order` is not a preorder of some depth-first search of `g` (restarting at any unplaced node), or null. */
-function notDfsPreorder(g: Graph, order: readonly number[]): string | null {
+/** A rule on one step of a DFS, from the node it extends to v (from undefined at a restart): why it is broken, or null. */
+type StepRule = (from: number | undefined, v: number, placed: Uint8Array) => string | null;
+
+/**
+ * Why `order` is not a preorder of some depth-first search of `g` (restarting at any unplaced
+ * node), or why one of its steps breaks `rule`; null when neither.
+ */
+function notDfsPreorder(g: Graph, order: readonly number[], rule?: StepRule): string | null {
   const adj = adjacency(g);
   const placed = new Uint8Array(g.numNodes);
   const stack: number[] = [];
   for (const v of order) {
     // a DFS steps to an unplaced neighbour of the deepest node that still has one, or restarts
     while (stack.length && !adj[stack[stack.length - 1]].some((w) => !placed[w])) stack.pop();
-    if (stack.length && !adj[stack[stack.length - 1]].includes(v)) return `${v} placed while ${stack[stack.length - 1]} still had an unplaced neighbour`;
+    const from = stack[stack.length - 1];
+    if (from !== undefined && !adj[from].includes(v)) return `${v} placed while ${from} still had an unplaced neighbour`;
+    const broken = rule?.(from, v, placed);
+    if (broken) return broken;
     placed[v] = 1;
     stack.push(v);
   }
@@ -200,37 +209,31 @@ t.test('bridges are the edges whose removal splits a component', async (t) => {
     const g = randomGraph(rng.int(1, 30), rng.uniform() * 0.2, rng);
     const found = bridges(adjacency(g));
     const whole = componentsWithout(g, -1);
+    const isBridge = g.edges.map((_, i) => componentsWithout(g, i) > whole);
     for (const [i, [u, v]] of g.edges.entries()) {
-      const isBridge = componentsWithout(g, i) > whole;
-      if (found.has(edgeKey(g.numNodes, u, v)) !== isBridge) return `${JSON.stringify(g)}: edge ${u}-${v} ${isBridge ? 'is' : 'is not'} a bridge`;
+      if (found.has(edgeKey(g.numNodes, u, v)) !== isBridge[i]) return `${JSON.stringify(g)}: edge ${u}-${v} ${isBridge[i] ? 'is' : 'is not'} a bridge`;
     }
-    return found.size === g.edges.filter((_, i) => componentsWithout(g, i) > whole).length ? null : `${JSON.stringify(g)}: ${found.size} bridges found`;
+    return found.size === isBridge.filter(Boolean).length ? null : `${JSON.stringify(g)}: ${found.size} bridges found`;
   });
 });
 
-/** Why `order`, a DFS preorder, steps over a bridge from a node that still has an unplaced neighbour on a cycle, or null. */
-function leavesARingOpen(g: Graph, order: readonly number[]): string | null {
+/** The rule of the ring orders: a step over a bridge only from a node with no unplaced neighbour across a cycle edge. */
+function cycleEdgesBeforeBridges(g: Graph): StepRule {
   const adj = adjacency(g);
   const bridge = bridges(adj);
-  const placed = new Uint8Array(g.numNodes);
-  const stack: number[] = [];
-  for (const v of order) {
-    while (stack.length && !adj[stack[stack.length - 1]].some((w) => !placed[w])) stack.pop();
-    const from = stack[stack.length - 1];
-    if (from !== undefined && bridge.has(edgeKey(g.numNodes, from, v))) {
-      const open = adj[from].find((w) => !placed[w] && !bridge.has(edgeKey(g.numNodes, from, w)));
-      if (open !== undefined) return `stepped from ${from} over the bridge to ${v} before the cycle edge to ${open}`;
-    }
-    placed[v] = 1;
-    stack.push(v);
-  }
-  return null;
+  const across = (u: number, w: number): boolean => bridge.has(edgeKey(g.numNodes, u, w));
+  return (from, v, placed) => {
+    if (from === undefined || !across(from, v)) return null;
+    const open = adj[from].find((w) => !placed[w] && !across(from, w));
+    return open === undefined ? null : `stepped from ${from} over the bridge to ${v} before the cycle edge to ${open}`;
+  };
 }
 
 t.test('random-ring-dfs is a random DFS that follows cycle edges before bridges, so a ring closes before its side chains start', async (t) => {
   // a six-ring 0..5 with the chain 0-6-7-8 and a methyl 9 on atom 3
   const ringWithChain: Graph = { numNodes: 10, edges: [[0, 1], [1, 2], [2, 3], [3, 4], [4, 5], [5, 0], [0, 6], [6, 7], [7, 8], [3, 9]] };
   t.throws(() => nodeOrder(ringWithChain, 'random-ring-dfs'), /random-ring-dfs order needs an Rng/);
+  const ringRule = cycleEdgesBeforeBridges(ringWithChain);
   let ringFirst = 0;
   let randomOpen = 0;
   for (let s = 0; s < 200; s++) {
@@ -239,7 +242,7 @@ t.test('random-ring-dfs is a random DFS that follows cycle edges before bridges,
       ringFirst++;
       t.same(o.slice(0, 6).sort(), [0, 1, 2, 3, 4, 5], `seed ${s}: a ring root places the whole ring first (${o})`);
     }
-    if (leavesARingOpen(ringWithChain, nodeOrder(ringWithChain, 'random-dfs', new Rng(s))) !== null) randomOpen++;
+    if (notDfsPreorder(ringWithChain, nodeOrder(ringWithChain, 'random-dfs', new Rng(s)), ringRule) !== null) randomOpen++;
   }
   t.ok(ringFirst > 0 && ringFirst < 200, `roots drawn in and out of the ring (${ringFirst} of 200 in it)`);
   t.ok(randomOpen > 0, `random-dfs does leave a ring open (${randomOpen} of 200 draws): the check can fail`);
@@ -251,7 +254,7 @@ t.test('random-ring-dfs is a random DFS that follows cycle edges before bridges,
     if (nodeOrder(g, 'random-ring-dfs', new Rng(seed)).join() !== o.join()) return `random-ring-dfs of ${JSON.stringify(g)} differs under one seed`;
     for (const [kind, order] of [['random-ring-dfs', o], ['ring-dfs', nodeOrder(g, 'ring-dfs')]] as const) {
       if (!isPermutation(order, g.numNodes)) return `${kind} of ${JSON.stringify(g)}: ${order} is no permutation`;
-      const why = notDfsPreorder(g, order) ?? leavesARingOpen(g, order);
+      const why = notDfsPreorder(g, order, cycleEdgesBeforeBridges(g));
       if (why) return `${kind} of ${JSON.stringify(g)} = ${order}: ${why}`;
     }
     return null;
