@@ -13,7 +13,7 @@ import { isMoleculeVocabulary } from '../graphs/molecule';
 import { SamplePool, TrainPool } from '../actors/pool';
 import { checkpointJson, loadCheckpoint, parseCheckpoint, saveCheckpoint, type Checkpoint } from '../pipeline/checkpoint';
 import { configFromJson, loadConfig, type RunConfig } from '../pipeline/config';
-import { loadDataset, splitDataset, type Dataset } from '../pipeline/dataset';
+import { loadDataset, moleculeFilterOf, splitDataset, type Dataset } from '../pipeline/dataset';
 import { graphRecord, logLikelihoodsOf, recordGraph, sampleWith, type GraphRecord } from '../pipeline/model';
 import { graphToSmiles, loadRDKit, smiLines, typedMolecules } from '../pipeline/molecules';
 import { inProcessRunner, inThreadSampler, type ChunkSampler, type ShardRunner } from '../pipeline/runner';
@@ -168,8 +168,7 @@ async function prepare(config: RunConfig, data: TrainOptions['data']): Promise<{
   }
   const seed = config.train.seed;
   if ('smiles' in data) {
-    const skip = config.data.skipInvalid;
-    const set = typedMolecules(await loadRDKit(), smiLines(data.smiles.join('\n'), 'smiles'), config.model, { maxAtoms: config.data.maxAtoms || null, skipOutsideTypes: skip, skipUnparsable: skip });
+    const set = typedMolecules(await loadRDKit(), smiLines(data.smiles.join('\n'), 'smiles'), config.model, moleculeFilterOf(config));
     const c = configFromJson({ ...config, model: { ...config.model, ...set.vocab } }, 'the types of the SMILES');
     return { config: c, dataset: splitDataset(set.graphs, c, seed, 'smiles', set.counts) };
   }

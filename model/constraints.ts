@@ -1,8 +1,8 @@
-import { isMoleculeVocabulary } from '../graphs/molecule';
 import type { Graph } from '../graphs/graph';
 import { PlanarGrowth, isPlanar } from '../graphs/planarity';
 import type { ModelConfig } from './params';
 import type { ActionRule } from './rules';
+import { valenceRuleOf } from './valence';
 
 /**
  * Structural constraints as a part of the model (docs/design.md, 'Structural constraints'):
@@ -20,19 +20,25 @@ export function constraintsProblem(cfg: ModelConfig): string | null {
     if (!CONSTRAINTS.includes(x as ConstraintName)) return `model.constraints: unknown constraint ${typeof x === 'string' ? `'${x}'` : JSON.stringify(x)}; known: ${CONSTRAINTS.join(', ')}`;
     if (names.indexOf(x) !== i) return `model.constraints lists '${String(x)}' twice`;
   }
-  if (!names.length) return null;
-  const vocab = { nodeTypes: cfg.nodeTypes ?? [], edgeTypes: cfg.edgeTypes ?? [] };
-  if (isMoleculeVocabulary(vocab)) return `model.constraints: a model of molecules has its own constraint, model.valenceMask; the structural constraints are for untyped models`;
-  if (vocab.nodeTypes.length > 1 || vocab.edgeTypes.length > 1) return `model.constraints: the structural constraints are for untyped models (one node type and one edge type), not ${vocab.nodeTypes.length} node types and ${vocab.edgeTypes.length} edge types`;
+  // the rules' masks hold a bit per edge type and one for stop (model/schedule.ts)
+  if (names.length && (cfg.edgeTypes?.length ?? 0) > 30) return `model.constraints: a model with constraints has at most 30 edge types, not ${cfg.edgeTypes?.length}`;
+  const valence = valenceRuleOf(cfg);
+  if (!valence || !names.includes('connected')) return null;
+  // under valences a saturated molecule must stop (RuleSet.mayAddNode), so a planned size could not be kept
+  if ((cfg.plannedSize ?? 0) > 0) return `model.constraints: connected with the valence constraint cannot keep model.plannedSize (a molecule whose atoms are all saturated can neither grow to its size nor stop); leave one of them out`;
+  const least = Math.min(...valence.order);
+  const alone = (cfg.nodeTypes ?? []).find((_, k) => valence.cap[k] < least);
+  if (alone !== undefined) return `model.constraints: connected needs every atom type to take a bond, but RDKit's default valences leave ${alone} room for none of [${(cfg.edgeTypes ?? []).join(', ')}]; leave out the type or the constraint`;
   return null;
 }
 
 /**
  * "connected": every node after the first adds at least one edge, so its first add-edge decision
- * is forced to "add an edge" (one edge type: one action left, no term).
+ * loses "no more edges" (with one edge type the add is then the one action left and adds no term).
  */
 class ConnectedRule implements ActionRule {
   readonly refusal = 'would leave the node without an earlier neighbour (model.constraints has connected)';
+  readonly joinsEveryNode = true;
   private nodes = 0;
   private newestDegree = 0;
 
@@ -61,6 +67,7 @@ class ConnectedRule implements ActionRule {
 /** "planar": a destination whose new edge would make the graph non-planar is removed (PlanarGrowth). */
 class PlanarRule implements ActionRule {
   readonly refusal = 'would make the graph non-planar (model.constraints has planar)';
+  readonly joinsEveryNode = false;
   private readonly growth: PlanarGrowth;
 
   constructor(maxNodes: number) {

@@ -37,7 +37,7 @@ export interface ModelConfig {
    */
   readonly plannedSize?: number;
   /**
-   * Structural constraints of an untyped model, "connected" and "planar" (model/constraints.ts);
+   * Structural constraints, "connected" and "planar" (model/constraints.ts), for any model;
    * absent or empty: none.
    */
   readonly constraints?: readonly string[];

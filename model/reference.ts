@@ -146,9 +146,13 @@ export function referenceLogLikelihood(p: Params, cfg: ModelConfig, s: Decisions
   for (;;) {
     const hG = embed();
     const addNode = s[i++];
+    // a rule that joins every node stops a graph with no room left: certain, no term
+    const mayGrow = !set || set.mayAddNode();
+    if (!mayGrow && addNode !== K) throw new Error(`add-node token ${addNode} at position ${i - 1} ${set?.whyNotNode() ?? ''}`);
     // the planned size decides the stop: certain at n nodes, removed before (and then certain for one type)
-    if (planned === null) terms.push(outcomeLogProb(addNodeLogits(p, cfg, hG, h.shape[0]), addNode, every(K + 1)));
-    else if (h.shape[0] < planned && K > 1) terms.push(outcomeLogProb(addNodeLogits(p, cfg, hG, h.shape[0]), addNode, every(K)));
+    if (planned === null) {
+      if (mayGrow) terms.push(outcomeLogProb(addNodeLogits(p, cfg, hG, h.shape[0]), addNode, every(K + 1)));
+    } else if (h.shape[0] < planned && K > 1) terms.push(outcomeLogProb(addNodeLogits(p, cfg, hG, h.shape[0]), addNode, every(K)));
     if (addNode === K) break;
     set?.addNode(addNode);
     graph?.addNode();

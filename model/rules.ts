@@ -18,6 +18,11 @@ export interface ActionRule {
   fits(u: number, type: number): boolean;
   /** Whether the newest node may stop adding edges; false forces an add. */
   mayStop(): boolean;
+  /**
+   * Whether the rule makes every node after the first take an edge to an earlier one: then a new
+   * node may come only while some earlier node has room for an edge (RuleSet.mayAddNode).
+   */
+  readonly joinsEveryNode: boolean;
   /** How an action it removes would break the rule, for messages, e.g. "would make the graph non-planar". */
   readonly refusal: string;
 }
@@ -53,6 +58,23 @@ export class RuleSet {
   mayStop(): boolean {
     for (const r of this.rules) if (!r.mayStop()) return false;
     return true;
+  }
+
+  /**
+   * Whether a new node may come: always, unless a rule joins every node to an earlier one and no
+   * earlier node fits an edge of any type (a molecule whose atoms are all saturated). Then the
+   * add-node decision is forced to stop, since the new node could not keep its rule. Every node
+   * type takes an edge of some type (constraintsProblem), so an earlier node that fits one is enough.
+   */
+  mayAddNode(): boolean {
+    if (this.nodes === 0 || !this.rules.some((r) => r.joinsEveryNode)) return true;
+    for (let b = 0; b < this.edgeTypes; b++) for (let u = 0; u < this.nodes; u++) if (this.fits(u, b)) return true;
+    return false;
+  }
+
+  /** Why the rules remove every new node now, for messages. */
+  whyNotNode(): string {
+    return `would not be joined to an earlier node, none of which has room for an edge (${this.rules.find((r) => r.joinsEveryNode)?.refusal ?? ''})`;
   }
 
   /**
@@ -104,14 +126,17 @@ export interface ModelRules {
   readonly cacheKey: string | null;
 }
 
-/** The rules a model applies: its valence constraint or its structural constraints; null: none (the unconstrained model). */
+/**
+ * The rules a model applies: its valence constraint and its structural constraints; null: none
+ * (the unconstrained model). Walks are cached under structural constraints, keyed by every rule.
+ */
 export function rulesOf(cfg: ModelConfig): ModelRules | null {
   const problem = constraintsProblem(cfg);
   if (problem) throw new Error(problem);
   const valence = valenceRuleOf(cfg);
   const edgeTypes = Math.max(1, cfg.edgeTypes?.length ?? 0);
-  if (valence) return { start: (maxNodes) => new RuleSet([new ValenceRoom(valence, maxNodes)], edgeTypes), cacheKey: null };
   const names = cfg.constraints ?? [];
-  if (!names.length) return null;
-  return { start: (maxNodes) => new RuleSet(constraintRules(names, maxNodes), edgeTypes), cacheKey: names.join(',') };
+  if (!valence && !names.length) return null;
+  const start = (maxNodes: number): RuleSet => new RuleSet([...(valence ? [new ValenceRoom(valence, maxNodes)] : []), ...constraintRules(names, maxNodes)], edgeTypes);
+  return { start, cacheKey: names.length ? `${valence ? 'valence,' : ''}${names.join(',')}` : null };
 }

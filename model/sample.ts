@@ -167,8 +167,10 @@ function decide(s: Sampler, vMax: number, heads: Heads, at: StateView, dest: Des
           if (heads.logits[b] !== -Infinity) heads.logits[b] += logSumExp(dest.scores, scoreDestinations(s, heads, at, dest, v, b));
         }
       }
-      // a rule forbids stopping only with one edge type (model/constraints.ts): the add is the one action left
-      const edgeType = s.rules && !s.rules.mayStop() ? 0 : drawOutcome(s.rng, heads.logits, Ce);
+      // a rule that forbids stopping removes it; with one edge type (a sigmoid) the add is then the one action left
+      const mayStop = !s.rules || s.rules.mayStop();
+      if (!mayStop && Ce > 1) heads.logits[Ce - 1] = -Infinity;
+      const edgeType = !mayStop && Ce === 1 ? 0 : drawOutcome(s.rng, heads.logits, Ce);
       if (edgeType === heads.edgeTypes) {
         s.phase = 'node';
         continue;
@@ -183,7 +185,8 @@ function decide(s: Sampler, vMax: number, heads: Heads, at: StateView, dest: Des
       }
       continue;
     }
-    if (g.numNodes >= vMax) return null;
+    // a rule that joins every node stops a graph with no room left (model/rules.ts, mayAddNode)
+    if (g.numNodes >= vMax || (s.rules && !s.rules.mayAddNode())) return null;
     // under a planned size the graph stops at n nodes, and not before: stop's logit is -inf, one type is certain
     const planned = g.plannedSize !== undefined;
     if (planned && g.numNodes === g.plannedSize) return null;

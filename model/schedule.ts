@@ -151,7 +151,7 @@ export interface OutcomeDecisionRows {
   /** The decision token: a type, or the number of types for stop. */
   readonly token: Int32Array;
   readonly graph: Int32Array;
-  /** Under a model's rules (add-edge only): the types each decision may choose, bit b for type b; stop is always allowed. Null: every type. */
+  /** Under a model's rules (add-edge only): the actions each decision may choose, bit b for type b and bit B for stop. Null: every action. */
   readonly allowed: Int32Array | null;
 }
 
@@ -202,7 +202,7 @@ export interface Schedule {
 interface GraphWalk {
   events: GraphEvent[];
   addNode: Array<{ stage: number; d: number; nodes: number }>;
-  /** `allowed`: the types the decision may choose (bits); -1 (all bits) without rules. */
+  /** `allowed`: the actions the decision may choose, bit b for type b and bit B for stop; -1 (all bits) without rules. */
   addEdge: Array<{ stage: number; v: number; d: number; allowed: number }>;
   /** `candidates`: the earlier nodes the decision may choose, in order, and `dest` indexes them; null: every earlier node. */
   chooseDest: Array<{ stage: number; v: number; dest: number; type: number; candidates: Int32Array | null }>;
@@ -260,7 +260,9 @@ function walk(s: Decisions, types: TypeCounts, rules: ModelRules | null, distanc
   let nodes = 0;
   for (;;) {
     const addNode = s[i++];
-    w.addNode.push({ stage: w.events.length, d: addNode, nodes });
+    // a rule that joins every node stops a graph none of whose nodes has room left: forced, no term
+    if (!set || set.mayAddNode()) w.addNode.push({ stage: w.events.length, d: addNode, nodes });
+    else if (addNode !== types.nodeTypes) throw new SequenceError(i - 1, `add-node type ${addNode} ${set.whyNotNode()}`);
     if (addNode === types.nodeTypes) return w;
     w.events.push({ kind: 'node', type: addNode });
     set?.addNode(addNode);
@@ -268,17 +270,18 @@ function walk(s: Decisions, types: TypeCounts, rules: ModelRules | null, distanc
     const v = nodes++;
     for (;;) {
       const addEdge = s[i++];
-      // -1: every bit set, every type allowed (a molecule model has at most 3 edge types, so the bits never run out);
+      // -1: every bit set, every type allowed (constraintsProblem keeps the types within the bits);
       // jointly, a type needs a destination, and without rules the first node has none
       const allowed = set ? set.allowedEdgeTypes() : joint && v === 0 ? 0 : -1;
-      // a rule forbids stopping only in a model of one edge type (model/constraints.ts), where the add is then the one action left
+      // with no type left the node must stop, whatever a rule that forbids stopping says
       const mayStop = !set || allowed === 0 || set.mayStop();
       if (set && addEdge < types.edgeTypes && !(allowed & (1 << addEdge))) {
         throw new SequenceError(i - 1, `add-edge type ${addEdge} for node ${v} ${set.whyNotType(addEdge)}`);
       }
       if (set && addEdge === types.edgeTypes && !mayStop) throw new SequenceError(i - 1, `"no more edges" for node ${v} ${set.whyNotStop()}`);
-      if (allowed !== 0 && mayStop) {
-        w.addEdge.push({ stage: w.events.length, v, d: addEdge, allowed });
+      // a decision with one action left is forced and adds no term; stop is bit B of the mask
+      if (mayStop ? allowed !== 0 : (allowed & (allowed - 1)) !== 0) {
+        w.addEdge.push({ stage: w.events.length, v, d: addEdge, allowed: mayStop ? allowed | (1 << types.edgeTypes) : allowed });
         if (joint) listCandidates(v, allowed);
       }
       if (addEdge === types.edgeTypes) break;

@@ -318,8 +318,9 @@ function decisions(a: Arena, cfg: ModelConfig, layout: ParamLayout, flat: Float3
     const row = ae.hgRow[i];
     const hRow = ae.hRow[i];
     for (let c = 0; c < ce; c++) z[c] = F[hg + wg * row + cn + c] + F[hp + wh * hRow + c] + aeB[c];
-    // types a valence rule removes: logit -inf, so they take no probability and no gradient
-    if (ae.allowed) for (let c = 0; c < ce - 1; c++) if (!(ae.allowed[i] & (1 << c))) z[c] = -Infinity;
+    // actions a rule removes (types, or stop under connected): logit -inf, so they take no probability and no gradient;
+    // with one edge type (ce = 1, a sigmoid) a decision that lost an action was forced and is not here
+    if (ae.allowed && ce > 1) for (let c = 0; c < ce; c++) if (!(ae.allowed[i] & (1 << c))) z[c] = -Infinity;
     if (jc) {
       for (let b = 0; b < cb; b++) {
         const from = jc.start[i * cb + b];

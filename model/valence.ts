@@ -54,6 +54,8 @@ export class ValenceRoom implements ActionRule {
 
   readonly refusal = 'would exceed a valence: an atom has no room for the bond';
 
+  readonly joinsEveryNode = false;
+
   /** An atom may always stop adding bonds. */
   mayStop(): boolean {
     return true;

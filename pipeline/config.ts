@@ -56,7 +56,7 @@ export interface RunConfig {
      */
     readonly plannedSize: number;
     /**
-     * Structural constraints of an untyped model (docs/design.md, 'Structural constraints'):
+     * Structural constraints (docs/design.md, 'Structural constraints'):
      * "connected", "planar"; empty: none, the model as before the key existed.
      */
     readonly constraints: readonly string[];

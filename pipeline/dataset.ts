@@ -13,7 +13,7 @@ import { constraintBreach } from '../model/constraints';
 import { assertWithinValence } from '../graphs/valence';
 import { assertFitsEngine, graphCostBound, sequenceCost, trainingBytes } from '../model/teacher';
 import { EngineMemoryError, engineRoom } from '../model/wasm';
-import { isMoleculeFile, loadMolecules, loadRDKit, type MoleculeCounts } from './molecules';
+import { isMoleculeFile, loadMolecules, loadRDKit, type MoleculeCounts, type MoleculeFilter } from './molecules';
 
 /** Training and held-out graphs, and the family they come from (null for a user's file). */
 export interface Dataset {
@@ -39,6 +39,12 @@ function locateGraphFile(file: string, names: TypeNames): LocatedGraph[] {
   return graphFileFormat(file).locate(readTextFile(file, GraphFormatError), file, names);
 }
 
+/** What reading a config's molecules skips: with data.skipInvalid, what the model cannot teach. */
+export function moleculeFilterOf(c: RunConfig): MoleculeFilter {
+  const skip = c.data.skipInvalid;
+  return { maxAtoms: c.data.maxAtoms || null, skipOutsideTypes: skip, skipUnparsable: skip, skipFragmented: skip && c.model.constraints.includes('connected') };
+}
+
 /**
  * The dataset a config names: a file split into train and test by the seed, or a generated
  * family. A molecule file is read through RDKit, loaded here in this thread if it is not yet.
@@ -46,7 +52,7 @@ function locateGraphFile(file: string, names: TypeNames): LocatedGraph[] {
 export async function loadDataset(c: RunConfig, seed: number): Promise<Dataset> {
   const d = c.data;
   if (d.file) {
-    const molecules = isMoleculeFile(d.file) ? loadMolecules(await loadRDKit(), d.file, c.model, { maxAtoms: d.maxAtoms || null, skipOutsideTypes: d.skipInvalid, skipUnparsable: d.skipInvalid }) : null;
+    const molecules = isMoleculeFile(d.file) ? loadMolecules(await loadRDKit(), d.file, c.model, moleculeFilterOf(c)) : null;
     const located = molecules ? molecules.graphs.map((graph, i) => ({ graph, where: molecules.where[i] })) : locateGraphFile(d.file, c.model);
     return splitDataset(
       located.map((g) => g.graph),

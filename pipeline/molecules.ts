@@ -1,5 +1,6 @@
 import initRDKitModule, { type MainModule, type Mol } from '@rdkit/rdkit';
 import { GraphFormatError, type Graph } from '../graphs/graph';
+import { isConnected } from '../graphs/families';
 import { AtomicFile } from './atomic';
 import { readTextFile } from './text';
 import { MORGAN_BITS, MORGAN_RADIUS, type MoleculeProfile } from '../eval/molecules';
@@ -276,6 +277,11 @@ export interface MoleculeFilter {
   readonly skipOutsideTypes: boolean;
   /** Skip SMILES RDKit cannot parse; else such a line is an error. */
   readonly skipUnparsable: boolean;
+  /**
+   * Skip molecules of several fragments (salts, mixtures), which a model under model.constraints
+   * connected cannot teach; unset, they are kept (and such a model refuses them by name).
+   */
+  readonly skipFragmented?: boolean;
 }
 
 export const STRICT: MoleculeFilter = { maxAtoms: null, skipOutsideTypes: false, skipUnparsable: false };
@@ -292,6 +298,8 @@ export interface MoleculeCounts {
    * (radicals, or hydrogen counts other than the default valence's, such as [SH]). Always skipped.
    */
   readonly notRepresentable: number;
+  /** Molecules of several fragments, skipped for a model whose every atom joins the molecule (MoleculeFilter.skipFragmented). */
+  readonly fragmented: number;
 }
 
 export interface MoleculeSet {
@@ -321,7 +329,7 @@ export function moleculesOf(rd: RDKit, entries: readonly SmilesEntry[], vocab: M
   const graphs: TypedGraph[] = [];
   const smiles: string[] = [];
   const at: string[] = [];
-  const counts = { read: entries.length, kept: 0, unparsable: 0, tooLarge: 0, outsideTypes: 0, notRepresentable: 0 };
+  const counts = { read: entries.length, kept: 0, unparsable: 0, tooLarge: 0, outsideTypes: 0, notRepresentable: 0, fragmented: 0 };
   for (const { smiles: input, where } of entries) {
     const parsed = parseMolecule(rd, input);
     if ('error' in parsed) {
@@ -346,6 +354,10 @@ export function moleculesOf(rd: RDKit, entries: readonly SmilesEntry[], vocab: M
     const g = moleculeGraph(parsed.record, vocab) as TypedGraph;
     if (graphToSmiles(rd, g, vocab) !== parsed.smiles) {
       counts.notRepresentable++;
+      continue;
+    }
+    if (filter.skipFragmented && !isConnected(g)) {
+      counts.fragmented++;
       continue;
     }
     graphs.push(g);

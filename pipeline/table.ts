@@ -29,6 +29,7 @@ const LABELS: Readonly<Record<string, string>> = {
   tooLarge: 'too large',
   outsideTypes: 'outside the types',
   notRepresentable: 'not representable',
+  fragmented: 'several fragments',
   vun: 'V.U.N.',
 };
 

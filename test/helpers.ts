@@ -224,20 +224,21 @@ export function moleculeSequences(cfg: ModelConfig, seed: number, count: number)
  * possible generation (its graph and its sequence), which must sum to 1 and each expect 5 draws;
  * a sample that is no generation, `what` says why it cannot be. The add-node head must read its
  * bias alone, P(stop) = `stopAtVMax`: the sampler does not draw the stop at v_max, so it is
- * divided out. Passes when chi-square is below `critical`, its p = 0.001 point for
+ * divided out, unless the generation `stopsItself` (its rules force the stop, which the teacher
+ * does not score either). Passes when chi-square is below `critical`, its p = 0.001 point for
  * (generations - 1) degrees of freedom.
  */
 export function checkSamplerChiSquare(
   t: { ok(value: unknown, message: string): unknown; same(found: unknown, wanted: unknown, message: string): unknown },
   run: { cfg: ModelConfig; layout: ParamLayout; flat: Float32Array; vMax: number; stopAtVMax: number; seed: number },
-  outcomes: ReadonlyArray<{ graph: Graph; seq: Decisions }>,
+  outcomes: ReadonlyArray<{ graph: Graph; seq: Decisions; stopsItself?: boolean }>,
   what: string,
   critical: number,
   N = 50_000,
 ): void {
   const { cfg, layout, flat, vMax } = run;
   const ll = logLikelihoods(cfg, layout, flat, outcomes.map((o) => o.seq));
-  const expected = outcomes.map((o, i) => Math.exp(ll[i] - (o.graph.numNodes === vMax ? Math.log(run.stopAtVMax) : 0)));
+  const expected = outcomes.map((o, i) => Math.exp(ll[i] - (o.graph.numNodes === vMax && !o.stopsItself ? Math.log(run.stopAtVMax) : 0)));
   const total = expected.reduce((a, b) => a + b, 0);
   t.ok(Math.abs(total - 1) < 1e-5, `the generations' probabilities sum to 1: ${total}`);
   const counts = new Map<string, number>();

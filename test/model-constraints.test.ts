@@ -8,7 +8,8 @@ import { nodeOrder } from '../graphs/order';
 import { isPlanar } from '../graphs/planarity';
 import { Rng } from '../graphs/random';
 import { decodeDecisions, encodeGraph } from '../graphs/sequence';
-import { initParams, paramLayout, paramView, type ModelConfig, type ParamLayout } from '../model/params';
+import type { MoleculeVocabulary } from '../graphs/molecule';
+import { initParams, paramLayout, paramView, typeCounts, type ModelConfig, type ParamLayout } from '../model/params';
 import { rulesOf } from '../model/rules';
 import { sampleGraphs } from '../model/sample';
 import { compileSchedule } from '../model/schedule';
@@ -18,7 +19,7 @@ import { runTrain, type TrainOptions } from '../pipeline/commands/train';
 import { configFromJson } from '../pipeline/config';
 import { loadDataset } from '../pipeline/dataset';
 import { inProcessRunner } from '../pipeline/runner';
-import { maxRelDiff, randomGraph, referenceGradients, checkSamplerChiSquare, testBackend, thrown } from './helpers';
+import { maxRelDiff, randomGraph, randomMolecule, referenceGradients, checkSamplerChiSquare, testBackend, thrown } from './helpers';
 
 t.before(testBackend);
 
@@ -210,6 +211,121 @@ t.test('every sample is connected and planar under both constraints, connected u
   t.ok(maxRelDiff(logLikelihoods(both, layout, flat, small), refLL, 1e-6) < 1e-5, 'and the reference agrees');
 });
 
+const ATOMS = ['C', 'N', 'O', 'F', 'N+', 'O-', 'S'];
+const molecule: ModelConfig = { nodeSize: 6, propRounds: 2, nodeTypes: ATOMS, edgeTypes: ['single', 'double', 'triple'], valenceMask: true };
+const joinedMolecule: ModelConfig = { ...molecule, constraints: ['connected'] };
+
+/** Connected random molecules of ATOMS in DFS order (every atom after the first has an earlier neighbour), and F-F, which ends saturated. */
+function connectedMolecules(rng: Rng, count: number): Decisions[] {
+  const types = typeCounts(molecule);
+  const F = ATOMS.indexOf('F');
+  const seqs: Decisions[] = [[ATOMS.length], [F, 3, F, 0, 0, 3, ATOMS.length]];
+  while (seqs.length < count) {
+    const g = randomMolecule(rng, rng.int(3, 10), 0.5, molecule as MoleculeVocabulary);
+    if (isConnected(g)) seqs.push(encodeGraph(g, nodeOrder(g, 'random-dfs', rng), types));
+  }
+  return seqs;
+}
+
+t.test('connected with the valence constraint: batched teacher forcing equals one graph at a time, gradients included', async (t) => {
+  const seqs = connectedMolecules(new Rng(12), 14);
+  const types = typeCounts(molecule);
+  const B = molecule.edgeTypes?.length ?? 0;
+  const on = compileSchedule(seqs, types, rulesOf(joinedMolecule));
+  // the rule bites where valences alone do not: stop removed with two or three types left, and saturated molecules stop unscored
+  const stopRemoved = Array.from(on.addEdge.allowed ?? []).filter((bits) => !(bits & (1 << B)));
+  t.ok(stopRemoved.length > 0 && stopRemoved.every((bits) => (bits & (bits - 1)) !== 0), `${stopRemoved.length} add-edge decisions lose "no more edges" and keep two or more types`);
+  t.equal(on.addNode.token.length, compileSchedule(seqs, types, rulesOf(molecule)).addNode.token.length - 1, 'F-F, saturated, stops without a scored add-node decision');
+  // the shipped fine-tune's options read the constrained decisions too
+  const cfgs: Array<[string, ModelConfig]> = [
+    ['connected and valences', joinedMolecule],
+    ['with the joint edge choice, weights by distance and node-count input', { ...joinedMolecule, destinationDistance: 3, jointEdgeChoice: true, distanceWeights: true, nodeCountInput: 8 }],
+  ];
+  for (const [what, cfg] of cfgs) {
+    const layout = paramLayout(cfg);
+    const flat = initParams(layout, 21);
+    const fill = new Rng(3);
+    for (const name of ['chooseDest.distance', 'addNode.count', 'chooseDest.distanceWeights']) if (layout.specs.some((p) => p.name === name)) paramView(layout, flat, name).forEach((_, i, a) => (a[i] = fill.normal()));
+    const { refLL, refGrad } = referenceGradients(cfg, layout, flat, seqs);
+    const batched = shardGradients(cfg, layout, flat, seqs);
+    t.ok(refLL.every((x) => Number.isFinite(x) && x <= 0), `${what}: reference log-likelihoods are finite`);
+    t.ok(maxRelDiff(batched.logLik, refLL, 1e-6) < 1e-5, `${what}: per-graph log-likelihoods agree (max rel ${maxRelDiff(batched.logLik, refLL, 1e-6)})`);
+    const scale = Math.max(...Array.from(refGrad, Math.abs));
+    t.ok(maxRelDiff(batched.gradSum, refGrad, scale) < 1e-5, `${what}: gradients agree elementwise (max diff / max |g| ${maxRelDiff(batched.gradSum, refGrad, scale)})`);
+    t.ok(batched.gradSum.every(Number.isFinite), `${what}: every gradient entry is finite`);
+    // every molecule of two or more atoms has an atom whose first bond is no longer optional
+    const valencesOnly = logLikelihoods({ ...cfg, constraints: [] }, layout, flat, seqs);
+    t.same(seqs.filter((s, i) => s.length > 4 && !(batched.logLik[i] > valencesOnly[i])), [], `${what}: log p above the valence-only model's for every molecule of two or more atoms`);
+  }
+  // a lone atom after the first is refused where the rule removes its stop
+  t.match(thrown(() => compileSchedule([[0, 3, 0, 3, ATOMS.length]], types, rulesOf(joinedMolecule))), { name: 'SequenceError', position: 3, message: /"no more edges" for node 1 would leave the node without an earlier neighbour/ });
+  // after F-F no atom has room: a third atom is refused
+  const F = ATOMS.indexOf('F');
+  t.match(thrown(() => compileSchedule([[F, 3, F, 0, 0, 3, 0, 3, ATOMS.length]], types, rulesOf(joinedMolecule))), { name: 'SequenceError', position: 6, message: /add-node type 0 would not be joined to an earlier node, none of which has room for an edge/ });
+});
+
+t.test('the sampler draws each molecule with probability exp(log-likelihood) under connected and valences: chi-square', async (t) => {
+  // F (1 bond) and O (2), single and double bonds, v_max = 4. Add-edge's stop logit is +40: an atom
+  // makes the one bond "connected" forces (single or double, as its logits say, where both fit)
+  // and stops; a molecule whose atoms are all full stops itself, unscored. Atoms never try a
+  // second bond, so no edge repeats. The add-node head reads its bias alone.
+  const cfg: ModelConfig = { nodeSize: 4, propRounds: 2, nodeTypes: ['F', 'O'], edgeTypes: ['single', 'double'], valenceMask: true, constraints: ['connected'] };
+  const layout = paramLayout(cfg);
+  const flat = initParams(layout, 13);
+  paramView(layout, flat, 'addNode.stop.w').fill(0);
+  paramView(layout, flat, 'addNode.stop.b').set([0.3, 0.6, -0.4]);
+  paramView(layout, flat, 'addEdge.stop.b').set([1.5, 0, 40]); // single bonds as likely as double ones, where both fit
+  paramView(layout, flat, 'chooseDest.score.w').forEach((x, i, a) => (a[i] = 6 * x)); // sharp destination scores
+  const stop = Math.exp(-0.4) / (Math.exp(0.3) + Math.exp(0.6) + Math.exp(-0.4));
+  const vMax = 4;
+  const cap = [1, 2];
+  const order = [1, 2];
+  const outcomes: Array<{ graph: Graph; seq: number[]; stopsItself: boolean }> = [];
+  const grow = (types: number[], room: number[], edges: Array<[number, number]>, edgeTypes: number[], seq: number[]): void => {
+    const n = types.length;
+    const full = n > 0 && room.every((r) => r === 0);
+    outcomes.push({ graph: { numNodes: n, edges, nodeTypes: types, edgeTypes }, seq: [...seq, 2], stopsItself: full });
+    if (full || n === vMax) return;
+    for (const k of [0, 1]) {
+      if (n === 0) {
+        grow([k], [cap[k]], edges, edgeTypes, [...seq, k, 2]);
+        continue;
+      }
+      for (const b of [0, 1]) {
+        if (cap[k] < order[b]) continue;
+        for (let u = 0; u < n; u++) {
+          if (room[u] < order[b]) continue;
+          const next = [...room, cap[k] - order[b]];
+          next[u] -= order[b];
+          grow([...types, k], next, [...edges, [n, u]], [...edgeTypes, b], [...seq, k, b, u, 2]);
+        }
+      }
+    }
+  };
+  grow([], [], [], [], []);
+  const full = outcomes.filter((o) => o.stopsItself && o.graph.numNodes < vMax).map((o) => o.graph.numNodes);
+  t.ok(outcomes.some((o) => o.graph.edgeTypes?.includes(1)), 'O=O among them: a bond drawn where stop was removed and two types were left');
+  t.ok(full.length > 0, `${full.length} molecules full before v_max, which stop unscored`);
+  t.equal(outcomes.length, 32, '32 generations');
+  // 31 degrees of freedom: P(chi2 > 61.10) = 0.001 when the sampler is exact.
+  checkSamplerChiSquare(t, { cfg, layout, flat, vMax, stopAtVMax: stop, seed: 79 }, outcomes, 'connected, within valences', 61.1);
+});
+
+t.test('every sample of a molecule model under connected is one molecule, and the teacher scores it', async (t) => {
+  const layout = paramLayout(molecule);
+  const flat = initParams(layout, 5);
+  const rngs = Array.from({ length: 200 }, (_, i) => Rng.derive(6, i));
+  const free = sampleGraphs(molecule, layout, flat, rngs, 20);
+  t.ok(free.some((g) => !linked(g)), 'valences alone, the same parameters give molecules of several fragments');
+  const joined = sampleGraphs(joinedMolecule, layout, flat, rngs, 20);
+  t.same(joined.filter((g) => !linked(g)).length, 0, 'under connected all 200 samples are one fragment');
+  t.ok(joined.some((g) => g.numNodes >= 5), 'some have five atoms or more');
+  const types = typeCounts(molecule);
+  const seqs = joined.slice(0, 40).map((g) => encodeGraph(g, undefined, types));
+  const ll = logLikelihoods(joinedMolecule, layout, flat, seqs);
+  t.ok(ll.every(Number.isFinite), 'the teacher scores every sample');
+});
+
 t.test('absent and [] are the model as before, bit for bit', async (t) => {
   const cycles = loadCheckpoint('models/cycles.json');
   t.same(cycles.config.model.constraints, [], 'models/cycles.json, written before the key, loads with none');
@@ -228,8 +344,13 @@ t.test('bad values are refused naming the key', async (t) => {
   t.match(refused({ model: { constraints: ['x'] } }), { name: 'ConfigError', message: "cfg.json: model.constraints: unknown constraint 'x'; known: connected, planar" });
   t.match(refused({ model: { constraints: 'planar' } }), { message: /^cfg\.json: model\.constraints must be a/ });
   t.match(refused({ model: { constraints: ['planar', 'planar'] } }), { message: "cfg.json: model.constraints lists 'planar' twice" });
-  t.match(refused({ model: { constraints: ['connected'], nodeTypes: ['C', 'N'], edgeTypes: ['single'] } }), { message: /^cfg\.json: model\.constraints: a model of molecules has its own constraint, model\.valenceMask/ });
-  t.match(refused({ model: { constraints: ['planar'], nodeTypes: ['a', 'b'] } }), { message: /^cfg\.json: model\.constraints: the structural constraints are for untyped models/ });
+  t.doesNotThrow(() => configFromJson({ model: { constraints: ['connected'], nodeTypes: ['C', 'N'], edgeTypes: ['single', 'double'] } }, 'cfg.json'), 'connected with the valence constraint');
+  t.doesNotThrow(() => configFromJson({ model: { constraints: ['planar'], nodeTypes: ['a', 'b'], edgeTypes: ['x', 'y'] } }, 'cfg.json'), 'planar on a typed model');
+  t.match(refused({ model: { constraints: ['connected'], nodeTypes: ['C', 'F'], edgeTypes: ['double'] } }), { message: "cfg.json: model.constraints: connected needs every atom type to take a bond, but RDKit's default valences leave F room for none of [double]; leave out the type or the constraint" });
+  t.match(refused({ model: { constraints: ['connected'], nodeTypes: ['C', 'N'], edgeTypes: ['single'], plannedSize: 20 }, sample: { vMax: 20 } }), { message: /^cfg\.json: model\.constraints: connected with the valence constraint cannot keep model\.plannedSize/ });
+  t.doesNotThrow(() => configFromJson({ model: { constraints: ['connected'], nodeTypes: ['C', 'N'], edgeTypes: ['single'], plannedSize: 20, valenceMask: false }, sample: { vMax: 20 } }, 'cfg.json'), 'without valences nothing saturates');
+  const edgeTypes = Array.from({ length: 31 }, (_, i) => `e${i}`);
+  t.match(refused({ model: { constraints: ['planar'], edgeTypes } }), { message: 'cfg.json: model.constraints: a model with constraints has at most 30 edge types, not 31' });
   t.match(refused({ model: { constraints: ['connected'] }, data: { order: 'random' } }), { message: /^cfg\.json: model\.constraints: connected needs .* data\.order random/ });
   t.doesNotThrow(() => configFromJson({ model: { constraints: ['planar'] }, data: { order: 'random' } }, 'cfg.json'), 'planar alone reads no order');
 });
