@@ -30,11 +30,15 @@ export interface ActionRule {
 /** The rules of one graph in flight, all at once: an action is left when every rule leaves it. */
 export class RuleSet {
   private nodes = 0;
+  /** Whether a rule joins every node to an earlier one (read once: mayAddNode runs at every add-node decision). */
+  private readonly joins: boolean;
 
   constructor(
     private readonly rules: readonly ActionRule[],
     private readonly edgeTypes: number,
-  ) {}
+  ) {
+    this.joins = rules.some((r) => r.joinsEveryNode);
+  }
 
   addNode(type: number): void {
     this.nodes++;
@@ -67,7 +71,7 @@ export class RuleSet {
    * type takes an edge of some type (constraintsProblem), so an earlier node that fits one is enough.
    */
   mayAddNode(): boolean {
-    if (this.nodes === 0 || !this.rules.some((r) => r.joinsEveryNode)) return true;
+    if (this.nodes === 0 || !this.joins) return true;
     for (let b = 0; b < this.edgeTypes; b++) for (let u = 0; u < this.nodes; u++) if (this.fits(u, b)) return true;
     return false;
   }
