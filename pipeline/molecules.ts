@@ -298,8 +298,11 @@ export interface MoleculeCounts {
    * (radicals, or hydrogen counts other than the default valence's, such as [SH]). Always skipped.
    */
   readonly notRepresentable: number;
-  /** Molecules of several fragments, skipped for a model whose every atom joins the molecule (MoleculeFilter.skipFragmented). */
-  readonly fragmented: number;
+  /**
+   * Molecules of several fragments, skipped for a model whose every atom joins the molecule
+   * (MoleculeFilter.skipFragmented); absent when the read keeps them.
+   */
+  readonly fragmented?: number;
 }
 
 export interface MoleculeSet {
@@ -329,7 +332,8 @@ export function moleculesOf(rd: RDKit, entries: readonly SmilesEntry[], vocab: M
   const graphs: TypedGraph[] = [];
   const smiles: string[] = [];
   const at: string[] = [];
-  const counts = { read: entries.length, kept: 0, unparsable: 0, tooLarge: 0, outsideTypes: 0, notRepresentable: 0, fragmented: 0 };
+  const counts = { read: entries.length, kept: 0, unparsable: 0, tooLarge: 0, outsideTypes: 0, notRepresentable: 0 };
+  let fragmented = 0;
   for (const { smiles: input, where } of entries) {
     const parsed = parseMolecule(rd, input);
     if ('error' in parsed) {
@@ -357,7 +361,7 @@ export function moleculesOf(rd: RDKit, entries: readonly SmilesEntry[], vocab: M
       continue;
     }
     if (filter.skipFragmented && !isConnected(g)) {
-      counts.fragmented++;
+      fragmented++;
       continue;
     }
     graphs.push(g);
@@ -365,7 +369,7 @@ export function moleculesOf(rd: RDKit, entries: readonly SmilesEntry[], vocab: M
     at.push(where);
     counts.kept++;
   }
-  return { graphs, smiles, where: at, counts };
+  return { graphs, smiles, where: at, counts: filter.skipFragmented ? { ...counts, fragmented } : counts };
 }
 
 /** The molecules of a .smi or .csv file (readSmilesFile, then moleculesOf). */

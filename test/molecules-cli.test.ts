@@ -46,7 +46,7 @@ t.test('export writes typed JSONL and its config keys; eval-jsonl measures sampl
   const r = run('export', FIXTURE, out, '--types', 'C,N,O,S,Cl,Br,F,N+,O-', '--max-atoms', '23');
   t.equal(r.code, 0, r.err);
   const counts = JSON.parse(r.out);
-  t.same({ ...counts, out: undefined, config: undefined }, { read: 200, kept: 172, unparsable: 0, tooLarge: 16, outsideTypes: 12, notRepresentable: 0, fragmented: 0, out: undefined, config: undefined });
+  t.same({ ...counts, out: undefined, config: undefined }, { read: 200, kept: 172, unparsable: 0, tooLarge: 16, outsideTypes: 12, notRepresentable: 0, out: undefined, config: undefined });
   const lines = readFileSync(out, 'utf8').trim().split('\n');
   t.equal(lines.length, 172);
   t.same(JSON.parse(lines[0]), { num_nodes: 9, edges: [[0, 1], [1, 2], [2, 3], [3, 4], [3, 5], [5, 6], [6, 7], [7, 8], [7, 1]], node_types: ['C', 'C', 'C', 'C', 'O', 'C', 'C', 'C', 'O'], edge_types: ['single', 'double', 'single', 'double', 'single', 'double', 'single', 'double', 'single'] }, 'CC1=CC(=O)C=CC1=O in canonical order, kekulized');
@@ -82,7 +82,7 @@ t.test('compare measures one SMILES file against another', async (t) => {
   const r = run('compare', a, b);
   t.equal(r.code, 0, r.err);
   const report = JSON.parse(r.out);
-  t.same(report.samplesRead, { read: 4, kept: 3, unparsable: 1, tooLarge: 0, outsideTypes: 0, notRepresentable: 0, fragmented: 0 }, 'C1CC does not parse: skipped, counted');
+  t.same(report.samplesRead, { read: 4, kept: 3, unparsable: 1, tooLarge: 0, outsideTypes: 0, notRepresentable: 0 }, 'C1CC does not parse: skipped, counted');
   t.same([report.valid, report.unique, report.novel], [3, 3, 2], 'phenol is in the data');
   t.same(report.threeMemberedRing, { samples: 1 / 3, data: 0 });
   t.same(report.scaffolds, { samples: 2, data: 1, shared: 1, novel: 0.5, dataCovered: 1, acyclic: { samples: 1 / 3, data: 0.5 } });

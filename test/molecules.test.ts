@@ -95,7 +95,7 @@ t.test('canonical atom order does not depend on how the SMILES is written', asyn
 t.test('SMILES -> graph -> SMILES gives the same canonical SMILES on the fixture', async (t) => {
   const rd = await loadRDKit();
   const set = readMoleculeFile(rd, FIXTURE, VOCAB, { maxAtoms: null, skipOutsideTypes: true, skipUnparsable: false });
-  t.same(set.counts, { read: 200, kept: 186, unparsable: 0, tooLarge: 0, outsideTypes: 14, notRepresentable: 0, fragmented: 0 });
+  t.same(set.counts, { read: 200, kept: 186, unparsable: 0, tooLarge: 0, outsideTypes: 14, notRepresentable: 0 });
   const entries = readSmilesFile(FIXTURE);
   let k = 0;
   for (const e of entries) {
@@ -115,7 +115,7 @@ t.test('size and type filters count what they skip; radicals are not representab
   const rd = await loadRDKit();
   const entries = smiLines('CCO\nC1CC\nCCCCCCCCCC\nC[Se]C\nC[CH2]\nc1ccccc1\n', 'x.smi');
   const set = moleculesOf(rd, entries, VOCAB, { maxAtoms: 6, skipOutsideTypes: true, skipUnparsable: true });
-  t.same(set.counts, { read: 6, kept: 2, unparsable: 1, tooLarge: 1, outsideTypes: 1, notRepresentable: 1, fragmented: 0 });
+  t.same(set.counts, { read: 6, kept: 2, unparsable: 1, tooLarge: 1, outsideTypes: 1, notRepresentable: 1 });
   t.same(set.smiles, ['CCO', 'c1ccccc1']);
 });
 
@@ -257,7 +257,7 @@ t.test('loadDataset reads a .smi file in a fresh thread that never called loadRD
       .then((d) => parentPort.postMessage({ train: d.train.length, test: d.test.length, molecules: d.molecules }), (e) => parentPort.postMessage({ error: e.message }));`,
     json,
   );
-  t.same(result, { train: 152, test: 20, molecules: { read: 200, kept: 172, unparsable: 0, tooLarge: 16, outsideTypes: 12, notRepresentable: 0, fragmented: 0 } }, 'the 172 kept molecules split 152 / 20, as the CLI reads them');
+  t.same(result, { train: 152, test: 20, molecules: { read: 200, kept: 172, unparsable: 0, tooLarge: 16, outsideTypes: 12, notRepresentable: 0 } }, 'the 172 kept molecules split 152 / 20, as the CLI reads them');
 });
 
 t.test('GraphFormatError is what a bad file throws', async (t) => {
