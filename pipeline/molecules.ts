@@ -440,23 +440,29 @@ export interface SurveyRow {
 /**
  * The molecules of `entries` each (maxAtoms, atom types) filter keeps, every bond type allowed;
  * molecules that do not parse or that no graph represents are kept by none. Each molecule is
- * read once, whatever the number of filters.
+ * read once, whatever the number of filters. `fragmented` counts the represented molecules of
+ * several fragments, which a model that joins every atom skips (MoleculeFilter.skipFragmented).
  */
-export function surveyMolecules(rd: RDKit, entries: readonly SmilesEntry[], maxAtoms: readonly (number | null)[], typeSets: readonly (readonly string[])[]): SurveyRow[] {
+export function surveyMolecules(rd: RDKit, entries: readonly SmilesEntry[], maxAtoms: readonly (number | null)[], typeSets: readonly (readonly string[])[]): { rows: SurveyRow[]; fragmented: number } {
   const seen: Array<{ atoms: number; types: Set<string> }> = [];
+  let fragmented = 0;
   for (const { smiles } of entries) {
     const parsed = parseMolecule(rd, smiles);
     if ('error' in parsed) continue;
     const types = new Set(parsed.record.atoms.map((a) => atomTypeName(a.element, a.charge)));
     const own = { nodeTypes: [...types], edgeTypes: parsed.record.bonds.map((b) => bondTypeName(b.order)).filter((t, i, all) => all.indexOf(t) === i) };
     const g = moleculeGraph(parsed.record, own);
-    if (!isOutsideVocabulary(g) && own.edgeTypes.every((t) => BOND_TYPES.includes(t)) && graphToSmiles(rd, g, own) === parsed.smiles) seen.push({ atoms: parsed.record.atoms.length, types });
+    if (!isOutsideVocabulary(g) && own.edgeTypes.every((t) => BOND_TYPES.includes(t)) && graphToSmiles(rd, g, own) === parsed.smiles) {
+      seen.push({ atoms: parsed.record.atoms.length, types });
+      if (!isConnected(g)) fragmented++;
+    }
   }
-  return maxAtoms.flatMap((m) =>
+  const rows = maxAtoms.flatMap((m) =>
     typeSets.map((nodeTypes) => ({
       maxAtoms: m,
       nodeTypes,
       kept: seen.filter((s) => (m === null || s.atoms <= m) && [...s.types].every((t) => nodeTypes.includes(t))).length,
     })),
   );
+  return { rows, fragmented };
 }

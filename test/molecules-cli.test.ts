@@ -33,6 +33,16 @@ t.test('survey: the types by frequency, and what each filter keeps, as export co
   t.match(lines.out, /\n +atom types +<= 15 +<= 20 +<= 23 +<= 25 +<= 30 +<= 40 +any size\n +C +1 +1 +1 +1 +1 +1 +1\n$/, 'what each filter keeps: type sets against size limits');
 });
 
+t.test('survey counts the molecules of several fragments, which a model that joins every atom skips', async (t) => {
+  const file = join(dir, 'mixture.smi');
+  writeFileSync(file, 'CCO\nCC(=O)O.NCC\n[Na+].[Cl-]\nc1ccccc1\n');
+  const r = run('survey', file);
+  t.equal(r.code, 0, r.err);
+  t.equal(JSON.parse(r.out).fragmented, 2, 'the acid-amine mixture and the salt');
+  t.match(plain('survey', file).out, /\nseveral fragments +2 \(skipped by a model that joins every atom/, 'and a line for people');
+  t.equal(JSON.parse(run('survey', FIXTURE).out).fragmented, 0, 'the NCI fixture has none');
+});
+
 t.test('survey names every bond type RDKit reads, dative bonds too', async (t) => {
   const file = join(dir, 'dative.smi');
   writeFileSync(file, 'C[NH2]->[Cu]\nC=C\n');

@@ -28,6 +28,8 @@ export interface MoleculeSurvey {
   readonly moleculesWithType: TypeCount[];
   readonly bondTypes: TypeCount[];
   readonly kept: SurveyRow[];
+  /** Molecules of several fragments (salts, mixtures): a model that joins every atom skips them. */
+  readonly fragmented: number;
 }
 
 /**
@@ -50,6 +52,7 @@ export function surveyView(s: MoleculeSurvey): object {
     molecules: s.molecules,
     'atom types': s.atomTypes.map((c) => ({ type: c.type, atoms: c.count, molecules: withType.get(c.type) ?? 0 })),
     'bond types': s.bondTypes.map((c) => ({ type: c.type, bonds: c.count })),
+    'several fragments': `${s.fragmented} (skipped by a model that joins every atom, such as configs/molecules-finetune.json's)`,
     'molecules kept, by atom types (rows) and most heavy atoms (columns)': [...rows.values()],
   };
 }
@@ -67,7 +70,8 @@ export async function runMoleculeSurvey(file: string, maxTypes: number): Promise
   const freq = typeFrequencies(rd, entries, null);
   const order = freq.molecules.map((c) => c.type).slice(0, maxTypes);
   const typeSets = order.map((_, k) => order.slice(0, k + 1));
-  return { file, molecules: entries.length, atomTypes: freq.atoms, moleculesWithType: freq.molecules, bondTypes: freq.bonds, kept: surveyMolecules(rd, entries, SURVEY_SIZES, typeSets) };
+  const { rows, fragmented } = surveyMolecules(rd, entries, SURVEY_SIZES, typeSets);
+  return { file, molecules: entries.length, atomTypes: freq.atoms, moleculesWithType: freq.molecules, bondTypes: freq.bonds, kept: rows, fragmented };
 }
 
 /**
