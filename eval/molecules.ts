@@ -107,6 +107,8 @@ export interface MoleculeReport {
   readonly ringSizes: TypeDistribution;
   /** Share of molecules with a 3-membered ring. */
   readonly threeMemberedRing: SamplesAndData;
+  /** Share of molecules of more than one fragment (salts, mixtures: a '.' in the canonical SMILES). */
+  readonly severalFragments: SamplesAndData;
   readonly properties: Readonly<Record<keyof MoleculeProperties, PropertyComparison>>;
   /** Atom types over every sampled node (valid molecule or not) against every training atom. */
   readonly atomTypes: TypeDistribution;
@@ -133,6 +135,7 @@ export function evaluateMolecules(samples: readonly MoleculeSample[], data: read
     }),
   ) as Record<keyof MoleculeProperties, PropertyComparison>;
   const hasThreeRing = (p: MoleculeProfile): boolean => p.ringSizes.includes(3);
+  const fragmented = (p: MoleculeProfile): boolean => p.smiles.includes('.');
   return {
     samples: samples.length,
     valid: valid.length,
@@ -146,6 +149,7 @@ export function evaluateMolecules(samples: readonly MoleculeSample[], data: read
     scaffolds: scaffoldReport(valid, reference),
     ringSizes: histograms(valid, reference, (p) => p.ringSizes.map(String)),
     threeMemberedRing: { samples: shareOf(valid, hasThreeRing), data: shareOf(reference, hasThreeRing) },
+    severalFragments: { samples: shareOf(valid, fragmented), data: shareOf(reference, fragmented) },
     properties,
     atomTypes: histograms(samples, data, (s) => typesOf(s.graph).nodeTypes.map((t) => vocab.nodeTypes[t])),
     bondTypes: histograms(samples, data, (s) => typesOf(s.graph).edgeTypes.map((t) => vocab.edgeTypes[t])),

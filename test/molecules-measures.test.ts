@@ -134,4 +134,16 @@ t.test('three-membered rings and ring sizes counted per molecule and per ring', 
   t.same(r.scaffolds, { samples: 2, data: 1, shared: 0, novel: 1, dataCovered: 0, acyclic: { samples: 1 / 3, data: 1 / 2 } });
   t.same(r.properties.rings, { samplesMean: 1, dataMean: 0.5, wasserstein: 0.5 });
   t.same(r.properties.heavyAtoms.wasserstein, wasserstein1([9, 3, 3], [6, 4]));
+  t.same(r.severalFragments, { samples: 0, data: 0 });
+});
+
+t.test('molecules of several fragments counted among the valid samples and the data', async (t) => {
+  const rd = await loadRDKit();
+  const vocab: MoleculeVocabulary = { nodeTypes: ['C', 'O'], edgeTypes: BOND_TYPES };
+  const profiled = (...smiles: string[]) =>
+    moleculesOf(rd, smiles.map((s) => ({ smiles: s, where: 'case' })), vocab, { maxAtoms: null, skipOutsideTypes: false, skipUnparsable: false }).graphs.map((graph) => ({ graph, profile: moleculeProfile(rd, graph, vocab) }));
+  const invalid = { graph: { numNodes: 2, edges: [[0, 1]] as Array<[number, number]>, nodeTypes: [1, 1], edgeTypes: [2] }, profile: null };
+  const r = evaluateMolecules([...profiled('CCO.C', 'CCO', 'C1CC1.O.O', 'CC'), invalid], profiled('CCO', 'CC.O', 'C', 'OCCO'), vocab);
+  t.equal(r.validity, 4 / 5, 'the sample without a molecule leaves the denominator');
+  t.same(r.severalFragments, { samples: 2 / 4, data: 1 / 4 }, 'two of the four valid samples, one of the four data molecules');
 });

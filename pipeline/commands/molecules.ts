@@ -164,6 +164,7 @@ export function moleculeRows(r: MoleculeReport): string[][] {
     ['data scaffolds made', '', f(r.scaffolds.dataCovered), ''],
     ['acyclic', f(r.scaffolds.acyclic.samples), f(r.scaffolds.acyclic.data), ''],
     ['3-membered ring', f(r.threeMemberedRing.samples), f(r.threeMemberedRing.data), ''],
+    ['several fragments', f(r.severalFragments.samples), f(r.severalFragments.data), ''],
     ['ring sizes', '', '', `TV ${f(r.ringSizes.totalVariation)}`],
     ...PROPERTY_NAMES.map((k) => {
       const p = r.properties[k];
