@@ -13,13 +13,13 @@ import { initParams, paramLayout, paramView, typeCounts, type ModelConfig, type 
 import { rulesOf } from '../model/rules';
 import { sampleGraphs } from '../model/sample';
 import { compileSchedule } from '../model/schedule';
-import { logLikelihoods, shardGradients } from '../model/teacher';
+import { logLikelihoods } from '../model/teacher';
 import { loadCheckpoint } from '../pipeline/checkpoint';
 import { runTrain, type TrainOptions } from '../pipeline/commands/train';
 import { configFromJson } from '../pipeline/config';
 import { loadDataset } from '../pipeline/dataset';
 import { inProcessRunner } from '../pipeline/runner';
-import { maxRelDiff, randomGraph, randomMolecule, referenceGradients, checkSamplerChiSquare, testBackend, thrown } from './helpers';
+import { checkSamplerChiSquare, checkTeacherAgainstReference, maxRelDiff, paramsWithTables, randomGraph, randomMolecule, referenceGradients, testBackend, thrown } from './helpers';
 
 t.before(testBackend);
 
@@ -121,32 +121,27 @@ function constrainedBatches(): Array<[string, ModelConfig, Decisions[]]> {
 }
 
 /**
- * Batched teacher forcing of `seqs` against the reference under `cfg`, gradients included, at
- * initial parameters whose option tables (zeros at start) are filled at random so their terms
- * count; returns the parameters and the batched log-likelihoods.
+ * Batched teacher forcing of `seqs` held to the reference under `cfg` (checkTeacherAgainstReference),
+ * with the option tables filled at random so their terms count; returns the parameters and the
+ * batched log-likelihoods.
  */
-function checkBatchedEqualsReference(t: { ok(value: unknown, message: string): unknown }, what: string, cfg: ModelConfig, seqs: Decisions[]): { layout: ParamLayout; flat: Float32Array; logLik: ArrayLike<number> } {
-  const layout = paramLayout(cfg);
-  const flat = initParams(layout, 21);
-  const fill = new Rng(3);
-  for (const name of ['chooseDest.distance', 'addNode.count', 'chooseDest.distanceWeights']) if (layout.specs.some((p) => p.name === name)) paramView(layout, flat, name).forEach((_, i, a) => (a[i] = fill.normal()));
-  const { refLL, refGrad } = referenceGradients(cfg, layout, flat, seqs);
-  const batched = shardGradients(cfg, layout, flat, seqs);
-  t.ok(refLL.every((x) => Number.isFinite(x) && x <= 0), `${what}: reference log-likelihoods are finite`);
-  t.ok(maxRelDiff(batched.logLik, refLL, 1e-6) < 1e-5, `${what}: per-graph log-likelihoods agree (max rel ${maxRelDiff(batched.logLik, refLL, 1e-6)})`);
-  const scale = Math.max(...Array.from(refGrad, Math.abs));
-  t.ok(maxRelDiff(batched.gradSum, refGrad, scale) < 1e-5, `${what}: gradients agree elementwise (max diff / max |g| ${maxRelDiff(batched.gradSum, refGrad, scale)})`);
-  t.ok(batched.gradSum.every(Number.isFinite), `${what}: every gradient entry is finite`);
+function checkBatchedEqualsReference(t: { ok(value: unknown, message: string): unknown }, cfg: ModelConfig, seqs: Decisions[]): { layout: ParamLayout; flat: Float32Array; logLik: ArrayLike<number> } {
+  const { layout, flat } = paramsWithTables(cfg, 21, ['chooseDest.distance', 'addNode.count', 'chooseDest.distanceWeights']);
+  const batched = checkTeacherAgainstReference(t, cfg, layout, flat, seqs);
+  t.ok(batched.logLik.every((x) => Number.isFinite(x) && x <= 0), 'log-likelihoods are finite and at most 0');
+  t.ok(batched.gradSum.every(Number.isFinite), 'every gradient entry is finite');
   return { layout, flat, logLik: batched.logLik };
 }
 
 t.test('batched teacher forcing equals one graph at a time under the constraints, gradients included', async (t) => {
   for (const [what, cfg, seqs] of constrainedBatches()) {
-    const { layout, flat, logLik } = checkBatchedEqualsReference(t, what, cfg, seqs);
-    // every graph with a node has a forced decision (node 0's add-edge has no destination): removing actions raises log p
-    const free = logLikelihoods({ ...cfg, constraints: [] }, layout, flat, seqs);
-    const notAbove = seqs.filter((s, i) => s.length > 1 && !(logLik[i] > free[i]));
-    t.same(notAbove, [], `${what}: log p above the unconstrained model's for every graph with a node`);
+    await t.test(what, async (t) => {
+      const { layout, flat, logLik } = checkBatchedEqualsReference(t, cfg, seqs);
+      // every graph with a node has a forced decision (node 0's add-edge has no destination): removing actions raises log p
+      const free = logLikelihoods({ ...cfg, constraints: [] }, layout, flat, seqs);
+      const notAbove = seqs.filter((s, i) => s.length > 1 && !(logLik[i] > free[i]));
+      t.same(notAbove, [], "log p above the unconstrained model's for every graph with a node");
+    });
   }
 });
 
@@ -252,10 +247,12 @@ t.test('connected with the valence constraint: batched teacher forcing equals on
     ['with the joint edge choice, weights by distance and node-count input', { ...joinedMolecule, destinationDistance: 3, jointEdgeChoice: true, distanceWeights: true, nodeCountInput: 8 }],
   ];
   for (const [what, cfg] of cfgs) {
-    const { layout, flat, logLik } = checkBatchedEqualsReference(t, what, cfg, seqs);
-    // every molecule of two or more atoms has an atom whose first bond is no longer optional
-    const valencesOnly = logLikelihoods({ ...cfg, constraints: [] }, layout, flat, seqs);
-    t.same(seqs.filter((s, i) => s.length > 4 && !(logLik[i] > valencesOnly[i])), [], `${what}: log p above the valence-only model's for every molecule of two or more atoms`);
+    await t.test(what, async (t) => {
+      const { layout, flat, logLik } = checkBatchedEqualsReference(t, cfg, seqs);
+      // every molecule of two or more atoms has an atom whose first bond is no longer optional
+      const valencesOnly = logLikelihoods({ ...cfg, constraints: [] }, layout, flat, seqs);
+      t.same(seqs.filter((s, i) => s.length > 4 && !(logLik[i] > valencesOnly[i])), [], "log p above the valence-only model's for every molecule of two or more atoms");
+    });
   }
   // a lone atom after the first is refused where the rule removes its stop
   t.match(thrown(() => compileSchedule([[0, 3, 0, 3, ATOMS.length]], types, rulesOf(joinedMolecule))), { name: 'SequenceError', position: 3, message: /"no more edges" for node 1 would leave the node without an earlier neighbour/ });
